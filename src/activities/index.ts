@@ -1,0 +1,17 @@
+import type { Config } from '../config/index.js';
+import type { Pool } from '../db/pool.js';
+import type { Logger } from '../logger.js';
+import { sessionActivities } from './session.js';
+
+export interface ActivityDeps {
+  config: Config;
+  pool: Pool;
+  logger: Logger;
+}
+
+/** Every activity the worker registers; workflows import only the type. */
+export function createActivities(deps: ActivityDeps) {
+  return { ...sessionActivities(deps) };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,48 @@
+import { Context } from '@temporalio/activity';
+import { calculateAttendance, type AttendanceCounts, type AttendanceEvent } from '../domain/index.js';
+import { saveAttendance } from '../db/attendance.js';
+import { appendEvents, loadEvents } from '../db/events.js';
+import { ensureSession, getSession, updateSessionPhase } from '../db/sessions.js';
+import { loadDirectoryFor } from '../db/users.js';
+import type { SessionPhase } from '../workflows/messages.js';
+import { workflowIdFor, type SessionSpec } from '../workflows/types.js';
+import type { ActivityDeps } from './index.js';
+
+export interface CalculationOutcome {
+  counts: AttendanceCounts;
+  people: number;
+  events: number;
+  durationMs: number;
+}
+
+/** Activities of the session workflow; each is idempotent, so Temporal may retry any of them. */
+export function sessionActivities({ pool, logger }: ActivityDeps) {
+  return {
+    async saveSession(spec: SessionSpec): Promise<void> {
+      await ensureSession(pool, spec, workflowIdFor(spec.id));
+    },
+
+    /** Appends a batch to the event log; returns how many were new (a retried batch adds none). */
+    async recordEvents(sessionId: string, events: AttendanceEvent[]): Promise<number> {
+      return appendEvents(pool, sessionId, events);
+    },
+
+    async recordPhase(sessionId: string, phase: SessionPhase, meetingStartedAt?: number, meetingEndedAt?: number): Promise<void> {
+      await updateSessionPhase(pool, sessionId, phase, meetingStartedAt, meetingEndedAt);
+    },
+
+    /** Computes attendance from the stored log with the engine and persists it in one transaction. */
+    async calculateAttendance(sessionId: string, auto: boolean): Promise<CalculationOutcome> {
+      const started = Date.now();
+      const session = await getSession(pool, sessionId);
+      if (!session) throw new Error(`session ${sessionId} is not in the database`);
+      const events = await loadEvents(pool, sessionId);
+      const users = await loadDirectoryFor(pool, events);
+      const result = calculateAttendance({ session, users, events });
+      await saveAttendance(pool, sessionId, result, { auto, calculatedAt: new Date() });
+      const outcome = { counts: result.counts, people: result.people.length, events: events.length, durationMs: Date.now() - started };
+      logger.info({ sessionId, workflowId: Context.current().info.workflowExecution?.workflowId, ...outcome }, 'attendance calculated');
+      return outcome;
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import express from 'express';
+import { bearerAuth } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { errorHandler } from './http-error.js';
+import { healthRoutes } from './routes/health.js';
+import { sessionRoutes } from './routes/sessions.js';
+
+/** The HTTP API of SPEC §5, as an express app with no listening socket (tests mount it on a free port). */
+export function createApp(deps: ApiDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(healthRoutes(deps));
+  app.use('/api', bearerAuth(deps.config.apiToken), express.json({ limit: '5mb' }), sessionRoutes(deps));
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,32 @@
+import { Router } from 'express';
+import type { ApiDeps } from '../deps.js';
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+async function check(name: string, probe: () => Promise<unknown>): Promise<[string, string]> {
+  try {
+    await Promise.race([probe(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref())]);
+    return [name, 'ok'];
+  } catch (error) {
+    return [name, error instanceof Error ? error.message : String(error)];
+  }
+}
+
+/** /healthz: the process answers. /readyz: Temporal and PostgreSQL are reachable, so webhooks can be accepted. */
+export function healthRoutes({ pool, temporal }: ApiDeps): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const checks = Object.fromEntries(
+      await Promise.all([
+        check('postgres', () => pool.query('SELECT 1')),
+        check('temporal', () => temporal.connection.workflowService.getSystemInfo({})),
+      ]),
+    );
+    const ready = Object.values(checks).every((result) => result === 'ok');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+  });
+  return router;
+}

@@ -1,0 +1,33 @@
+import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import type { Config } from '../config/index.js';
+import type { sessionWorkflow } from '../workflows/index.js';
+import { ProviderAttr, RoomAttr, SessionIdAttr, SessionStatusAttr } from '../workflows/search-attributes.js';
+import { workflowIdFor, type SessionSpec, type SessionTimings } from '../workflows/types.js';
+
+export function timingsFrom(config: Config): SessionTimings {
+  const { calculationDelayMs, lateEventWindowMs, reconcileIntervalMs, maxOverrunMs } = config.timings;
+  return { calculationDelayMs, lateEventWindowMs, reconcileIntervalMs, maxOverrunMs };
+}
+
+/** Start options shared by registration (start) and the webhook gateway (signalWithStart). */
+export function sessionStartOptions(config: Config, spec: SessionSpec) {
+  return {
+    workflowId: workflowIdFor(spec.id),
+    taskQueue: config.temporal.taskQueue,
+    args: [{ session: spec, timings: timingsFrom(config) }] as Parameters<typeof sessionWorkflow>,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    memo: { title: spec.title ?? `${spec.provider} ${spec.room}` },
+    typedSearchAttributes: [
+      { key: SessionIdAttr, value: spec.id },
+      { key: ProviderAttr, value: spec.provider },
+      { key: RoomAttr, value: spec.room },
+      { key: SessionStatusAttr, value: 'scheduled' },
+    ],
+  };
+}
+
+/** Starts the session's workflow, or finds the running one (a retried registration). */
+export async function startSessionWorkflow(client: Client, config: Config, spec: SessionSpec): Promise<string> {
+  const handle = await client.workflow.start<typeof sessionWorkflow>('sessionWorkflow', sessionStartOptions(config, spec));
+  return handle.workflowId;
+}

@@ -1,0 +1,23 @@
+import { ServiceError } from '@temporalio/client';
+import { HttpError } from './http-error.js';
+
+const UNAVAILABLE = 14;
+const DEADLINE_EXCEEDED = 4;
+const RESOURCE_EXHAUSTED = 8;
+
+/** Temporal could not take the call right now (down, overloaded, timed out): the caller should retry later. */
+export function isTemporalUnavailable(error: unknown): boolean {
+  if (!(error instanceof ServiceError)) return false;
+  const code = (error.cause as { code?: number } | undefined)?.code;
+  return code === UNAVAILABLE || code === DEADLINE_EXCEEDED || code === RESOURCE_EXHAUSTED;
+}
+
+/** Runs a Temporal call, turning "Temporal unreachable" into a 503 so clients and providers retry. */
+export async function withTemporal<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isTemporalUnavailable(error)) throw new HttpError(503, 'Temporal is unavailable; retry later');
+    throw error;
+  }
+}

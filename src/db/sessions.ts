@@ -1,0 +1,90 @@
+import type { Pool } from './pool.js';
+import type { SessionSpec } from '../workflows/types.js';
+
+export interface SessionRow extends SessionSpec {
+  workflowId: string;
+  status: string;
+  meetingStarted?: number;
+  meetingEnded?: number;
+  createdAt: number;
+}
+
+interface DbRow {
+  id: string;
+  workflow_id: string;
+  provider: SessionSpec['provider'];
+  room: string;
+  instance_id: string | null;
+  title: string | null;
+  ad_hoc: boolean;
+  scheduled_start: Date | null;
+  scheduled_end: Date | null;
+  roster: SessionSpec['roster'];
+  policy: SessionSpec['policy'];
+  status: string;
+  meeting_started: Date | null;
+  meeting_ended: Date | null;
+  created_at: Date;
+}
+
+const ms = (date: Date | null) => (date ? date.getTime() : undefined);
+const ts = (epochMs: number | undefined) => (epochMs === undefined ? null : new Date(epochMs));
+
+function fromDb(row: DbRow): SessionRow {
+  return {
+    id: row.id,
+    workflowId: row.workflow_id,
+    provider: row.provider,
+    room: row.room,
+    instanceId: row.instance_id ?? undefined,
+    title: row.title ?? undefined,
+    adHoc: row.ad_hoc,
+    scheduledStart: ms(row.scheduled_start),
+    scheduledEnd: ms(row.scheduled_end),
+    roster: row.roster,
+    policy: row.policy,
+    status: row.status,
+    meetingStarted: ms(row.meeting_started),
+    meetingEnded: ms(row.meeting_ended),
+    createdAt: row.created_at.getTime(),
+  };
+}
+
+/** Inserts the session unless its id exists; returns the stored row either way so callers can detect conflicts. */
+export async function insertSession(pool: Pool, spec: SessionSpec, workflowId: string): Promise<{ row: SessionRow; created: boolean }> {
+  const inserted = await pool.query<DbRow>(
+    `INSERT INTO sessions (id, workflow_id, provider, room, instance_id, title, ad_hoc, scheduled_start, scheduled_end, roster, policy)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     ON CONFLICT (id) DO NOTHING RETURNING *`,
+    [spec.id, workflowId, spec.provider, spec.room, spec.instanceId ?? null, spec.title ?? null, spec.adHoc, ts(spec.scheduledStart), ts(spec.scheduledEnd), JSON.stringify(spec.roster), JSON.stringify(spec.policy)],
+  );
+  if (inserted.rows[0]) return { row: fromDb(inserted.rows[0]), created: true };
+  const existing = await getSession(pool, spec.id);
+  if (!existing) throw new Error(`session ${spec.id} vanished during insert`);
+  return { row: existing, created: false };
+}
+
+export async function getSession(pool: Pool, id: string): Promise<SessionRow | undefined> {
+  const { rows } = await pool.query<DbRow>('SELECT * FROM sessions WHERE id = $1', [id]);
+  return rows[0] && fromDb(rows[0]);
+}
+
+/** True when two specs describe the same registration (a retried POST), so it can be answered idempotently. */
+export function sameRegistration(a: SessionSpec, b: SessionSpec): boolean {
+  const key = (spec: SessionSpec) =>
+    JSON.stringify([spec.provider, spec.room, spec.title ?? null, spec.scheduledStart, spec.scheduledEnd, spec.roster, spec.policy]);
+  return key(a) === key(b);
+}
+
+/** Records where the workflow is (status, meeting start/end evidence) for readers of the sessions table. */
+export async function updateSessionPhase(pool: Pool, id: string, status: string, meetingStarted?: number, meetingEnded?: number): Promise<void> {
+  await pool.query(
+    'UPDATE sessions SET status = $2, meeting_started = coalesce($3, meeting_started), meeting_ended = coalesce($4, meeting_ended), updated_at = now() WHERE id = $1',
+    [id, status, ts(meetingStarted), ts(meetingEnded)],
+  );
+}
+
+/** Ad-hoc sessions get their row from the workflow; registered ones already have it. */
+export async function ensureSession(pool: Pool, spec: SessionSpec, workflowId: string): Promise<void> {
+  await insertSession(pool, spec, workflowId);
+}

@@ -1,0 +1,35 @@
+import { existsSync } from 'node:fs';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import type { Config } from '../config/index.js';
+import type { Pool } from '../db/pool.js';
+import type { Logger } from '../logger.js';
+import { PREBUILT_BUNDLE, workflowsPath } from './workflows-path.js';
+
+export interface WorkerDeps {
+  config: Config;
+  pool: Pool;
+  logger: Logger;
+  connection: NativeConnection;
+  /** A bundle built earlier (production build, or once per test run); else the prebuilt file or a fresh bundle. */
+  workflowBundlePath?: string;
+}
+
+function workflowSource(bundlePath: string | undefined) {
+  const codePath = bundlePath ?? (existsSync(PREBUILT_BUNDLE) ? PREBUILT_BUNDLE : undefined);
+  return codePath ? { workflowBundle: { codePath } } : { workflowsPath: workflowsPath() };
+}
+
+export async function createWorker({ config, pool, logger, connection, workflowBundlePath }: WorkerDeps): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities: createActivities({ config, pool, logger }),
+    ...workflowSource(workflowBundlePath),
+  });
+}
+
+export async function connectWorker(address: string): Promise<NativeConnection> {
+  return NativeConnection.connect({ address });
+}

@@ -1,0 +1,188 @@
+import { allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { applyEvent, emptyState, presenceFromState, type AttendanceCounts, type AttendanceEvent, type AttendanceState } from '../domain/index.js';
+import { endUpdate, eventsSignal, presenceQuery, recalculateUpdate, summaryQuery, type SessionPhase, type SessionSummary } from './messages.js';
+import { ParticipantCountAttr, SessionStatusAttr } from './search-attributes.js';
+import type { SessionSpec, SessionTimings } from './types.js';
+
+/** What a continued run takes over from the previous one: plain JSON (no Map or Set), small with the session. */
+export interface CarriedState {
+  state: AttendanceState;
+  /** Accepted events not yet written to the event log. */
+  pending: AttendanceEvent[];
+  /** Workflow time of the first calculation after the meeting ended; starts the late-event window. */
+  finalizedAt?: number;
+  calculatedAt?: number;
+  calculations: number;
+  /** Events were accepted since the last calculation (late events: recalculate). */
+  dirty: boolean;
+  /** Workflow time of the last accepted event; an ad-hoc session stops after SESSION_MAX_OVERRUN of silence. */
+  lastActivityAt: number;
+  acceptedEvents: number;
+  lastCounts?: AttendanceCounts;
+}
+
+export interface SessionWorkflowInput {
+  session: SessionSpec;
+  timings: SessionTimings;
+  carried?: CarriedState;
+}
+
+/** Events per activity call: keeps each payload far below Temporal's 2 MB limit. */
+const MAX_BATCH = 500;
+/** The server refuses signals past 10,000 per run; continue well before that even if it has not suggested it. */
+const MAX_SIGNALS_PER_RUN = 4_000;
+
+const activities = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  // No attempt limit: the database may be down for a while, and nothing may be lost.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+const latest = (times: number[]) => (times.length ? Math.max(...times) : undefined);
+const earliest = (times: number[]) => (times.length ? Math.min(...times) : undefined);
+
+/**
+ * One class session, from registration (or the first webhook of an ad-hoc meeting) to its final attendance.
+ * Signals bring provider events; the compact engine state answers presence; the event log is written in
+ * batches by activities; one timer at a time waits for the next deadline: final calculation after the meeting
+ * end + grace, hard stop when no end ever comes, and the end of the late-event window.
+ */
+export async function sessionWorkflow({ session, timings, carried }: SessionWorkflowInput): Promise<SessionSummary> {
+  const run: CarriedState = carried ?? {
+    state: emptyState(),
+    pending: [],
+    calculations: 0,
+    dirty: false,
+    lastActivityAt: Date.now(),
+    acceptedEvents: 0,
+  };
+  const { state } = run;
+  const context = { session };
+  let signalsThisRun = 0;
+  let recalculationsRequested = 0;
+  let reportedPhase: SessionPhase | undefined;
+  let reportedConnections = -1;
+
+  const endedAt = () => latest([...state.meetingEnds, ...state.hardStops]);
+  const phase = (): SessionPhase => {
+    if (run.finalizedAt !== undefined) return 'calculated';
+    if (endedAt() !== undefined) return 'ended';
+    return Object.keys(state.connections).length > 0 || state.meetingStarts.length > 0 ? 'live' : 'scheduled';
+  };
+  const hardStopAt = () => (session.adHoc ? run.lastActivityAt : session.scheduledEnd!) + timings.maxOverrunMs;
+  const summary = (): SessionSummary => {
+    const ended = endedAt();
+    return {
+      sessionId: session.id,
+      phase: phase(),
+      meetingStartedAt: earliest(state.meetingStarts),
+      meetingEndedAt: ended,
+      calculationDueAt: ended !== undefined && run.finalizedAt === undefined ? ended + timings.calculationDelayMs : undefined,
+      calculatedAt: run.calculatedAt,
+      calculations: run.calculations,
+      lastCounts: run.lastCounts,
+      connections: Object.keys(state.connections).length,
+      acceptedEvents: run.acceptedEvents,
+    };
+  };
+
+  /** Folds an event into the state; only events that add a fact are logged (duplicates stop here). */
+  const accept = (event: AttendanceEvent) => {
+    if (!applyEvent(state, event)) return;
+    run.pending.push(event);
+    run.acceptedEvents += 1;
+    run.lastActivityAt = Date.now();
+    if (run.finalizedAt !== undefined) run.dirty = true;
+  };
+
+  setHandler(eventsSignal, (events) => {
+    signalsThisRun += 1;
+    for (const event of events) accept(event);
+  });
+  setHandler(presenceQuery, (now) => presenceFromState(state, context, now));
+  setHandler(summaryQuery, summary);
+  setHandler(endUpdate, ({ at }) => {
+    const endAt = at ?? Date.now();
+    accept({ kind: 'meeting-ended', key: `system:end:${endAt}`, at: endAt, source: 'system' });
+    return summary();
+  });
+  setHandler(recalculateUpdate, async () => {
+    const target = run.calculations + 1;
+    recalculationsRequested += 1;
+    await condition(() => run.calculations >= target && run.pending.length === 0);
+    return summary();
+  });
+
+  const flush = async () => {
+    while (run.pending.length > 0) {
+      const batch = run.pending.slice(0, MAX_BATCH);
+      await activities.recordEvents(session.id, batch);
+      run.pending.splice(0, batch.length);
+    }
+  };
+
+  /** Keeps the sessions table and the search attributes in step with the phase and the number of people seen. */
+  const publish = async () => {
+    const current = phase();
+    const connections = Object.keys(state.connections).length;
+    // People are counted only when connections changed: resolving identities is the costly part.
+    if (connections !== reportedConnections) {
+      upsertSearchAttributes([{ key: ParticipantCountAttr, value: presenceFromState(state, context, Date.now()).counts.seen }]);
+      reportedConnections = connections;
+    }
+    if (current !== reportedPhase) {
+      upsertSearchAttributes([{ key: SessionStatusAttr, value: current }]);
+      await activities.recordPhase(session.id, current, earliest(state.meetingStarts), endedAt());
+      reportedPhase = current;
+    }
+  };
+
+  const calculate = async (auto: boolean) => {
+    await flush();
+    const outcome = await activities.calculateAttendance(session.id, auto);
+    run.calculations += 1;
+    run.calculatedAt = Date.now();
+    run.lastCounts = outcome.counts;
+    run.dirty = false;
+    if (run.finalizedAt === undefined && endedAt() !== undefined) run.finalizedAt = run.calculatedAt;
+  };
+
+  const nextDeadline = (): number => {
+    if (run.finalizedAt !== undefined) return run.finalizedAt + timings.lateEventWindowMs;
+    const ended = endedAt();
+    return ended !== undefined ? ended + timings.calculationDelayMs : hardStopAt();
+  };
+
+  const continueAsNewDue = () => workflowInfo().continueAsNewSuggested || signalsThisRun >= MAX_SIGNALS_PER_RUN;
+
+  if (!carried) await activities.saveSession(session);
+  for (;;) {
+    await publish();
+    const wait = Math.max(1, nextDeadline() - Date.now());
+    await condition(() => run.pending.length > 0 || recalculationsRequested > 0 || run.dirty || continueAsNewDue(), wait);
+    await flush();
+    const now = Date.now();
+
+    if (recalculationsRequested > 0) {
+      recalculationsRequested = 0;
+      await calculate(false);
+    } else if (run.finalizedAt === undefined && endedAt() === undefined && now >= hardStopAt()) {
+      // No end event ever came: the hard stop is itself logged, so the calculation stays a function of the log.
+      accept({ kind: 'hard-stop', key: 'system:hard-stop', at: hardStopAt(), source: 'system' });
+    } else if (run.finalizedAt === undefined && endedAt() !== undefined && now >= nextDeadline()) {
+      await calculate(true);
+    } else if (run.dirty) {
+      await calculate(true);
+    } else if (run.finalizedAt !== undefined && now >= nextDeadline()) {
+      await publish();
+      return summary();
+    }
+
+    if (continueAsNewDue()) {
+      await condition(allHandlersFinished);
+      await flush();
+      await continueAsNew<typeof sessionWorkflow>({ session, timings, carried: run });
+    }
+  }
+}

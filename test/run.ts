@@ -1,0 +1,100 @@
+/**
+ * `npm test`: provides real infrastructure once per run, then runs every test file with node's test runner.
+ * - Temporal: TEMPORAL_ADDRESS when set, else a dev server (in memory, headless) on a free port.
+ * - PostgreSQL: the server of DATABASE_URL when set, else an embedded one in a temp dir; either way a fresh
+ *   database per run, migrated.
+ * - Workflows bundled once and shared with every file through ROLLCALL_TEST_WORKFLOW_BUNDLE.
+ * Arguments select test files or folders (default: test/unit and test/integration).
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import pg from 'pg';
+import { migrate } from '../src/db/migrate.js';
+import { freePort } from '../src/infra/ports.js';
+import { databaseUrlFor, startEmbeddedPostgres } from '../src/infra/postgres.js';
+import { startTemporalDevServer } from '../src/infra/temporal-server.js';
+import { createLogger } from '../src/logger.js';
+import { workflowsPath } from '../src/worker/workflows-path.js';
+
+const say = (line: string) => process.stderr.write(`[test] ${line}\n`);
+const cleanups: Array<() => Promise<void>> = [];
+
+function testFiles(targets: string[]): string[] {
+  return targets.flatMap((target) => {
+    if (!statSync(target).isDirectory()) return [target];
+    return readdirSync(target, { recursive: true, encoding: 'utf8' })
+      .filter((name) => name.endsWith('.test.ts'))
+      .map((name) => join(target, name))
+      .sort();
+  });
+}
+
+async function provideDatabase(scratch: string): Promise<string> {
+  let serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) {
+    const postgres = await startEmbeddedPostgres(join(scratch, 'postgres'), await freePort(), say);
+    cleanups.push(postgres.stop);
+    serverUrl = postgres.serverUrl;
+  }
+  const database = `rollcall_test_${Date.now()}_${process.pid}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  cleanups.push(async () => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await client.end();
+  });
+  const url = databaseUrlFor(serverUrl, database);
+  await migrate(url, createLogger('test', 'warn'));
+  return url;
+}
+
+async function provideTemporal(): Promise<string> {
+  if (process.env.TEMPORAL_ADDRESS) return process.env.TEMPORAL_ADDRESS;
+  const temporal = await startTemporalDevServer({ port: await freePort(), namespace: 'default', log: say });
+  cleanups.push(temporal.stop);
+  return temporal.address;
+}
+
+async function main(): Promise<number> {
+  const files = testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/integration']);
+  if (files.length === 0) throw new Error('no test files selected');
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // Unit tests need no infrastructure; start it only when an integration test is selected.
+  if (files.some((file) => !resolve(file).includes(`${join('test', 'unit')}`))) {
+    const scratch = mkdtempSync(join(tmpdir(), 'rollcall-test-'));
+    // As root, embedded PostgreSQL runs as the `postgres` user, which must be able to enter this directory.
+    chmodSync(scratch, 0o755);
+    cleanups.push(() => Promise.resolve(rmSync(scratch, { recursive: true, force: true })));
+    const started = Date.now();
+    const [databaseUrl, temporalAddress, bundle] = await Promise.all([
+      provideDatabase(scratch),
+      provideTemporal(),
+      bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { info: () => {}, warn: say, error: say, debug: () => {}, trace: () => {}, log: () => {} } }),
+    ]);
+    const bundlePath = join(scratch, 'workflow-bundle.js');
+    writeFileSync(bundlePath, bundle.code);
+    Object.assign(env, { TEST_DATABASE_URL: databaseUrl, TEST_TEMPORAL_ADDRESS: temporalAddress, ROLLCALL_TEST_WORKFLOW_BUNDLE: bundlePath });
+    say(`infrastructure ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal ${temporalAddress})`);
+  }
+  return new Promise((resolveExit) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { env, stdio: 'inherit' });
+    child.on('exit', (code) => resolveExit(code ?? 1));
+  });
+}
+
+let exitCode = 1;
+try {
+  exitCode = await main();
+} catch (error) {
+  say(`harness failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => say(`cleanup failed: ${String(error)}`));
+}
+process.exit(exitCode);
