@@ -1,0 +1,44 @@
+/** What both provider adapters return, plus the two tiny helpers they share. */
+import { createHash } from 'node:crypto';
+import type { AttendanceEvent, Provider } from '../domain/events.js';
+
+/** The provider room a webhook is about; `startTime` is epoch ms. */
+export interface RoomRef {
+  provider: Provider;
+  /** Zoom meeting/webinar id (shared by recurring instances) or LiveKit room name. */
+  roomId: string;
+  /** One occurrence of the room: Zoom `uuid`, LiveKit room `sid`. */
+  instanceId: string;
+  topic?: string;
+  startTime?: number;
+}
+
+export interface InvalidWebhook {
+  type: 'invalid';
+  /** Names the offending field paths, fit for a 400 response. */
+  message: string;
+}
+
+export type ParsedWebhook =
+  | { type: 'ignored'; event: string }
+  | { type: 'events'; room: RoomRef; events: AttendanceEvent[] }
+  | InvalidWebhook;
+
+export type VerifyResult<Reason extends string> = { ok: true } | { ok: false; reason: Reason };
+
+/** A header as Node delivers it; a repeated header arrives as an array. */
+export type HeaderValue = string | string[] | undefined;
+
+/** One header value, or undefined when absent or repeated (a repeated auth header is never trusted). */
+export function singleHeader(value: HeaderValue): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * A short dedupe key derived from the facts that identify a provider event: the same facts always give the
+ * same key, so a redelivered notification is recognised. 22 base64url chars = 132 bits of SHA-256.
+ */
+export function derivedKey(provider: Provider, facts: ReadonlyArray<string | number | undefined>): string {
+  const digest = createHash('sha256').update(JSON.stringify(facts)).digest('base64url');
+  return `${provider}:${digest.slice(0, 22)}`;
+}
