@@ -10,14 +10,13 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import pg from 'pg';
 import { migrate } from '../src/db/migrate.js';
 import { freePort } from '../src/infra/ports.js';
 import { databaseUrlFor, startEmbeddedPostgres } from '../src/infra/postgres.js';
 import { startTemporalDevServer } from '../src/infra/temporal-server.js';
 import { createLogger } from '../src/logger.js';
-import { workflowsPath } from '../src/worker/workflows-path.js';
+import { bundleWorkflows } from '../src/worker/bundle.js';
 
 const say = (line: string) => process.stderr.write(`[test] ${line}\n`);
 const cleanups: Array<() => Promise<void>> = [];
@@ -62,6 +61,12 @@ async function provideTemporal(): Promise<string> {
   return temporal.address;
 }
 
+function settled<T extends readonly unknown[]>(results: { [K in keyof T]: PromiseSettledResult<T[K]> }): T {
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 async function main(): Promise<number> {
   const files = testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/integration']);
   if (files.length === 0) throw new Error('no test files selected');
@@ -73,13 +78,16 @@ async function main(): Promise<number> {
     chmodSync(scratch, 0o755);
     cleanups.push(() => Promise.resolve(rmSync(scratch, { recursive: true, force: true })));
     const started = Date.now();
-    const [databaseUrl, temporalAddress, bundle] = await Promise.all([
-      provideDatabase(scratch),
-      provideTemporal(),
-      bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { info: () => {}, warn: say, error: say, debug: () => {}, trace: () => {}, log: () => {} } }),
-    ]);
+    // allSettled: when one part fails, the others have still registered their cleanup before we throw.
+    const [databaseUrl, temporalAddress, bundle] = settled(
+      await Promise.allSettled([
+        provideDatabase(scratch),
+        provideTemporal(),
+        bundleWorkflows(),
+      ]),
+    );
     const bundlePath = join(scratch, 'workflow-bundle.js');
-    writeFileSync(bundlePath, bundle.code);
+    writeFileSync(bundlePath, bundle);
     Object.assign(env, { TEST_DATABASE_URL: databaseUrl, TEST_TEMPORAL_ADDRESS: temporalAddress, ROLLCALL_TEST_WORKFLOW_BUNDLE: bundlePath });
     say(`infrastructure ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal ${temporalAddress})`);
   }

@@ -4,12 +4,16 @@ import type { ApiDeps } from './deps.js';
 import { errorHandler } from './http-error.js';
 import { healthRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import { SessionRouter } from './routing.js';
 
 /** The HTTP API of SPEC §5, as an express app with no listening socket (tests mount it on a free port). */
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  const router = new SessionRouter(deps.pool, deps.config);
   app.use(healthRoutes(deps));
+  app.use('/webhooks', webhookRoutes(deps, router));
   app.use('/api', bearerAuth(deps.config.apiToken), express.json({ limit: '5mb' }), sessionRoutes(deps));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

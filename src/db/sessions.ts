@@ -88,3 +88,13 @@ export async function updateSessionPhase(pool: Pool, id: string, status: string,
 export async function ensureSession(pool: Pool, spec: SessionSpec, workflowId: string): Promise<void> {
   await insertSession(pool, spec, workflowId);
 }
+
+/** Registered sessions of a room whose scheduled window overlaps [from, to] (epoch ms). */
+export async function registeredSessionsForRoom(pool: Pool, provider: string, room: string, from: number, to: number): Promise<SessionRow[]> {
+  const { rows } = await pool.query<DbRow>(
+    `SELECT * FROM sessions WHERE provider = $1 AND room = $2 AND NOT ad_hoc AND scheduled_start <= $4 AND scheduled_end >= $3
+     ORDER BY scheduled_start`,
+    [provider, room, new Date(from), new Date(to)],
+  );
+  return rows.map(fromDb);
+}

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type Config } from '../config/index.js';
+import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { migrate } from '../db/migrate.js';
 import { provideDatabase } from '../infra/database.js';
 import { isListening } from '../infra/ports.js';
@@ -24,7 +24,7 @@ type Stop = () => Promise<void>;
 async function provideTemporal(config: Config, stops: Stop[]): Promise<{ address: string; uiUrl?: string }> {
   if (config.temporal.address) {
     await waitForTemporal(config.temporal.address, 10_000).catch((error: unknown) => {
-      throw new Error(`TEMPORAL_ADDRESS: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ConfigError(`Invalid configuration:\n  TEMPORAL_ADDRESS: ${error instanceof Error ? error.message : String(error)}`);
     });
     return { address: config.temporal.address };
   }
@@ -35,7 +35,7 @@ async function provideTemporal(config: Config, stops: Stop[]): Promise<{ address
     return { address, uiUrl: `http://localhost:${config.temporal.uiPort}` };
   }
   if (await isListening(config.temporal.uiPort)) {
-    throw new Error(`TEMPORAL_UI_PORT: port ${config.temporal.uiPort} is taken; free it or set TEMPORAL_UI_PORT`);
+    throw new ConfigError(`Invalid configuration:\n  TEMPORAL_UI_PORT: port ${config.temporal.uiPort} is taken; free it or set TEMPORAL_UI_PORT`);
   }
   const dbFile = resolve(config.dataDir, 'temporal.sqlite');
   say(`Starting the Temporal dev server on 127.0.0.1:${DEV_TEMPORAL_PORT} (history in ${dbFile})...`);

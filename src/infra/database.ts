@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import pg from 'pg';
-import type { Config } from '../config/index.js';
+import { ConfigError, type Config } from '../config/index.js';
 import { preferredOrFreePort } from './ports.js';
 import { ensureDatabase, startEmbeddedPostgres } from './postgres.js';
 
@@ -19,7 +19,7 @@ async function checkReachable(url: string): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (error) {
-    throw new Error(`DATABASE_URL: cannot connect (${error instanceof Error ? error.message : String(error)})`);
+    throw new ConfigError(`Invalid configuration:\n  DATABASE_URL: cannot connect (${error instanceof Error ? error.message : String(error)})`);
   } finally {
     await client.end().catch(() => undefined);
   }

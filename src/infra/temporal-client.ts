@@ -6,7 +6,10 @@ export function temporalAddress(config: Config): string {
   return config.temporal.address ?? '127.0.0.1:7233';
 }
 
-export async function connectClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ address: temporalAddress(config) });
-  return new Client({ connection, namespace: config.temporal.namespace });
+/**
+ * A lazily connecting client: the API starts (and answers /readyz 503, webhooks 503) while Temporal is down,
+ * and reconnects by itself when it comes back.
+ */
+export function createClient(config: Config): Client {
+  return new Client({ connection: Connection.lazy({ address: temporalAddress(config) }), namespace: config.temporal.namespace });
 }

@@ -10,7 +10,7 @@ runMain('worker', async () => {
   const config = loadConfig();
   const logger = createLogger('worker', config.logLevel);
   const pool = createPool(required(config.databaseUrl, 'DATABASE_URL', 'the worker process (npm start provides one)'));
-  const connection = await connectWorker(temporalAddress(config));
+  const connection = await connectWorker(temporalAddress(config), logger);
   const worker = await createWorker({ config, pool, logger, connection });
   const running = worker.run();
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');

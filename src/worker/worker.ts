@@ -4,6 +4,7 @@ import { createActivities } from '../activities/index.js';
 import type { Config } from '../config/index.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../logger.js';
+import { installRuntime } from './runtime.js';
 import { PREBUILT_BUNDLE, workflowsPath } from './workflows-path.js';
 
 export interface WorkerDeps {
@@ -30,6 +31,8 @@ export async function createWorker({ config, pool, logger, connection, workflowB
   });
 }
 
-export async function connectWorker(address: string): Promise<NativeConnection> {
+/** The worker's connection; installs the SDK runtime (logging) first, as the SDK requires. */
+export async function connectWorker(address: string, logger: Logger): Promise<NativeConnection> {
+  installRuntime(logger);
   return NativeConnection.connect({ address });
 }

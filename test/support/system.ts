@@ -4,7 +4,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import { listen, type RunningApi } from '../../src/api/server.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
-import { connectClient } from '../../src/infra/temporal-client.js';
+import { createClient } from '../../src/infra/temporal-client.js';
 import { createLogger } from '../../src/logger.js';
 import { connectWorker, createWorker } from '../../src/worker/worker.js';
 
@@ -44,8 +44,8 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
   const config = testConfig(overrides);
   const logger = createLogger('test', config.logLevel);
   const pool = createPool(harnessEnv('TEST_DATABASE_URL'));
-  const client = await connectClient(config);
-  const connection: NativeConnection = await connectWorker(harnessEnv('TEST_TEMPORAL_ADDRESS'));
+  const client = createClient(config);
+  const connection: NativeConnection = await connectWorker(harnessEnv('TEST_TEMPORAL_ADDRESS'), logger);
   const worker = await createWorker({ config, pool, logger, connection, workflowBundlePath: harnessEnv('ROLLCALL_TEST_WORKFLOW_BUNDLE') });
   const running = worker.run();
   const api = await listen({ config, pool, temporal: client, logger }, 0, '127.0.0.1');

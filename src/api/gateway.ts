@@ -1,0 +1,39 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config/index.js';
+import type { AttendanceEvent } from '../domain/index.js';
+import type { RoomRef } from '../providers/common.js';
+import type { sessionWorkflow } from '../workflows/index.js';
+import { eventsSignal } from '../workflows/messages.js';
+import type { SessionRouter } from './routing.js';
+import { sessionStartOptions } from './session-workflows.js';
+import { withTemporal } from './temporal-errors.js';
+
+/**
+ * How long the gateway keeps trying before answering 503. Zoom wants an answer within 3 s; the SDK retries
+ * transient gRPC failures (a restarting server, a busy frontend) on its own until this deadline.
+ */
+const SIGNAL_BUDGET_MS = 2_000;
+
+export interface Delivery {
+  sessionId: string;
+  workflowId: string;
+}
+
+/**
+ * Hands a webhook's events to their session's workflow, starting it if needed (signalWithStart). Resolves only
+ * once Temporal has durably accepted the signal: that is what the webhook's 200 promises.
+ */
+export async function deliverEvents(temporal: Client, config: Config, router: SessionRouter, room: RoomRef, events: AttendanceEvent[]): Promise<Delivery> {
+  const session = await router.route(room, events[0]!.at);
+  const options = sessionStartOptions(config, session);
+  await withTemporal(() =>
+    temporal.withDeadline(Date.now() + SIGNAL_BUDGET_MS, () =>
+      temporal.workflow.signalWithStart<typeof sessionWorkflow, [AttendanceEvent[]]>('sessionWorkflow', {
+        ...options,
+        signal: eventsSignal,
+        signalArgs: [events],
+      }),
+    ),
+  );
+  return { sessionId: session.id, workflowId: options.workflowId };
+}
