@@ -6,6 +6,7 @@ import type { sessionWorkflow } from '../workflows/index.js';
 import { eventsSignal } from '../workflows/messages.js';
 import type { SessionRouter } from './routing.js';
 import { sessionStartOptions } from './session-workflows.js';
+import { HttpError } from './http-error.js';
 import { withTemporal } from './temporal-errors.js';
 
 /**
@@ -26,7 +27,7 @@ export interface Delivery {
 export async function deliverEvents(temporal: Client, config: Config, router: SessionRouter, room: RoomRef, events: AttendanceEvent[]): Promise<Delivery> {
   const session = await router.route(room, events[0]!.at);
   const options = sessionStartOptions(config, session);
-  await withTemporal(() =>
+  const signal = withTemporal(() =>
     temporal.withDeadline(Date.now() + SIGNAL_BUDGET_MS, () =>
       temporal.workflow.signalWithStart<typeof sessionWorkflow, [AttendanceEvent[]]>('sessionWorkflow', {
         ...options,
@@ -35,5 +36,16 @@ export async function deliverEvents(temporal: Client, config: Config, router: Se
       }),
     ),
   );
+  // The SDK does not bound a (re)connection by the call deadline, so the answer time is bounded here. A signal
+  // that still lands after this 503 is harmless: the provider redelivers and the workflow drops the duplicate.
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HttpError(503, 'Temporal did not accept the event in time; retry later')), SIGNAL_BUDGET_MS + 250);
+  });
+  try {
+    await Promise.race([signal, budget]);
+  } finally {
+    clearTimeout(timer);
+  }
   return { sessionId: session.id, workflowId: options.workflowId };
 }

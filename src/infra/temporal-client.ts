@@ -11,5 +11,7 @@ export function temporalAddress(config: Config): string {
  * and reconnects by itself when it comes back.
  */
 export function createClient(config: Config): Client {
-  return new Client({ connection: Connection.lazy({ address: temporalAddress(config) }), namespace: config.temporal.namespace });
+  // A short connect timeout keeps a webhook's 503 inside Zoom's 3 s answer deadline when Temporal is down.
+  const connection = Connection.lazy({ address: temporalAddress(config), connectTimeout: 1_000 });
+  return new Client({ connection, namespace: config.temporal.namespace });
 }

@@ -10,6 +10,8 @@ export interface CarriedState {
   state: AttendanceState;
   /** Accepted events not yet written to the event log. */
   pending: AttendanceEvent[];
+  /** Workflow time the end (meeting end or hard stop) became known: the grace delay runs from here. */
+  endSeenAt?: number;
   /** Workflow time of the first calculation after the meeting ended; starts the late-event window. */
   finalizedAt?: number;
   calculatedAt?: number;
@@ -71,21 +73,18 @@ export async function sessionWorkflow({ session, timings, carried }: SessionWork
     return Object.keys(state.connections).length > 0 || state.meetingStarts.length > 0 ? 'live' : 'scheduled';
   };
   const hardStopAt = () => (session.adHoc ? run.lastActivityAt : session.scheduledEnd!) + timings.maxOverrunMs;
-  const summary = (): SessionSummary => {
-    const ended = endedAt();
-    return {
-      sessionId: session.id,
-      phase: phase(),
-      meetingStartedAt: earliest(state.meetingStarts),
-      meetingEndedAt: ended,
-      calculationDueAt: ended !== undefined && run.finalizedAt === undefined ? ended + timings.calculationDelayMs : undefined,
-      calculatedAt: run.calculatedAt,
-      calculations: run.calculations,
-      lastCounts: run.lastCounts,
-      connections: Object.keys(state.connections).length,
-      acceptedEvents: run.acceptedEvents,
-    };
-  };
+  const summary = (): SessionSummary => ({
+    sessionId: session.id,
+    phase: phase(),
+    meetingStartedAt: earliest(state.meetingStarts),
+    meetingEndedAt: endedAt(),
+    calculationDueAt: run.finalizedAt === undefined ? calculationDueAt() : undefined,
+    calculatedAt: run.calculatedAt,
+    calculations: run.calculations,
+    lastCounts: run.lastCounts,
+    connections: Object.keys(state.connections).length,
+    acceptedEvents: run.acceptedEvents,
+  });
 
   /** Folds an event into the state; only events that add a fact are logged (duplicates stop here). */
   const accept = (event: AttendanceEvent) => {
@@ -94,6 +93,12 @@ export async function sessionWorkflow({ session, timings, carried }: SessionWork
     run.acceptedEvents += 1;
     run.lastActivityAt = Date.now();
     if (run.finalizedAt !== undefined) run.dirty = true;
+    if ((event.kind === 'meeting-ended' || event.kind === 'hard-stop') && run.endSeenAt === undefined) run.endSeenAt = Date.now();
+  };
+  /** An end delivered late (a provider retry) still gets the full grace delay for the stragglers around it. */
+  const calculationDueAt = () => {
+    const ended = endedAt();
+    return ended === undefined ? undefined : Math.max(ended, run.endSeenAt ?? ended) + timings.calculationDelayMs;
   };
 
   setHandler(eventsSignal, (events) => {
@@ -150,8 +155,7 @@ export async function sessionWorkflow({ session, timings, carried }: SessionWork
 
   const nextDeadline = (): number => {
     if (run.finalizedAt !== undefined) return run.finalizedAt + timings.lateEventWindowMs;
-    const ended = endedAt();
-    return ended !== undefined ? ended + timings.calculationDelayMs : hardStopAt();
+    return calculationDueAt() ?? hardStopAt();
   };
 
   const continueAsNewDue = () => workflowInfo().continueAsNewSuggested || signalsThisRun >= MAX_SIGNALS_PER_RUN;

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { adHocSessionId } from '../../src/api/routing.js';
+import { MIN, PROVIDER_SETTINGS, WebhookSender, pastMinute, reports, waitForCalculations } from '../support/scenario.js';
+import { zoomMeetingEnded, zoomMeetingStarted, zoomParticipantJoined, zoomParticipantLeft } from '../support/sign.js';
+import { startSystem, type TestSystem } from '../support/system.js';
+
+describe('a Zoom meeting with no registered session', () => {
+  let system: TestSystem;
+  before(async () => {
+    system = await startSystem(PROVIDER_SETTINGS);
+  });
+  after(() => system.stop());
+
+  it('becomes an ad-hoc session whose window is the actual meeting', async () => {
+    const M = pastMinute(30);
+    const at = (minutes: number) => M + minutes * MIN;
+    const meeting = { meetingId: `7${Date.now() % 1_000_000_000}`, uuid: `/ad+hoc//${Date.now()}==`, topic: 'Office hours' };
+    const zoom = new WebhookSender(system, 'zoom');
+    const started = await zoom.accept(zoomMeetingStarted({ ...meeting, startTime: at(0) }));
+    const sessionId = adHocSessionId({ provider: 'zoom', roomId: meeting.meetingId, instanceId: meeting.uuid });
+    assert.equal(started.body.sessionId, sessionId);
+    await zoom.accept(zoomParticipantJoined({ ...meeting, userId: 'h1', email: 'host@example.com', joinTime: at(0) }));
+    await zoom.accept(zoomParticipantJoined({ ...meeting, userId: 'v1', joinTime: at(5) }));
+    await zoom.accept(zoomParticipantLeft({ ...meeting, userId: 'v1', leaveTime: at(8) }));
+    await zoom.accept(zoomParticipantLeft({ ...meeting, userId: 'h1', leaveTime: at(20) }));
+    await zoom.accept(zoomMeetingEnded({ ...meeting, endTime: at(20) }));
+    await waitForCalculations(system, sessionId, 1);
+
+    const session = await system.pool.query<{ ad_hoc: boolean; title: string; instance_id: string; status: string }>(
+      'SELECT ad_hoc, title, instance_id, status FROM sessions WHERE id = $1',
+      [sessionId],
+    );
+    assert.deepEqual(session.rows[0], { ad_hoc: true, title: 'Office hours', instance_id: meeting.uuid, status: 'calculated' });
+    // Window 0-20 (the meeting itself): the host 100 %, the visitor 3 of 20 min = 15 % → partial. Both are guests.
+    const rows = await reports(system, sessionId);
+    assert.deepEqual(
+      rows.map((row) => [row.attended_seconds, Number(row.percentage), row.status]),
+      [
+        [20 * 60, 100, 'present'],
+        [3 * 60, 15, 'partial'],
+      ],
+    );
+  });
+});
