@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../logger.js';
+import { reportPushActivities } from './report-push.js';
 import { sessionActivities } from './session.js';
 
 export interface ActivityDeps {
@@ -11,7 +12,7 @@ export interface ActivityDeps {
 
 /** Every activity the worker registers; workflows import only the type. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...sessionActivities(deps) };
+  return { ...sessionActivities(deps), ...reportPushActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

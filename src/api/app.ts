@@ -2,8 +2,11 @@ import express from 'express';
 import { bearerAuth } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler } from './http-error.js';
+import { openApiRoutes } from './openapi.js';
+import { attendanceRoutes } from './routes/attendance.js';
 import { healthRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { userRoutes } from './routes/users.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { SessionRouter } from './routing.js';
 
@@ -14,7 +17,8 @@ export function createApp(deps: ApiDeps): express.Express {
   const router = new SessionRouter(deps.pool, deps.config);
   app.use(healthRoutes(deps));
   app.use('/webhooks', webhookRoutes(deps, router));
-  app.use('/api', bearerAuth(deps.config.apiToken), express.json({ limit: '5mb' }), sessionRoutes(deps));
+  app.use(openApiRoutes());
+  app.use('/api', bearerAuth(deps.config.apiToken), express.json({ limit: '5mb' }), sessionRoutes(deps), attendanceRoutes(deps), userRoutes(deps));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });

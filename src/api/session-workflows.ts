@@ -14,7 +14,7 @@ export function sessionStartOptions(config: Config, spec: SessionSpec) {
   return {
     workflowId: workflowIdFor(spec.id),
     taskQueue: config.temporal.taskQueue,
-    args: [{ session: spec, timings: timingsFrom(config) }] as Parameters<typeof sessionWorkflow>,
+    args: [{ session: spec, timings: timingsFrom(config), pushReports: config.reportWebhook !== undefined }] as Parameters<typeof sessionWorkflow>,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     memo: { title: spec.title ?? `${spec.provider} ${spec.room}` },
     typedSearchAttributes: [

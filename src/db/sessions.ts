@@ -71,9 +71,15 @@ export async function getSession(pool: Pool, id: string): Promise<SessionRow | u
 
 /** True when two specs describe the same registration (a retried POST), so it can be answered idempotently. */
 export function sameRegistration(a: SessionSpec, b: SessionSpec): boolean {
-  const key = (spec: SessionSpec) =>
-    JSON.stringify([spec.provider, spec.room, spec.title ?? null, spec.scheduledStart, spec.scheduledEnd, spec.roster, spec.policy]);
+  const key = (spec: SessionSpec) => canonicalJson([spec.provider, spec.room, spec.title ?? null, spec.scheduledStart, spec.scheduledEnd, spec.roster, spec.policy]);
   return key(a) === key(b);
+}
+
+/** JSON with object keys sorted: jsonb does not keep the key order a request used. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }
 
 /** Records where the workflow is (status, meeting start/end evidence) for readers of the sessions table. */

@@ -27,6 +27,8 @@ export interface CarriedState {
 export interface SessionWorkflowInput {
   session: SessionSpec;
   timings: SessionTimings;
+  /** REPORT_WEBHOOK_URL is set: push every calculated report. */
+  pushReports?: boolean;
   carried?: CarriedState;
 }
 
@@ -50,7 +52,7 @@ const earliest = (times: number[]) => (times.length ? Math.min(...times) : undef
  * batches by activities; one timer at a time waits for the next deadline: final calculation after the meeting
  * end + grace, hard stop when no end ever comes, and the end of the late-event window.
  */
-export async function sessionWorkflow({ session, timings, carried }: SessionWorkflowInput): Promise<SessionSummary> {
+export async function sessionWorkflow({ session, timings, pushReports = false, carried }: SessionWorkflowInput): Promise<SessionSummary> {
   const run: CarriedState = carried ?? {
     state: emptyState(),
     pending: [],
@@ -65,6 +67,8 @@ export async function sessionWorkflow({ session, timings, carried }: SessionWork
   let recalculationsRequested = 0;
   let reportedPhase: SessionPhase | undefined;
   let reportedConnections = -1;
+  /** Report pushes run one after another beside the main loop: a receiver that is down must not delay events. */
+  let pushes: Promise<unknown> = Promise.resolve();
 
   const endedAt = () => latest([...state.meetingEnds, ...state.hardStops]);
   const phase = (): SessionPhase => {
@@ -151,6 +155,7 @@ export async function sessionWorkflow({ session, timings, carried }: SessionWork
     run.lastCounts = outcome.counts;
     run.dirty = false;
     if (run.finalizedAt === undefined && endedAt() !== undefined) run.finalizedAt = run.calculatedAt;
+    if (pushReports) pushes = pushes.then(() => activities.pushReport(session.id));
   };
 
   const nextDeadline = (): number => {
@@ -179,14 +184,16 @@ export async function sessionWorkflow({ session, timings, carried }: SessionWork
     } else if (run.dirty) {
       await calculate(true);
     } else if (run.finalizedAt !== undefined && now >= nextDeadline()) {
+      await pushes;
       await publish();
       return summary();
     }
 
     if (continueAsNewDue()) {
+      await pushes;
       await condition(allHandlersFinished);
       await flush();
-      await continueAsNew<typeof sessionWorkflow>({ session, timings, carried: run });
+      await continueAsNew<typeof sessionWorkflow>({ session, timings, pushReports, carried: run });
     }
   }
 }

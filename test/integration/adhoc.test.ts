@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { adHocSessionId } from '../../src/api/routing.js';
 import { MIN, PROVIDER_SETTINGS, WebhookSender, pastMinute, reports, waitForCalculations } from '../support/scenario.js';
 import { zoomMeetingEnded, zoomMeetingStarted, zoomParticipantJoined, zoomParticipantLeft } from '../support/sign.js';
+import { replayAndKeep } from '../support/histories.js';
 import { startSystem, type TestSystem } from '../support/system.js';
 
 describe('a Zoom meeting with no registered session', () => {
@@ -41,5 +42,6 @@ describe('a Zoom meeting with no registered session', () => {
         [3 * 60, 15, 'partial'],
       ],
     );
+    await replayAndKeep(system, `session-${sessionId}`, 'zoom-adhoc');
   });
 });

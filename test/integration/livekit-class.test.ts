@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { presenceQuery } from '../../src/workflows/messages.js';
 import { MIN, PROVIDER_SETTINGS, WebhookSender, comparable, pastMinute, reports, waitForCalculations } from '../support/scenario.js';
 import { livekitParticipantJoined, livekitParticipantLeft, livekitRoomFinished, livekitRoomStarted } from '../support/sign.js';
+import { replayAndKeep } from '../support/histories.js';
 import { request, startSystem, type TestSystem } from '../support/system.js';
 
 /** A registered LiveKit class: window 30 min (1,800 s), grace 15 min; minute offsets from the scheduled start. */
@@ -67,5 +68,6 @@ describe('a registered LiveKit class, end to end', () => {
     );
     const { persisted, engine } = comparable(rows, livekit.expected({ scheduledStart: S, scheduledEnd: at(30), roster, policy: { kind: 'percentage', graceMinutes: 15 } }));
     assert.deepEqual(persisted, engine);
+    await replayAndKeep(system, `session-${sessionId}`, 'livekit-class');
   });
 });

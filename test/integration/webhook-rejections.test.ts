@@ -25,8 +25,7 @@ async function stateOf(system: TestSystem) {
   const { rows } = await system.pool.query<{ events: string; sessions: string }>(
     'SELECT (SELECT count(*) FROM attendance_events) AS events, (SELECT count(*) FROM sessions) AS sessions',
   );
-  let workflows = 0;
-  for await (const _ of system.client.workflow.list({ query: `TaskQueue = '${system.config.temporal.taskQueue}'` })) workflows += 1;
+  const { count: workflows } = await system.client.workflow.count(`TaskQueue = '${system.config.temporal.taskQueue}'`);
   return { ...rows[0], workflows };
 }
 

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { presenceQuery, summaryQuery } from '../../src/workflows/messages.js';
 import { MIN, PROVIDER_SETTINGS, WebhookSender, comparable, pastMinute, reports, waitForCalculations } from '../support/scenario.js';
 import { zoomMeetingEnded, zoomMeetingStarted, zoomParticipantJoined, zoomParticipantLeft } from '../support/sign.js';
+import { replayAndKeep } from '../support/histories.js';
 import { request, startSystem, type TestSystem } from '../support/system.js';
 
 /**
@@ -148,5 +149,6 @@ describe('a registered Zoom class, end to end', () => {
     const strip = (rows: typeof afterForced) => rows.map(({ auto_calculated: _auto, ...rest }) => rest);
     assert.deepEqual(strip(afterForced), strip(afterLate));
     assert.ok(afterForced.every((row) => !row.auto_calculated));
+    await replayAndKeep(system, `session-${sessionId}`, 'zoom-class');
   });
 });

@@ -1,13 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { Router } from 'express';
-import { z } from 'zod';
-import { getSession, insertSession, sameRegistration } from '../../db/sessions.js';
-import { presenceQuery } from '../../workflows/messages.js';
+import type { z } from 'zod';
+import { getSession, insertSession, sameRegistration, type SessionRow } from '../../db/sessions.js';
+import { endUpdate, presenceQuery, recalculateUpdate, summaryQuery, type SessionSummary } from '../../workflows/messages.js';
 import { workflowIdFor, type SessionSpec } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpError } from '../http-error.js';
-import { registerSessionSchema, type RegisterSessionBody } from '../schemas/sessions.js';
+import {
+  endSessionSchema,
+  registerSessionSchema,
+  sessionIdParam,
+  type RegisterSessionBody,
+  type sessionDetailSchema,
+  type sessionStateSchema,
+} from '../schemas/sessions.js';
 import { startSessionWorkflow } from '../session-workflows.js';
 import { withTemporal } from '../temporal-errors.js';
 import { parseOr400 } from '../validate.js';
@@ -26,10 +33,62 @@ function specFrom(body: RegisterSessionBody, deps: ApiDeps): SessionSpec {
   };
 }
 
-const idParam = z.object({ id: z.string().min(1).max(200) });
+/**
+ * How long each workflow call may take. A finished workflow's query is answered by replay on a worker, and an
+ * update needs a worker to run it: with the worker down, the call would otherwise wait indefinitely.
+ */
+const BUDGET_MS = { state: 2_000, presence: 5_000, end: 5_000, recalculate: 60_000 };
+
+const utc = (epochMs: number | undefined) => (epochMs === undefined ? null : new Date(epochMs).toISOString());
+
+function presentState(summary: SessionSummary): z.output<typeof sessionStateSchema> {
+  return {
+    ...summary,
+    meetingStartedAt: utc(summary.meetingStartedAt),
+    meetingEndedAt: utc(summary.meetingEndedAt),
+    calculationDueAt: utc(summary.calculationDueAt),
+    calculatedAt: utc(summary.calculatedAt),
+  };
+}
+
+function presentSession(row: SessionRow, state: SessionSummary | null): z.input<typeof sessionDetailSchema> {
+  return {
+    ...row,
+    scheduledStart: utc(row.scheduledStart),
+    scheduledEnd: utc(row.scheduledEnd),
+    meetingStarted: utc(row.meetingStarted),
+    meetingEnded: utc(row.meetingEnded),
+    createdAt: new Date(row.createdAt).toISOString(),
+    state: state && presentState(state),
+  };
+}
+
+/** Bounds a call the SDK may not (it does not bound reconnecting by the call deadline; see gateway.ts). */
+async function within<T>(ms: number, promise: Promise<T>, timeout: Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeout), ms);
+  });
+  try {
+    return await Promise.race([promise, budget]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export function sessionRoutes(deps: ApiDeps): Router {
   const router = Router();
+  const handleFor = (id: string) => deps.temporal.workflow.getHandle(workflowIdFor(id));
+
+  /** A call on the session's workflow within its budget: 404 when there is none, 503 when it cannot be had. */
+  const onWorkflow = async <T>(id: string, budgetMs: number, call: () => Promise<T>): Promise<T> => {
+    const attempt = withTemporal(() => deps.temporal.withDeadline(Date.now() + budgetMs, call)).catch((error: unknown) => {
+      if (error instanceof WorkflowNotFoundError) throw new HttpError(404, `no running workflow for session ${id}`);
+      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw new HttpError(503, `session ${id}'s workflow did not answer in time; retry later`);
+      throw error;
+    });
+    return within(budgetMs + 1_000, attempt, new HttpError(503, 'Temporal is unavailable; retry later'));
+  };
 
   /** Registers a session and starts its workflow; a retried identical registration answers the same. */
   router.post('/sessions', async (req, res) => {
@@ -40,21 +99,38 @@ export function sessionRoutes(deps: ApiDeps): Router {
     res.status(created ? 201 : 200).json({ id: row.id, workflowId });
   });
 
+  /** The stored session, plus the workflow's summary when it can be had: the row alone must always answer. */
   router.get('/sessions/:id', async (req, res) => {
-    const { id } = parseOr400(idParam, req.params);
+    const { id } = parseOr400(sessionIdParam, req.params);
     const session = await getSession(deps.pool, id);
     if (!session) throw new HttpError(404, `no session ${id}`);
-    res.json(session);
+    // Temporal or the workflow being unavailable leaves the stored row (state null), never a failed read.
+    const state = await onWorkflow(id, BUDGET_MS.state, () => handleFor(id).query(summaryQuery)).catch((error: unknown) => {
+      if (error instanceof HttpError && (error.status === 404 || error.status === 503)) return null;
+      throw error;
+    });
+    res.json(presentSession(session, state));
   });
 
   /** Live presence from the workflow's query (the room right now), not from the database. */
   router.get('/sessions/:id/presence', async (req, res) => {
-    const { id } = parseOr400(idParam, req.params);
-    const handle = deps.temporal.workflow.getHandle(workflowIdFor(id));
-    const presence = await withTemporal(() => handle.query(presenceQuery, Date.now())).catch((error: unknown) => {
-      throw error instanceof WorkflowNotFoundError ? new HttpError(404, `no session ${id}`) : error;
-    });
-    res.json(presence);
+    const { id } = parseOr400(sessionIdParam, req.params);
+    res.json(await onWorkflow(id, BUDGET_MS.presence, () => handleFor(id).query(presenceQuery, Date.now())));
+  });
+
+  /** Ends the meeting as the provider's end event would; the final calculation follows after the grace delay. */
+  router.post('/sessions/:id/end', async (req, res) => {
+    const { id } = parseOr400(sessionIdParam, req.params);
+    const { at } = parseOr400(endSessionSchema, req.body ?? {});
+    const summary = await onWorkflow(id, BUDGET_MS.end, () => handleFor(id).executeUpdate(endUpdate, { args: [at === undefined ? {} : { at: Date.parse(at) }] }));
+    res.status(202).json(presentState(summary));
+  });
+
+  /** Recomputes attendance from the stored event log; answers once the result is persisted. */
+  router.post('/sessions/:id/recalculate', async (req, res) => {
+    const { id } = parseOr400(sessionIdParam, req.params);
+    const summary = await onWorkflow(id, BUDGET_MS.recalculate, () => handleFor(id).executeUpdate(recalculateUpdate));
+    res.json(presentState(summary));
   });
 
   return router;

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-
-const isoTime = z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time, e.g. 2026-11-21T10:00:00Z' });
+import { isoTime, optionalUtcTime, utcTime } from './common.js';
 
 export const rosterEntrySchema = z.object({
   userId: z.string().min(1).max(200),
@@ -46,3 +45,72 @@ export const registerSessionSchema = z
   });
 
 export type RegisterSessionBody = z.output<typeof registerSessionSchema>;
+
+export const sessionIdParam = z.object({ id: z.string().min(1).max(200) });
+
+export const registeredSchema = z.object({ id: z.string(), workflowId: z.string() });
+
+/** POST /api/sessions/:id/end: end the meeting now, or at `at`. */
+export const endSessionSchema = z.object({ at: isoTime.optional() }).strict();
+
+const countsSchema = z.object({
+  people: z.number().int(),
+  present: z.number().int(),
+  late: z.number().int(),
+  partial: z.number().int(),
+  absent: z.number().int(),
+  guests: z.number().int(),
+});
+
+/** The workflow's summary query (and the answer of end / recalculate), times as ISO strings. */
+export const sessionStateSchema = z.object({
+  sessionId: z.string(),
+  phase: z.enum(['scheduled', 'live', 'ended', 'calculated']),
+  meetingStartedAt: optionalUtcTime,
+  meetingEndedAt: optionalUtcTime,
+  calculationDueAt: optionalUtcTime.describe('when the final calculation is due, while it is pending'),
+  calculatedAt: optionalUtcTime,
+  calculations: z.number().int(),
+  lastCounts: countsSchema.optional(),
+  connections: z.number().int(),
+  acceptedEvents: z.number().int(),
+});
+
+export const sessionDetailSchema = z.object({
+  id: z.string(),
+  workflowId: z.string(),
+  provider: z.enum(['zoom', 'livekit']),
+  room: z.string(),
+  instanceId: z.string().optional(),
+  title: z.string().optional(),
+  adHoc: z.boolean(),
+  scheduledStart: optionalUtcTime,
+  scheduledEnd: optionalUtcTime,
+  roster: z.array(rosterEntrySchema),
+  policy: policySchema,
+  status: z.string(),
+  meetingStarted: optionalUtcTime,
+  meetingEnded: optionalUtcTime,
+  createdAt: utcTime,
+  state: sessionStateSchema.nullable().describe('live workflow state; null when the workflow is gone or Temporal is unreachable'),
+});
+
+/** Live presence as the workflow computes it (epoch ms times, as the domain reports them). */
+export const presenceSchema = z.object({
+  at: z.number(),
+  inRoom: z.array(
+    z.object({
+      personKey: z.string(),
+      userId: z.string().optional(),
+      email: z.string().optional(),
+      name: z.string().optional(),
+      role: z.string().optional(),
+      guest: z.boolean(),
+      since: z.number(),
+      currentSeconds: z.number().int(),
+      totalSeconds: z.number().int(),
+      connections: z.number().int(),
+    }),
+  ),
+  counts: z.object({ inRoom: z.number().int(), guestsInRoom: z.number().int(), seen: z.number().int() }),
+});
