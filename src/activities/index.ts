@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { Config } from '../config/index.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../logger.js';
@@ -8,6 +9,7 @@ export interface ActivityDeps {
   config: Config;
   pool: Pool;
   logger: Logger;
+  temporal: Client;
 }
 
 /** Every activity the worker registers; workflows import only the type. */

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { calculateAttendance, type AttendanceCounts, type AttendanceEvent } from '../domain/index.js';
 import { saveAttendance } from '../db/attendance.js';
 import { appendEvents, loadEvents } from '../db/events.js';
-import { ensureSession, getSession, updateSessionPhase } from '../db/sessions.js';
+import { getSession, insertSession, updateSessionPhase } from '../db/sessions.js';
 import { loadDirectoryFor } from '../db/users.js';
 import type { SessionPhase } from '../workflows/messages.js';
 import { workflowIdFor, type SessionSpec } from '../workflows/types.js';
@@ -18,8 +18,10 @@ export interface CalculationOutcome {
 /** Activities of the session workflow; each is idempotent, so Temporal may retry any of them. */
 export function sessionActivities({ pool, logger }: ActivityDeps) {
   return {
-    async saveSession(spec: SessionSpec): Promise<void> {
-      await ensureSession(pool, spec, workflowIdFor(spec.id));
+    /** Ensures the session row; tells a new run whether an earlier run already finalised the session. */
+    async saveSession(spec: SessionSpec): Promise<{ finalized: boolean }> {
+      const { row } = await insertSession(pool, spec, workflowIdFor(spec.id));
+      return { finalized: row.status === 'calculated' };
     },
 
     /** Appends a batch to the event log; returns how many were new (a retried batch adds none). */

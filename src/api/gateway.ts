@@ -7,7 +7,7 @@ import { eventsSignal } from '../workflows/messages.js';
 import type { SessionRouter } from './routing.js';
 import { sessionStartOptions } from './session-workflows.js';
 import { HttpError } from './http-error.js';
-import { withTemporal } from './temporal-errors.js';
+import { within, withTemporal } from './temporal-errors.js';
 
 /**
  * How long the gateway keeps trying before answering 503. Zoom wants an answer within 3 s; the SDK retries
@@ -36,16 +36,7 @@ export async function deliverEvents(temporal: Client, config: Config, router: Se
       }),
     ),
   );
-  // The SDK does not bound a (re)connection by the call deadline, so the answer time is bounded here. A signal
-  // that still lands after this 503 is harmless: the provider redelivers and the workflow drops the duplicate.
-  let timer: NodeJS.Timeout | undefined;
-  const budget = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HttpError(503, 'Temporal did not accept the event in time; retry later')), SIGNAL_BUDGET_MS + 250);
-  });
-  try {
-    await Promise.race([signal, budget]);
-  } finally {
-    clearTimeout(timer);
-  }
+  // A signal that still lands after this 503 is harmless: the provider redelivers and the workflow drops the duplicate.
+  await within(SIGNAL_BUDGET_MS + 250, signal, new HttpError(503, 'Temporal did not accept the event in time; retry later'));
   return { sessionId: session.id, workflowId: options.workflowId };
 }

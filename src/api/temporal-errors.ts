@@ -21,3 +21,16 @@ export async function withTemporal<T>(call: () => Promise<T>): Promise<T> {
     throw error;
   }
 }
+
+/** Bounds a call by wall time: the SDK does not bound (re)connecting by the call deadline. */
+export async function within<T>(ms: number, promise: Promise<T>, timeout: Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeout), ms);
+  });
+  try {
+    return await Promise.race([promise, budget]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

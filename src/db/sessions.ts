@@ -90,11 +90,6 @@ export async function updateSessionPhase(pool: Pool, id: string, status: string,
   );
 }
 
-/** Ad-hoc sessions get their row from the workflow; registered ones already have it. */
-export async function ensureSession(pool: Pool, spec: SessionSpec, workflowId: string): Promise<void> {
-  await insertSession(pool, spec, workflowId);
-}
-
 /** Registered sessions of a room whose scheduled window overlaps [from, to] (epoch ms). */
 export async function registeredSessionsForRoom(pool: Pool, provider: string, room: string, from: number, to: number): Promise<SessionRow[]> {
   const { rows } = await pool.query<DbRow>(

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/index.js';
 import { createPool } from '../db/pool.js';
-import { temporalAddress } from '../infra/temporal-client.js';
+import { createClient, temporalAddress } from '../infra/temporal-client.js';
 import { required, runMain } from '../infra/run-main.js';
 import { createLogger } from '../logger.js';
 import { connectWorker, createWorker } from './worker.js';
@@ -11,13 +11,15 @@ runMain('worker', async () => {
   const logger = createLogger('worker', config.logLevel);
   const pool = createPool(required(config.databaseUrl, 'DATABASE_URL', 'the worker process (npm start provides one)'));
   const connection = await connectWorker(temporalAddress(config), logger);
-  const worker = await createWorker({ config, pool, logger, connection });
+  const temporal = createClient(config);
+  const worker = await createWorker({ config, pool, logger, connection, temporal });
   const running = worker.run();
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
   return async () => {
     worker.shutdown();
     await running;
     await connection.close();
+    await temporal.connection.close();
     await pool.end();
   };
 });

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Config } from '../config/index.js';
@@ -12,6 +13,8 @@ export interface WorkerDeps {
   pool: Pool;
   logger: Logger;
   connection: NativeConnection;
+  /** For activities that signal or start workflows (report sync, recalculation). */
+  temporal: Client;
   /** A bundle built earlier (production build, or once per test run); else the prebuilt file or a fresh bundle. */
   workflowBundlePath?: string;
 }
@@ -21,12 +24,12 @@ function workflowSource(bundlePath: string | undefined) {
   return codePath ? { workflowBundle: { codePath } } : { workflowsPath: workflowsPath() };
 }
 
-export async function createWorker({ config, pool, logger, connection, workflowBundlePath }: WorkerDeps): Promise<Worker> {
+export async function createWorker({ config, pool, logger, connection, temporal, workflowBundlePath }: WorkerDeps): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: createActivities({ config, pool, logger }),
+    activities: createActivities({ config, pool, logger, temporal }),
     ...workflowSource(workflowBundlePath),
   });
 }

@@ -165,7 +165,15 @@ export async function sessionWorkflow({ session, timings, pushReports = false, c
 
   const continueAsNewDue = () => workflowInfo().continueAsNewSuggested || signalsThisRun >= MAX_SIGNALS_PER_RUN;
 
-  if (!carried) await activities.saveSession(session);
+  if (!carried) {
+    // A run started after an earlier one finished (a very late event, report rows, a forced recalculation):
+    // recalculate at once from the full stored log, then serve a fresh late-event window.
+    const stored = await activities.saveSession(session);
+    if (stored?.finalized) {
+      run.finalizedAt = Date.now();
+      run.dirty = true;
+    }
+  }
   for (;;) {
     await publish();
     const wait = Math.max(1, nextDeadline() - Date.now());

@@ -11,6 +11,7 @@ import { loadAttendanceReport } from '../../src/db/reports.js';
 import { insertSession } from '../../src/db/sessions.js';
 import { calculateAttendance, type AttendanceEvent } from '../../src/domain/index.js';
 import { freePort } from '../../src/infra/ports.js';
+import { createClient } from '../../src/infra/temporal-client.js';
 import { createLogger } from '../../src/logger.js';
 import type { SessionSpec } from '../../src/workflows/types.js';
 import { testConfig } from '../support/system.js';
@@ -58,16 +59,21 @@ async function calculatedSession(pool: Pool, id: string): Promise<number> {
 describe('report push', () => {
   let pool: Pool;
   const logger = createLogger('test', 'silent');
+  // The push never touches Temporal; activities just all share one set of dependencies.
+  const temporal = createClient(testConfig());
   before(() => {
     pool = createPool(testConfig().databaseUrl!);
   });
-  after(() => pool.end());
+  after(async () => {
+    await pool.end();
+    await temporal.connection.close();
+  });
 
   it('is disabled without REPORT_WEBHOOK_URL', async () => {
     const receiver = await startReceiver();
     try {
       await calculatedSession(pool, 'push-off');
-      assert.equal(await reportPushActivities({ config: testConfig(), pool, logger }).pushReport('push-off'), 'disabled');
+      assert.equal(await reportPushActivities({ config: testConfig(), pool, logger, temporal }).pushReport('push-off'), 'disabled');
       assert.equal(receiver.deliveries.length, 0);
     } finally {
       receiver.server.close();
@@ -78,7 +84,7 @@ describe('report push', () => {
     const receiver = await startReceiver();
     try {
       await calculatedSession(pool, 'push-1');
-      const push = reportPushActivities({ config: testConfig({ REPORT_WEBHOOK_URL: receiver.url, REPORT_WEBHOOK_SECRET: SECRET }), pool, logger });
+      const push = reportPushActivities({ config: testConfig({ REPORT_WEBHOOK_URL: receiver.url, REPORT_WEBHOOK_SECRET: SECRET }), pool, logger, temporal });
       await assert.rejects(push.pushReport('push-1'), /report webhook answered 500 for session push-1/);
       assert.equal(await push.pushReport('push-1'), 'sent');
 
@@ -101,7 +107,7 @@ describe('report push', () => {
     const receiver = await startReceiver();
     try {
       await calculatedSession(pool, 'push-2');
-      const push = reportPushActivities({ config: testConfig({ REPORT_WEBHOOK_URL: receiver.url, REPORT_WEBHOOK_SECRET: SECRET }), pool, logger });
+      const push = reportPushActivities({ config: testConfig({ REPORT_WEBHOOK_URL: receiver.url, REPORT_WEBHOOK_SECRET: SECRET }), pool, logger, temporal });
       await push.pushReport('push-2').catch(() => undefined);
       const { headers, raw } = receiver.deliveries[0]!;
       const sentAt = Number(headers['x-rollcall-timestamp']) * 1000;
@@ -117,7 +123,7 @@ describe('report push', () => {
 
   it('throws on a network error, and fails without retry for an unknown session', async () => {
     const config = testConfig({ REPORT_WEBHOOK_URL: `http://127.0.0.1:${await freePort()}/reports`, REPORT_WEBHOOK_SECRET: SECRET });
-    const push = reportPushActivities({ config, pool, logger });
+    const push = reportPushActivities({ config, pool, logger, temporal });
     await calculatedSession(pool, 'push-3');
     await assert.rejects(push.pushReport('push-3'), /fetch failed/);
     await assert.rejects(push.pushReport('no-such-session'), (error) => error instanceof ApplicationFailure && error.nonRetryable);

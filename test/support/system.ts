@@ -46,7 +46,7 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
   const pool = createPool(harnessEnv('TEST_DATABASE_URL'));
   const client = createClient(config);
   const connection: NativeConnection = await connectWorker(harnessEnv('TEST_TEMPORAL_ADDRESS'), logger);
-  const worker = await createWorker({ config, pool, logger, connection, workflowBundlePath: harnessEnv('ROLLCALL_TEST_WORKFLOW_BUNDLE') });
+  const worker = await createWorker({ config, pool, logger, connection, temporal: client, workflowBundlePath: harnessEnv('ROLLCALL_TEST_WORKFLOW_BUNDLE') });
   const running = worker.run();
   const api = await listen({ config, pool, temporal: client, logger }, 0, '127.0.0.1');
   return {

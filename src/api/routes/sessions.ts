@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { Router } from 'express';
 import type { z } from 'zod';
 import { getSession, insertSession, sameRegistration, type SessionRow } from '../../db/sessions.js';
+import type { sessionWorkflow } from '../../workflows/index.js';
 import { endUpdate, presenceQuery, recalculateUpdate, summaryQuery, type SessionSummary } from '../../workflows/messages.js';
 import { workflowIdFor, type SessionSpec } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
@@ -15,8 +16,8 @@ import {
   type sessionDetailSchema,
   type sessionStateSchema,
 } from '../schemas/sessions.js';
-import { startSessionWorkflow } from '../session-workflows.js';
-import { withTemporal } from '../temporal-errors.js';
+import { sessionStartOptions, startSessionWorkflow } from '../session-workflows.js';
+import { within, withTemporal } from '../temporal-errors.js';
 import { parseOr400 } from '../validate.js';
 
 function specFrom(body: RegisterSessionBody, deps: ApiDeps): SessionSpec {
@@ -61,19 +62,6 @@ function presentSession(row: SessionRow, state: SessionSummary | null): z.input<
     createdAt: new Date(row.createdAt).toISOString(),
     state: state && presentState(state),
   };
-}
-
-/** Bounds a call the SDK may not (it does not bound reconnecting by the call deadline; see gateway.ts). */
-async function within<T>(ms: number, promise: Promise<T>, timeout: Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const budget = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timeout), ms);
-  });
-  try {
-    return await Promise.race([promise, budget]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export function sessionRoutes(deps: ApiDeps): Router {
@@ -126,10 +114,16 @@ export function sessionRoutes(deps: ApiDeps): Router {
     res.status(202).json(presentState(summary));
   });
 
-  /** Recomputes attendance from the stored event log; answers once the result is persisted. */
+  /**
+   * Recomputes attendance from the stored event log; answers once the result is persisted. Update-with-start:
+   * a session whose workflow has finished gets a new run, so any session can be recalculated at any time.
+   */
   router.post('/sessions/:id/recalculate', async (req, res) => {
     const { id } = parseOr400(sessionIdParam, req.params);
-    const summary = await onWorkflow(id, BUDGET_MS.recalculate, () => handleFor(id).executeUpdate(recalculateUpdate));
+    const session = await getSession(deps.pool, id);
+    if (!session) throw new HttpError(404, `no session ${id}`);
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof sessionWorkflow>('sessionWorkflow', sessionStartOptions(deps.config, session));
+    const summary = await onWorkflow(id, BUDGET_MS.recalculate, () => deps.temporal.workflow.executeUpdateWithStart(recalculateUpdate, { startWorkflowOperation }));
     res.json(presentState(summary));
   });
 

@@ -1,0 +1,142 @@
+/**
+ * Cycles of one connection: its joins and leaves paired by provider time (never by arrival order), and every
+ * open cycle closed by the first evidence that it ended.
+ *
+ * - Joins while a cycle is open merge into it; a leave with nothing open is no evidence of presence and is
+ *   ignored, except that it ends a cycle that opened at the very same instant (a zero-length cycle).
+ * - A reconcile snapshot listing the connection while nothing is open opens a cycle (a missed join).
+ * - An open cycle ends at the earliest of: its own leave ('left'); a meeting end ('meeting-ended', at the end
+ *   time); a snapshot not listing it ('reconcile', at the last time it was confirmed present); the hard stop
+ *   ('hard-stop', at the last evidence that the meeting was live). At equal times the order is: leave, joins
+ *   and listings, meeting end, reconcile, hard stop — so a leave ends the cycle it belongs to before a join at
+ *   the same instant reopens, and a join at the end time is still ended by the end.
+ * - Cycles with no closing evidence stay open (no `leftAt`): that is live presence.
+ * - Report rows are complete cycles of their own ('report'); a row identical to a webhook cycle is dropped.
+ */
+import { listingOpeners, reconcileClosure, type ReconcileClosure } from './reconcile.js';
+import { compareStrings, type Span } from './sorted-sets.js';
+
+export type ClosedBy = 'left' | 'meeting-ended' | 'reconcile' | 'hard-stop' | 'report';
+
+export interface Cycle {
+  connection: string;
+  joinedAt: number;
+  /** Undefined while the cycle is open. */
+  leftAt?: number;
+  closedBy?: ClosedBy;
+}
+
+/** What is known about one connection; arrays sorted and duplicate-free. */
+export interface ConnectionFacts {
+  joins: number[];
+  leaves: number[];
+  /** Report rows: whole cycles `[joinedAt, leftAt]`. */
+  reports: Span[];
+  /** Runs of consecutive reconcile snapshots that listed the connection (see reconcile.ts). */
+  listed: Span[];
+}
+
+/** Session-wide facts that close cycles; arrays sorted. */
+export interface SessionFacts {
+  meetingEnds: readonly number[];
+  reconciles: readonly number[];
+  hardStops: readonly number[];
+  /** Where each hard stop (same index) closes cycles: the latest event time at or before it — the last moment the meeting was known to be live — else its own time. */
+  hardStopClosesAt: readonly number[];
+}
+
+// Kinds of fact, in their order at equal times. RECONCILE is not a stream: it is computed per open cycle.
+const LEAVE = 0;
+const OPEN = 1;
+const MEETING_END = 2;
+const RECONCILE = 3;
+const HARD_STOP = 4;
+const NONE: readonly number[] = [];
+
+/**
+ * The connection's cycles, in `compareCycles` order (the walk yields them in that order; report rows are merged in).
+ * `extraLeaves`: leaves that name no cycle of their own but belong to this connection's guest key (Zoom's
+ * participant_left without join_time carries only user_id); they end whatever is open at their time.
+ */
+export function connectionCycles(connection: string, facts: ConnectionFacts, session: SessionFacts, extraLeaves: readonly number[] = []): Cycle[] {
+  const leaves = extraLeaves.length > 0 ? sortedUnion(facts.leaves, extraLeaves) : facts.leaves;
+  const openers =
+    facts.listed.length > 0
+      ? sortedUnion(facts.joins, listingOpeners(facts.listed, session.reconciles, [...leaves, ...session.meetingEnds, ...session.hardStops]))
+      : facts.joins;
+  const cycles = openers.length > 0 ? walk(connection, facts.listed, session, [leaves, openers, session.meetingEnds, NONE, session.hardStops]) : [];
+  if (facts.reports.length === 0) return cycles;
+  for (const [joinedAt, leftAt] of facts.reports) {
+    if (!cycles.some((c) => c.joinedAt === joinedAt && c.leftAt === leftAt)) cycles.push({ connection, joinedAt, leftAt, closedBy: 'report' });
+  }
+  return cycles.sort(compareCycles);
+}
+
+/** Walks the facts in (time, kind) order, merging the sorted streams (indexed by kind) without building a list. */
+function walk(connection: string, listed: readonly Span[], session: SessionFacts, streams: ReadonlyArray<readonly number[]>): Cycle[] {
+  const next = [0, 0, 0, 0, 0];
+  const cycles: Cycle[] = [];
+  let joinedAt: number | undefined;
+  let pending: ReconcileClosure | undefined;
+  for (;;) {
+    let at = Infinity;
+    let kind = -1;
+    for (let k = 0; k < streams.length; k++) {
+      const t = streams[k]![next[k]!];
+      if (t !== undefined && t < at) {
+        at = t;
+        kind = k;
+      }
+    }
+    if (kind < 0) break;
+    next[kind]!++;
+
+    if (joinedAt !== undefined && pending && (pending.at < at || (pending.at === at && RECONCILE < kind))) {
+      cycles.push({ connection, joinedAt, leftAt: pending.leftAt, closedBy: 'reconcile' });
+      joinedAt = pending = undefined;
+    }
+    if (joinedAt === undefined) {
+      if (kind === OPEN) {
+        joinedAt = at;
+        pending = reconcileClosure(listed, session.reconciles, at);
+      } else if (kind === LEAVE && streams[OPEN]![next[OPEN]!] === at) {
+        // nothing open, but a join at the same instant: the leave ends it (a zero-length cycle)
+        while (streams[OPEN]![next[OPEN]!] === at) next[OPEN]!++;
+        cycles.push({ connection, joinedAt: at, leftAt: at, closedBy: 'left' });
+      }
+      continue;
+    }
+    switch (kind) {
+      case LEAVE:
+        cycles.push({ connection, joinedAt, leftAt: at, closedBy: 'left' });
+        break;
+      case MEETING_END:
+        cycles.push({ connection, joinedAt, leftAt: at, closedBy: 'meeting-ended' });
+        break;
+      case HARD_STOP:
+        cycles.push({ connection, joinedAt, leftAt: Math.max(joinedAt, session.hardStopClosesAt[next[HARD_STOP]! - 1]!), closedBy: 'hard-stop' });
+        break;
+      default:
+        continue; // a join while open merges into the cycle
+    }
+    joinedAt = pending = undefined;
+  }
+  if (joinedAt !== undefined) cycles.push(pending ? { connection, joinedAt, leftAt: pending.leftAt, closedBy: 'reconcile' } : { connection, joinedAt });
+  return cycles;
+}
+
+function sortedUnion(a: readonly number[], b: readonly number[]): number[] {
+  return [...new Set([...a, ...b])].sort((x, y) => x - y);
+}
+
+/** Join time, then connection, then leave time (open last): the order of a person's cycles. */
+export function compareCycles(a: Cycle, b: Cycle): number {
+  return a.joinedAt - b.joinedAt || compareStrings(a.connection, b.connection) || compareLeftAt(a.leftAt, b.leftAt) || compareStrings(a.closedBy ?? '', b.closedBy ?? '');
+}
+
+function compareLeftAt(a: number | undefined, b: number | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return 1;
+  if (b === undefined) return -1;
+  return a - b;
+}
