@@ -1,0 +1,78 @@
+/**
+ * Attendance engine benchmark: a 10,000-person webinar, 3 join/leave cycles each (60,000 events, a share of
+ * them delivered out of order), attendance computed from scratch from the event log.
+ * Run: node --import tsx bench/engine.ts   → prints median/min, writes bench/results/engine.json
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { calculateAttendance, type AttendanceEvent, type AttendanceInput, type PersonRef } from '../src/domain/index.js';
+
+const PEOPLE = 10_000;
+const RUNS = 7;
+const START = 1_736_154_000_000;
+const MINUTE = 60_000;
+
+/** Deterministic PRNG (mulberry32) so every run measures the same log. */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function webinar(): AttendanceInput {
+  const random = prng(42);
+  const events: AttendanceEvent[] = [];
+  const roster = [];
+  for (let i = 0; i < PEOPLE; i++) {
+    const userId = `u${i}`;
+    roster.push({ userId, email: `student${i}@school.edu`, name: `Student ${i}`, role: 'student' });
+    // half are matched by email, half by provider identity
+    const person: PersonRef = i % 2 === 0 ? { guestKey: `zp-${i}`, email: `Student${i}@School.edu` } : { guestKey: `lk-${i}`, providerUserIds: [userId] };
+    let t = START + Math.floor(random() * 20 * MINUTE);
+    for (let cycle = 0; cycle < 3; cycle++) {
+      // LiveKit-style people get a new connection per rejoin; Zoom-style keep one participant_uuid
+      const connection = i % 2 === 0 ? `p${i}` : `p${i}-${cycle}`;
+      const leave = t + Math.floor((5 + random() * 15) * MINUTE);
+      events.push({ kind: 'joined', key: `j${i}-${cycle}`, at: t, source: 'webhook', connection, person });
+      events.push({ kind: 'left', key: `l${i}-${cycle}`, at: leave, source: 'webhook', connection, person });
+      t = leave + Math.floor(random() * 3 * MINUTE);
+    }
+  }
+  // one event in ten swaps with another anywhere in the log: late retries and reordering
+  for (let k = 0; k < events.length / 10; k++) {
+    const a = Math.floor(random() * events.length);
+    const b = Math.floor(random() * events.length);
+    [events[a], events[b]] = [events[b]!, events[a]!];
+  }
+  events.push({ kind: 'meeting-started', key: 'started', at: START, source: 'webhook' });
+  events.push({ kind: 'meeting-ended', key: 'ended', at: START + 90 * MINUTE, source: 'webhook' });
+  return { session: { scheduledStart: START, scheduledEnd: START + 60 * MINUTE, roster }, events };
+}
+
+const input = webinar();
+calculateAttendance(input); // warm-up (JIT)
+const times: number[] = [];
+let people = 0;
+for (let run = 0; run < RUNS; run++) {
+  const started = performance.now();
+  people = calculateAttendance(input).people.length;
+  times.push(performance.now() - started);
+}
+times.sort((a, b) => a - b);
+const round = (ms: number) => Math.round(ms * 10) / 10;
+const result = {
+  scenario: `${PEOPLE} people × 6 events (3 join/leave cycles, one event in ten swapped out of order), attendance from scratch`,
+  runs: RUNS,
+  medianMs: round(times[Math.floor(RUNS / 2)]!),
+  minMs: round(times[0]!),
+  people,
+  events: input.events.length,
+  node: process.version,
+};
+console.log(`engine: median ${result.medianMs} ms, min ${result.minMs} ms over ${RUNS} runs (${result.events} events, ${people} people)`);
+mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('results/engine.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
