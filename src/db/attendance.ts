@@ -60,6 +60,7 @@ export async function saveAttendance(pool: Pool, sessionId: string, result: Atte
         options.calculatedAt,
       ],
     );
+    await client.query('UPDATE sessions SET calculated_at = $2, updated_at = now() WHERE id = $1', [sessionId, options.calculatedAt]);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -96,8 +96,8 @@ export async function loadAttendanceReport(pool: Pool, sessionId: string): Promi
   const session = await getSession(pool, sessionId);
   if (!session) return undefined;
   const { rows } = await pool.query<PersonRow>(PEOPLE_SQL, [sessionId]);
-  // A calculation writes every row with the same calculated_at (and removes people it no longer finds).
-  const report: AttendanceReport = { sessionId, calculatedAt: utcOrNull(rows[0]?.calculated_at ?? null), people: rows.map(personFrom) };
+  const calculatedAt = session.calculatedAt === undefined ? null : utc(session.calculatedAt);
+  const report: AttendanceReport = { sessionId, calculatedAt, people: rows.map(personFrom) };
   if (session.scheduledStart !== undefined && session.scheduledEnd !== undefined) {
     report.window = { start: utc(session.scheduledStart), end: utc(session.scheduledEnd) };
   }

@@ -6,6 +6,8 @@ export interface SessionRow extends SessionSpec {
   status: string;
   meetingStarted?: number;
   meetingEnded?: number;
+  /** When attendance was last calculated, if ever. */
+  calculatedAt?: number;
   createdAt: number;
 }
 
@@ -24,6 +26,7 @@ interface DbRow {
   status: string;
   meeting_started: Date | null;
   meeting_ended: Date | null;
+  calculated_at: Date | null;
   created_at: Date;
 }
 
@@ -46,6 +49,7 @@ function fromDb(row: DbRow): SessionRow {
     status: row.status,
     meetingStarted: ms(row.meeting_started),
     meetingEnded: ms(row.meeting_ended),
+    calculatedAt: ms(row.calculated_at),
     createdAt: row.created_at.getTime(),
   };
 }
@@ -96,6 +100,19 @@ export async function registeredSessionsForRoom(pool: Pool, provider: string, ro
     `SELECT * FROM sessions WHERE provider = $1 AND room = $2 AND NOT ad_hoc AND scheduled_start <= $4 AND scheduled_end >= $3
      ORDER BY scheduled_start`,
     [provider, room, new Date(from), new Date(to)],
+  );
+  return rows.map(fromDb);
+}
+
+/**
+ * Sessions whose end (the meeting's, else the scheduled one) lies in [since, now], oldest first; without
+ * `includeCalculated` only those not yet calculated. For `rollcall recalculate --since`.
+ */
+export async function sessionsEndedSince(pool: Pool, since: number, includeCalculated: boolean): Promise<SessionRow[]> {
+  const { rows } = await pool.query<DbRow>(
+    `SELECT * FROM sessions WHERE coalesce(meeting_ended, scheduled_end) BETWEEN $1 AND now() AND ($2 OR status <> 'calculated')
+     ORDER BY coalesce(meeting_ended, scheduled_end), id`,
+    [new Date(since), includeCalculated],
   );
   return rows.map(fromDb);
 }
