@@ -76,7 +76,8 @@ const seconds = (s: number | undefined): number | undefined => (s === undefined 
 
 const roomSchema = z.object({ sid: z.string().min(1), name: z.string().min(1) });
 
-const participantSchema = z.object({
+/** A participant as LiveKit's protojson writes it, in webhooks and in RoomService answers alike. */
+export const participantSchema = z.object({
   sid: z.string().min(1),
   identity: z.string().min(1),
   name: z.string().optional(),
@@ -114,7 +115,7 @@ const joinedSchema = baseSchema
   });
 const envelopeSchema = z.object({ event: z.string().min(1) });
 
-type Participant = z.output<typeof participantSchema>;
+export type Participant = z.output<typeof participantSchema>;
 
 // ---- parsing ------------------------------------------------------------------------------------
 
@@ -171,7 +172,7 @@ function participantFields(event: string, body: KeyFacts & { participant: Partic
   return { key: keyOf(event, body), source: 'webhook' as const, connection: body.participant.sid, person: personOf(body.participant) };
 }
 
-function personOf(p: Participant): PersonRef {
+export function personOf(p: Participant): PersonRef {
   const email = emailOf(p);
   return {
     guestKey: p.identity,

@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { applyEvent, emptyState, presenceFromState, type AttendanceCounts, type AttendanceEvent, type AttendanceState } from '../domain/index.js';
 import { endUpdate, eventsSignal, presenceQuery, recalculateUpdate, summaryQuery, type SessionPhase, type SessionSummary } from './messages.js';
@@ -22,6 +22,8 @@ export interface CarriedState {
   lastActivityAt: number;
   acceptedEvents: number;
   lastCounts?: AttendanceCounts;
+  /** Workflow time of the last reconcile tick. */
+  lastReconcileAt?: number;
 }
 
 export interface SessionWorkflowInput {
@@ -29,6 +31,8 @@ export interface SessionWorkflowInput {
   timings: SessionTimings;
   /** REPORT_WEBHOOK_URL is set: push every calculated report. */
   pushReports?: boolean;
+  /** Ask the provider who is really in the room every RECONCILE_INTERVAL while the meeting runs (LiveKit with LIVEKIT_URL). */
+  reconcile?: boolean;
   carried?: CarriedState;
 }
 
@@ -43,6 +47,9 @@ const activities = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
+/** A reconcile is an optional check: when LiveKit cannot answer, skip this tick rather than hold up the session. */
+const bestEffort = proxyActivities<Activities>({ startToCloseTimeout: '15 seconds', retry: { maximumAttempts: 3, initialInterval: '1 second' } });
+
 const latest = (times: number[]) => (times.length ? Math.max(...times) : undefined);
 const earliest = (times: number[]) => (times.length ? Math.min(...times) : undefined);
 
@@ -52,7 +59,7 @@ const earliest = (times: number[]) => (times.length ? Math.min(...times) : undef
  * batches by activities; one timer at a time waits for the next deadline: final calculation after the meeting
  * end + grace, hard stop when no end ever comes, and the end of the late-event window.
  */
-export async function sessionWorkflow({ session, timings, pushReports = false, carried }: SessionWorkflowInput): Promise<SessionSummary> {
+export async function sessionWorkflow({ session, timings, pushReports = false, reconcile = false, carried }: SessionWorkflowInput): Promise<SessionSummary> {
   const run: CarriedState = carried ?? {
     state: emptyState(),
     pending: [],
@@ -158,13 +165,17 @@ export async function sessionWorkflow({ session, timings, pushReports = false, c
     if (pushReports) pushes = pushes.then(() => activities.pushReport(session.id));
   };
 
-  const nextDeadline = (): number => {
+  /** Reconcile ticks only while the meeting is live: that is when webhooks can have missed a join or a leave. */
+  const reconcileDueAt = () => (reconcile && phase() === 'live' ? (run.lastReconcileAt ?? 0) + timings.reconcileIntervalMs : Infinity);
+  const lifecycleDeadline = (): number => {
     if (run.finalizedAt !== undefined) return run.finalizedAt + timings.lateEventWindowMs;
     return calculationDueAt() ?? hardStopAt();
   };
+  const nextDeadline = () => Math.min(lifecycleDeadline(), reconcileDueAt());
 
   const continueAsNewDue = () => workflowInfo().continueAsNewSuggested || signalsThisRun >= MAX_SIGNALS_PER_RUN;
 
+  run.lastReconcileAt ??= Date.now();
   if (!carried) {
     // A run started after an earlier one finished (a very late event, report rows, a forced recalculation):
     // recalculate at once from the full stored log, then serve a fresh late-event window.
@@ -187,11 +198,19 @@ export async function sessionWorkflow({ session, timings, pushReports = false, c
     } else if (run.finalizedAt === undefined && endedAt() === undefined && now >= hardStopAt()) {
       // No end event ever came: the hard stop is itself logged, so the calculation stays a function of the log.
       accept({ kind: 'hard-stop', key: 'system:hard-stop', at: hardStopAt(), source: 'system' });
-    } else if (run.finalizedAt === undefined && endedAt() !== undefined && now >= nextDeadline()) {
+    } else if (run.finalizedAt === undefined && endedAt() !== undefined && now >= lifecycleDeadline()) {
       await calculate(true);
     } else if (run.dirty) {
       await calculate(true);
-    } else if (run.finalizedAt !== undefined && now >= nextDeadline()) {
+    } else if (now >= reconcileDueAt()) {
+      run.lastReconcileAt = now;
+      const snapshot = await bestEffort.reconcileRoom(session.room).catch((error: unknown) => {
+        log.warn('reconcile skipped', { sessionId: session.id, error: String(error) });
+        return undefined;
+      });
+      // A snapshot taken while the end event was arriving says nothing about the meeting any more.
+      if (snapshot && endedAt() === undefined) accept(snapshot);
+    } else if (run.finalizedAt !== undefined && now >= lifecycleDeadline()) {
       await pushes;
       await publish();
       return summary();
@@ -201,7 +220,7 @@ export async function sessionWorkflow({ session, timings, pushReports = false, c
       await pushes;
       await condition(allHandlersFinished);
       await flush();
-      await continueAsNew<typeof sessionWorkflow>({ session, timings, pushReports, carried: run });
+      await continueAsNew<typeof sessionWorkflow>({ session, timings, pushReports, reconcile, carried: run });
     }
   }
 }
