@@ -2,9 +2,15 @@ import express from 'express';
 import { bearerAuth } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler } from './http-error.js';
+import { livePageRoutes } from './live/page.js';
+import { liveStreamRoutes } from './live/stream.js';
+import { createApiMetrics } from './metrics.js';
 import { openApiRoutes } from './openapi.js';
+import { analyticsRoutes } from './routes/analytics.js';
 import { attendanceRoutes } from './routes/attendance.js';
+import { deadLetterRoutes } from './routes/dead-letters.js';
 import { healthRoutes } from './routes/health.js';
+import { reportSyncRoutes } from './routes/report-sync.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -15,10 +21,15 @@ export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   const router = new SessionRouter(deps.pool, deps.config);
+  const metrics = createApiMetrics(deps.logger);
   app.use(healthRoutes(deps));
-  app.use('/webhooks', webhookRoutes(deps, router));
+  app.get('/metrics', metrics.serve);
+  app.use('/webhooks', webhookRoutes(deps, router, metrics));
   app.use(openApiRoutes());
-  app.use('/api', bearerAuth(deps.config.apiToken), express.json({ limit: '5mb' }), sessionRoutes(deps), attendanceRoutes(deps), userRoutes(deps));
+  app.use(livePageRoutes());
+  app.use('/api', bearerAuth(deps.config.apiToken), express.json({ limit: '5mb' }), sessionRoutes(deps), attendanceRoutes(deps), userRoutes(deps), liveStreamRoutes(deps));
+  // Behind the same bearer auth and JSON parser: every /api request passes the chain above first.
+  app.use('/api', reportSyncRoutes(deps), analyticsRoutes(deps), deadLetterRoutes(deps));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });

@@ -87,6 +87,26 @@ describe('webhooks that must be refused', () => {
     assert.deepEqual(await stateOf(system), before);
   });
 
+  it('keeps well-signed payloads that fail validation as dead letters, and nothing unsigned', async () => {
+    const zoomUrl = `${system.api.url}/webhooks/zoom`;
+    const marker = `dead-letter-${Date.now()}`;
+    const badTime = structuredClone(joined) as { payload: { object: { topic: string; participant: Record<string, unknown> } } };
+    badTime.payload.object.topic = marker;
+    badTime.payload.object.participant.join_time = 'not a time';
+    const signed = zoomRequest(badTime, ZOOM_SECRET);
+    assert.equal((await post(zoomUrl, signed.body, signed.headers as unknown as Record<string, string>)).status, 400);
+    const unsigned = await post(zoomUrl, signed.body.replace(marker, `${marker}-unsigned`), { 'content-type': 'application/json' });
+    assert.equal(unsigned.status, 401);
+
+    const listed = await fetch(`${system.api.url}/api/dead-letters?limit=10`);
+    const { deadLetters } = (await listed.json()) as { deadLetters: Array<{ provider: string; reason: string; body: string }> };
+    const ours = deadLetters.filter((letter) => letter.body.includes(marker));
+    assert.equal(ours.length, 1);
+    assert.equal(ours[0]?.provider, 'zoom');
+    assert.equal(ours[0]?.body, signed.body);
+    assert.match(ours[0]?.reason ?? '', /join_time/);
+  });
+
   it('answers Zoom url_validation with the HMAC of the plain token', async () => {
     const validation = zoomRequest({ event: 'endpoint.url_validation', event_ts: Date.now(), payload: { plainToken: 'abc123' } }, ZOOM_SECRET);
     const answer = await post(`${system.api.url}/webhooks/zoom`, validation.body, validation.headers as unknown as Record<string, string>);

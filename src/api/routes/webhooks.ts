@@ -4,7 +4,9 @@ import { parseLiveKitWebhook, verifyLiveKitWebhook } from '../../providers/livek
 import { answerUrlValidation, parseZoomWebhook, verifyZoomSignature } from '../../providers/zoom.js';
 import type { ApiDeps } from '../deps.js';
 import { deliverEvents } from '../gateway.js';
+import { keepDeadLetter } from '../../db/dead-letters.js';
 import { HttpError } from '../http-error.js';
+import { noteWebhook, type ApiMetrics } from '../metrics.js';
 import type { SessionRouter } from '../routing.js';
 
 /** Provider webhooks are small; anything bigger is refused before it is read in full. */
@@ -13,12 +15,15 @@ const MAX_WEBHOOK_BYTES = 256 * 1024;
 /** Signatures cover the raw bytes, so bodies stay raw until verified. */
 const rawBody = express.raw({ type: () => true, limit: MAX_WEBHOOK_BYTES });
 
-function parseJson(raw: Buffer): unknown {
+/** Parses the verified body with the provider's adapter; undefined when it is not JSON at all. */
+function parseBody<P>(raw: Buffer, parse: (body: unknown) => P): P | undefined {
+  let body: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
-    throw new HttpError(400, 'body is not valid JSON');
+    return undefined;
   }
+  return parse(body);
 }
 
 function bodyOf(req: Request): Buffer {
@@ -30,17 +35,27 @@ function bodyOf(req: Request): Buffer {
  * malformed payload (saying what is wrong), 200 for a well-signed event type we ignore, and for attendance
  * events 200 only once Temporal has accepted the signal (503 otherwise, so the provider retries).
  */
-export function webhookRoutes(deps: ApiDeps, router: SessionRouter): Router {
+export function webhookRoutes(deps: ApiDeps, router: SessionRouter, metrics: ApiMetrics): Router {
   const { config, temporal } = deps;
   const routes = Router();
+  routes.use(metrics.observeWebhooks);
 
-  async function accept(parsed: ParsedWebhook, res: Response): Promise<void> {
-    if (parsed.type === 'invalid') throw new HttpError(400, parsed.message);
+  /** An authentic payload we cannot use is kept as a dead letter for inspection, then refused (400). */
+  async function refuse(provider: string, raw: Buffer, reason: string): Promise<never> {
+    await keepDeadLetter(deps.pool, provider, reason, raw.toString('utf8')).catch((error: unknown) => deps.logger.warn({ err: error }, 'dead letter not kept'));
+    throw new HttpError(400, reason);
+  }
+
+  async function accept(provider: string, raw: Buffer, parsed: ParsedWebhook | undefined, res: Response): Promise<void> {
+    if (!parsed) return refuse(provider, raw, 'body is not valid JSON');
+    if (parsed.type === 'invalid') return refuse(provider, raw, parsed.message);
     if (parsed.type === 'ignored') {
+      noteWebhook(res, { outcome: 'ignored' });
       res.json({ status: 'ignored', event: parsed.event });
       return;
     }
-    const delivery = await deliverEvents(temporal, config, router, parsed.room, parsed.events);
+    const delivery = await deliverEvents(temporal, config, router, parsed.room, parsed.events, metrics.timeSignal);
+    noteWebhook(res, { outcome: 'accepted', ...delivery, events: parsed.events.length });
     res.json({ status: 'accepted', ...delivery, events: parsed.events.length });
   }
 
@@ -56,12 +71,13 @@ export function webhookRoutes(deps: ApiDeps, router: SessionRouter): Router {
       nowMs: Date.now(),
     });
     if (!verified.ok) throw new HttpError(401, `signature rejected: ${verified.reason}`);
-    const parsed = parseZoomWebhook(parseJson(raw));
-    if (parsed.type === 'url_validation') {
+    const parsed = parseBody(raw, parseZoomWebhook);
+    if (parsed?.type === 'url_validation') {
+      noteWebhook(res, { outcome: 'url_validation' });
       res.json(answerUrlValidation(parsed.plainToken, secret));
       return;
     }
-    await accept(parsed, res);
+    await accept('zoom', raw, parsed, res);
   });
 
   routes.post('/livekit', rawBody, async (req, res) => {
@@ -70,7 +86,7 @@ export function webhookRoutes(deps: ApiDeps, router: SessionRouter): Router {
     const raw = bodyOf(req);
     const verified = await verifyLiveKitWebhook({ rawBody: raw, authorization: req.headers.authorization, apiKey, apiSecret });
     if (!verified.ok) throw new HttpError(401, `signature rejected: ${verified.reason}`);
-    await accept(parseLiveKitWebhook(parseJson(raw)), res);
+    await accept('livekit', raw, parseBody(raw, parseLiveKitWebhook), res);
   });
 
   return routes;
