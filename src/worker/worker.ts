@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Config } from '../config/index.js';
+import { dataConverter } from '../infra/payload-codec.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import { installRuntime } from './runtime.js';
@@ -19,7 +20,8 @@ export interface WorkerDeps {
   workflowBundlePath?: string;
 }
 
-function workflowSource(bundlePath: string | undefined) {
+/** The workflow code a worker runs, and `rollcall replay` replays against by default. */
+export function workflowSource(bundlePath: string | undefined) {
   const codePath = bundlePath ?? (existsSync(PREBUILT_BUNDLE) ? PREBUILT_BUNDLE : undefined);
   return codePath ? { workflowBundle: { codePath } } : { workflowsPath: workflowsPath() };
 }
@@ -29,6 +31,7 @@ export async function createWorker({ config, pool, logger, connection, temporal,
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    dataConverter,
     activities: createActivities({ config, pool, logger, temporal }),
     ...workflowSource(workflowBundlePath),
   });

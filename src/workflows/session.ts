@@ -40,6 +40,8 @@ export interface SessionWorkflowInput {
 const MAX_BATCH = 500;
 /** The server refuses signals past 10,000 per run; continue well before that even if it has not suggested it. */
 const MAX_SIGNALS_PER_RUN = 4_000;
+/** How often (workflow time) the ParticipantCount search attribute may be refreshed. */
+const COUNT_REFRESH_MS = 10_000;
 
 const activities = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -74,6 +76,7 @@ export async function sessionWorkflow({ session, timings, pushReports = false, r
   let recalculationsRequested = 0;
   let reportedPhase: SessionPhase | undefined;
   let reportedConnections = -1;
+  let countPublishedAt = -Infinity;
   /** Report pushes run one after another beside the main loop: a receiver that is down must not delay events. */
   let pushes: Promise<unknown> = Promise.resolve();
 
@@ -142,10 +145,11 @@ export async function sessionWorkflow({ session, timings, pushReports = false, r
   const publish = async () => {
     const current = phase();
     const connections = Object.keys(state.connections).length;
-    // People are counted only when connections changed: resolving identities is the costly part.
-    if (connections !== reportedConnections) {
+    // Counting people resolves every identity: in a big webinar that is done every few seconds, not per batch.
+    if (connections !== reportedConnections && (current !== reportedPhase || Date.now() - countPublishedAt >= COUNT_REFRESH_MS)) {
       upsertSearchAttributes([{ key: ParticipantCountAttr, value: presenceFromState(state, context, Date.now()).counts.seen }]);
       reportedConnections = connections;
+      countPublishedAt = Date.now();
     }
     if (current !== reportedPhase) {
       upsertSearchAttributes([{ key: SessionStatusAttr, value: current }]);

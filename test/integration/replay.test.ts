@@ -31,6 +31,6 @@ describe('workflow replay', () => {
     writeFileSync(codePath, code);
     const [first] = fixtures;
     assert.ok(first);
-    await assert.rejects(Worker.runReplayHistory({ workflowBundle: { codePath } }, first.history, first.name), (error: Error) => error.name === 'DeterminismViolationError');
+    await assert.rejects(Worker.runReplayHistory({ ...replayOptions(), workflowBundle: { codePath } }, first.history, first.name), (error: Error) => error.name === 'DeterminismViolationError');
   });
 });

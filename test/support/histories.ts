@@ -1,15 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import { dataConverter } from '../../src/infra/payload-codec.js';
+import { historyFromJson, historyToJson, type WorkflowHistory } from '../../src/worker/replay.js';
 import type { TestSystem } from './system.js';
-
-/**
- * Fixtures are written with the proto classes' own toObject/fromObject: the SDK's historyToJSON uses a second
- * copy of protobufjs in this dependency tree and refuses these classes ("type must be a Type").
- */
-const { History } = proto.temporal.api.history.v1;
-const JSON_FORM = { longs: String, enums: String, bytes: String, defaults: false } as const;
 
 /** Recorded workflow histories, replayed by every `npm test` against the current workflow code. */
 export const HISTORY_FIXTURES = 'test/fixtures/histories';
@@ -17,7 +11,7 @@ export const HISTORY_FIXTURES = 'test/fixtures/histories';
 export function replayOptions() {
   const codePath = process.env.ROLLCALL_TEST_WORKFLOW_BUNDLE;
   if (!codePath) throw new Error('ROLLCALL_TEST_WORKFLOW_BUNDLE is not set: run through `npm test`');
-  return { workflowBundle: { codePath } };
+  return { workflowBundle: { codePath }, dataConverter };
 }
 
 /**
@@ -29,13 +23,13 @@ export async function replayAndKeep(system: TestSystem, workflowId: string, fixt
   await Worker.runReplayHistory(replayOptions(), history, workflowId);
   if (process.env.RECORD_HISTORIES === '1') {
     mkdirSync(HISTORY_FIXTURES, { recursive: true });
-    writeFileSync(join(HISTORY_FIXTURES, `${fixtureName}.json`), `${JSON.stringify(History.toObject(History.fromObject(history), JSON_FORM), null, 1)}\n`);
+    writeFileSync(join(HISTORY_FIXTURES, `${fixtureName}.json`), historyToJson(history));
   }
 }
 
-export function loadFixtureHistories(): Array<{ name: string; history: proto.temporal.api.history.v1.History }> {
+export function loadFixtureHistories(): Array<{ name: string; history: WorkflowHistory }> {
   return readdirSync(HISTORY_FIXTURES)
     .filter((file) => file.endsWith('.json'))
     .sort()
-    .map((file) => ({ name: file, history: History.fromObject(JSON.parse(readFileSync(join(HISTORY_FIXTURES, file), 'utf8')) as object) }));
+    .map((file) => ({ name: file, history: historyFromJson(readFileSync(join(HISTORY_FIXTURES, file), 'utf8')) }));
 }
