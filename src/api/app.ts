@@ -27,7 +27,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use('/webhooks', webhookRoutes(deps, router, metrics));
   app.use(openApiRoutes());
   app.use(livePageRoutes());
-  app.use('/api', bearerAuth(deps.config.apiToken), express.json({ limit: '5mb' }), sessionRoutes(deps), attendanceRoutes(deps), userRoutes(deps), liveStreamRoutes(deps));
+  app.use('/api', bearerAuth(deps.config.apiToken), express.json({ limit: '5mb' }), sessionRoutes(deps, router), attendanceRoutes(deps), userRoutes(deps), liveStreamRoutes(deps));
   // Behind the same bearer auth and JSON parser: every /api request passes the chain above first.
   app.use('/api', reportSyncRoutes(deps), analyticsRoutes(deps), deadLetterRoutes(deps));
   app.use((_req, res) => {

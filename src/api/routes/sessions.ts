@@ -1,22 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { Router } from 'express';
-import type { z } from 'zod';
-import { getSession, insertSession, sameRegistration, type SessionRow } from '../../db/sessions.js';
-import type { sessionWorkflow } from '../../workflows/index.js';
-import { endUpdate, presenceQuery, recalculateUpdate, summaryQuery, type SessionSummary } from '../../workflows/messages.js';
+import { getSession, insertSession, sameRegistration } from '../../db/sessions.js';
+import { workflowUiUrl } from '../../infra/temporal-ui.js';
+import { presenceQuery, summaryQuery } from '../../workflows/messages.js';
 import { workflowIdFor, type SessionSpec } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
+import type { SessionRouter } from '../routing.js';
 import { HttpError } from '../http-error.js';
-import {
-  endSessionSchema,
-  registerSessionSchema,
-  sessionIdParam,
-  type RegisterSessionBody,
-  type sessionDetailSchema,
-  type sessionStateSchema,
-} from '../schemas/sessions.js';
-import { sessionStartOptions, startSessionWorkflow } from '../session-workflows.js';
+import { endSessionSchema, registerSessionSchema, sessionIdParam, type RegisterSessionBody } from '../schemas/sessions.js';
+import { presentSession, presentState } from '../session-views.js';
+import { endSession, recalculateSession, startSessionWorkflow } from '../session-workflows.js';
 import { within, withTemporal } from '../temporal-errors.js';
 import { parseOr400 } from '../validate.js';
 
@@ -40,31 +34,7 @@ function specFrom(body: RegisterSessionBody, deps: ApiDeps): SessionSpec {
  */
 const BUDGET_MS = { state: 2_000, presence: 5_000, end: 5_000, recalculate: 60_000 };
 
-const utc = (epochMs: number | undefined) => (epochMs === undefined ? null : new Date(epochMs).toISOString());
-
-function presentState(summary: SessionSummary): z.output<typeof sessionStateSchema> {
-  return {
-    ...summary,
-    meetingStartedAt: utc(summary.meetingStartedAt),
-    meetingEndedAt: utc(summary.meetingEndedAt),
-    calculationDueAt: utc(summary.calculationDueAt),
-    calculatedAt: utc(summary.calculatedAt),
-  };
-}
-
-function presentSession(row: SessionRow, state: SessionSummary | null): z.input<typeof sessionDetailSchema> {
-  return {
-    ...row,
-    scheduledStart: utc(row.scheduledStart),
-    scheduledEnd: utc(row.scheduledEnd),
-    meetingStarted: utc(row.meetingStarted),
-    meetingEnded: utc(row.meetingEnded),
-    createdAt: new Date(row.createdAt).toISOString(),
-    state: state && presentState(state),
-  };
-}
-
-export function sessionRoutes(deps: ApiDeps): Router {
+export function sessionRoutes(deps: ApiDeps, sessionRouter: SessionRouter): Router {
   const router = Router();
   const handleFor = (id: string) => deps.temporal.workflow.getHandle(workflowIdFor(id));
 
@@ -82,9 +52,11 @@ export function sessionRoutes(deps: ApiDeps): Router {
   router.post('/sessions', async (req, res) => {
     const spec = specFrom(parseOr400(registerSessionSchema, req.body), deps);
     const { row, created } = await insertSession(deps.pool, spec, workflowIdFor(spec.id));
+    // This process routes the room's next webhook to the new session at once; others within the cache TTL.
+    sessionRouter.invalidate(row.provider, row.room);
     if (!created && !sameRegistration(row, spec)) throw new HttpError(409, `session ${spec.id} already exists with different details`);
     const workflowId = await withTemporal(() => startSessionWorkflow(deps.temporal, deps.config, row));
-    res.status(created ? 201 : 200).json({ id: row.id, workflowId });
+    res.status(created ? 201 : 200).json({ id: row.id, workflowId, temporalUiUrl: workflowUiUrl(deps.config, workflowId) });
   });
 
   /** The stored session, plus the workflow's summary when it can be had: the row alone must always answer. */
@@ -97,7 +69,7 @@ export function sessionRoutes(deps: ApiDeps): Router {
       if (error instanceof HttpError && (error.status === 404 || error.status === 503)) return null;
       throw error;
     });
-    res.json(presentSession(session, state));
+    res.json(presentSession(deps.config, session, state));
   });
 
   /** Live presence from the workflow's query (the room right now), not from the database. */
@@ -110,7 +82,7 @@ export function sessionRoutes(deps: ApiDeps): Router {
   router.post('/sessions/:id/end', async (req, res) => {
     const { id } = parseOr400(sessionIdParam, req.params);
     const { at } = parseOr400(endSessionSchema, req.body ?? {});
-    const summary = await onWorkflow(id, BUDGET_MS.end, () => handleFor(id).executeUpdate(endUpdate, { args: [at === undefined ? {} : { at: Date.parse(at) }] }));
+    const summary = await onWorkflow(id, BUDGET_MS.end, () => endSession(deps.temporal, id, at === undefined ? undefined : Date.parse(at)));
     res.status(202).json(presentState(summary));
   });
 
@@ -122,8 +94,7 @@ export function sessionRoutes(deps: ApiDeps): Router {
     const { id } = parseOr400(sessionIdParam, req.params);
     const session = await getSession(deps.pool, id);
     if (!session) throw new HttpError(404, `no session ${id}`);
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof sessionWorkflow>('sessionWorkflow', sessionStartOptions(deps.config, session));
-    const summary = await onWorkflow(id, BUDGET_MS.recalculate, () => deps.temporal.workflow.executeUpdateWithStart(recalculateUpdate, { startWorkflowOperation }));
+    const summary = await onWorkflow(id, BUDGET_MS.recalculate, () => recalculateSession(deps.temporal, deps.config, session));
     res.json(presentState(summary));
   });
 
