@@ -34,7 +34,7 @@ describe('routing webhooks of one room', () => {
 
     const logged = await eventually(async () => {
       const { rows } = await system.pool.query<{ session_id: string; connection: string }>(
-        'SELECT session_id, connection FROM attendance_events WHERE session_id LIKE $1 ORDER BY session_id',
+        "SELECT session_id, connection FROM attendance_events WHERE session_id LIKE $1 AND kind = 'joined' ORDER BY session_id",
         [`${room}-%`],
       );
       return rows.length === 2 ? rows : undefined;
