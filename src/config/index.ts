@@ -58,12 +58,15 @@ const schema = z
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('rollcall'),
     TEMPORAL_CLI_PATH: optionalText,
     TEMPORAL_UI_PORT: port(8233),
+    TEMPORAL_UI_URL: optionalText.pipe(httpUrl),
     API_TOKEN: optionalText,
     ZOOM_WEBHOOK_SECRET_TOKEN: optionalText,
     ZOOM_ACCOUNT_ID: optionalText,
     ZOOM_CLIENT_ID: optionalText,
     ZOOM_CLIENT_SECRET: optionalText,
     ZOOM_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.zoom.us'),
+    ZOOM_OAUTH_URL: z.url({ protocol: /^https?$/ }).default('https://zoom.us/oauth/token'),
+    ZOOM_REPORT_SYNC_DELAY: duration('30m'),
     LIVEKIT_API_KEY: optionalText,
     LIVEKIT_API_SECRET: optionalText,
     LIVEKIT_URL: optionalText.pipe(
@@ -79,6 +82,8 @@ const schema = z
     MINIMUM_DURATION: duration('15m'),
     REPORT_WEBHOOK_URL: optionalText.pipe(httpUrl),
     REPORT_WEBHOOK_SECRET: optionalText,
+    WORKER_METRICS_PORT: port(9464),
+    SDK_METRICS_PORT: port(9465),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -96,9 +101,11 @@ export interface Config {
   port: number;
   databaseUrl?: string;
   dataDir: string;
-  temporal: { address?: string; namespace: string; taskQueue: string; cliPath?: string; uiPort: number };
+  /** uiUrl: the Temporal Web UI that deep links point at (no trailing slash). */
+  temporal: { address?: string; namespace: string; taskQueue: string; cliPath?: string; uiPort: number; uiUrl: string };
   apiToken?: string;
-  zoom: { webhookSecret?: string; accountId?: string; clientId?: string; clientSecret?: string; apiBaseUrl: string };
+  /** oauthUrl: the server-to-server token endpoint; reportSyncDelayMs: wait after a session's final calculation before syncing its report (Zoom needs time to build it). */
+  zoom: { webhookSecret?: string; accountId?: string; clientId?: string; clientSecret?: string; apiBaseUrl: string; oauthUrl: string; reportSyncDelayMs: number };
   livekit: { apiKey?: string; apiSecret?: string; url?: string };
   timings: {
     calculationDelayMs: number;
@@ -109,6 +116,9 @@ export interface Config {
   };
   defaultPolicy: { kind: 'percentage'; graceMinutes: number } | { kind: 'minimum-duration'; minutes: number };
   reportWebhook?: { url: string; secret: string };
+  /** The worker's Prometheus endpoints: its own metrics, and the Temporal SDK's; 0 turns one off. */
+  workerMetricsPort: number;
+  sdkMetricsPort: number;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -123,6 +133,7 @@ function toConfig(env: Env): Config {
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       cliPath: env.TEMPORAL_CLI_PATH,
       uiPort: env.TEMPORAL_UI_PORT,
+      uiUrl: (env.TEMPORAL_UI_URL ?? `http://localhost:${env.TEMPORAL_UI_PORT}`).replace(/\/+$/, ''),
     },
     apiToken: env.API_TOKEN,
     zoom: {
@@ -131,6 +142,8 @@ function toConfig(env: Env): Config {
       clientId: env.ZOOM_CLIENT_ID,
       clientSecret: env.ZOOM_CLIENT_SECRET,
       apiBaseUrl: env.ZOOM_API_BASE_URL,
+      oauthUrl: env.ZOOM_OAUTH_URL,
+      reportSyncDelayMs: env.ZOOM_REPORT_SYNC_DELAY,
     },
     livekit: { apiKey: env.LIVEKIT_API_KEY, apiSecret: env.LIVEKIT_API_SECRET, url: env.LIVEKIT_URL },
     timings: {
@@ -145,6 +158,8 @@ function toConfig(env: Env): Config {
         ? { kind: 'percentage', graceMinutes: env.GRACE_PERIOD / 60_000 }
         : { kind: 'minimum-duration', minutes: env.MINIMUM_DURATION / 60_000 },
     reportWebhook: env.REPORT_WEBHOOK_URL && env.REPORT_WEBHOOK_SECRET ? { url: env.REPORT_WEBHOOK_URL, secret: env.REPORT_WEBHOOK_SECRET } : undefined,
+    workerMetricsPort: env.WORKER_METRICS_PORT,
+    sdkMetricsPort: env.SDK_METRICS_PORT,
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SessionRouter } from '../../src/api/routing.js';
-import type { Pool } from '../../src/db/pool.js';
 import { MIN, PROVIDER_SETTINGS, WebhookSender, pastMinute } from '../support/scenario.js';
 import { zoomParticipantJoined } from '../support/sign.js';
 import { eventually, request, startSystem, type TestSystem } from '../support/system.js';
@@ -49,7 +48,7 @@ describe('routing webhooks of one room', () => {
         if (property === 'query') queries += 1;
         return Reflect.get(target, property, receiver) as unknown;
       },
-    }) as Pool;
+    });
     const router = new SessionRouter(counting, system.config);
     const room = { provider: 'zoom' as const, roomId: `burst-${Date.now()}`, instanceId: 'i' };
     await Promise.all(Array.from({ length: 50 }, () => router.route(room, Date.now())));

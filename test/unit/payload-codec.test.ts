@@ -16,7 +16,7 @@ describe('large payload codec', () => {
     const payload = defaultPayloadConverter.toPayload(big);
     assert.ok(payload.data!.length > COMPRESS_ABOVE_BYTES);
     const [encoded] = await codec.encode([payload]);
-    assert.equal(new TextDecoder().decode(encoded!.metadata!.encoding!), 'binary/gzip');
+    assert.equal(new TextDecoder().decode(encoded!.metadata!.encoding), 'binary/gzip');
     assert.ok(encoded!.data!.length * 5 < payload.data!.length, `${encoded!.data!.length} vs ${payload.data!.length} bytes`);
     const [decoded] = await codec.decode([encoded!]);
     assert.deepEqual(defaultPayloadConverter.fromPayload(decoded!), big);

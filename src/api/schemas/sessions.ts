@@ -48,7 +48,9 @@ export type RegisterSessionBody = z.output<typeof registerSessionSchema>;
 
 export const sessionIdParam = z.object({ id: z.string().min(1).max(200) });
 
-export const registeredSchema = z.object({ id: z.string(), workflowId: z.string() });
+const temporalUiUrl = z.url().describe("the session's workflow in the Temporal Web UI");
+
+export const registeredSchema = z.object({ id: z.string(), workflowId: z.string(), temporalUiUrl });
 
 /** POST /api/sessions/:id/end: end the meeting now, or at `at`. */
 export const endSessionSchema = z.object({ at: isoTime.optional() }).strict();
@@ -91,8 +93,10 @@ export const sessionDetailSchema = z.object({
   status: z.string(),
   meetingStarted: optionalUtcTime,
   meetingEnded: optionalUtcTime,
+  calculatedAt: optionalUtcTime,
   createdAt: utcTime,
   state: sessionStateSchema.nullable().describe('live workflow state; null when the workflow is gone or Temporal is unreachable'),
+  temporalUiUrl,
 });
 
 /** Live presence as the workflow computes it (epoch ms times, as the domain reports them). */
