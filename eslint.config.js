@@ -31,6 +31,16 @@ export default tseslint.config(
     },
   },
   {
+    // The live page's browser modules: plain JavaScript served as is (no build step), so no type information.
+    files: ['src/api/live/static/**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['document', 'location', 'fetch', 'URL', 'URLSearchParams', 'TextDecoderStream', 'Intl', 'setTimeout'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['src/domain/**/*.ts'],
     rules: { 'no-restricted-globals': ['error', { name: 'Date', message: 'The engine is a pure function of its inputs: pass times in.' }] },
   },

@@ -4,7 +4,7 @@
  * - PostgreSQL: the server of DATABASE_URL when set, else an embedded one in a temp dir; either way a fresh
  *   database per run, migrated.
  * - Workflows bundled once and shared with every file through ROLLCALL_TEST_WORKFLOW_BUNDLE.
- * Arguments select test files or folders (default: test/unit and test/integration).
+ * Arguments select test files or folders (default: test/unit, test/integration and test/e2e).
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -68,11 +68,13 @@ function settled<T extends readonly unknown[]>(results: { [K in keyof T]: Promis
 }
 
 async function main(): Promise<number> {
-  const files = testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/integration']);
+  const files = testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/integration', 'test/e2e']);
   if (files.length === 0) throw new Error('no test files selected');
   const env: NodeJS.ProcessEnv = { ...process.env };
-  // Unit tests need no infrastructure; start it only when an integration test is selected.
-  if (files.some((file) => !resolve(file).includes(`${join('test', 'unit')}`))) {
+  // Unit tests need no infrastructure, and fault and fuzz tests run their own (test/support/processes.ts):
+  // start the shared one only when another test is selected.
+  const ownInfrastructure = ['unit', 'faults', 'fuzz'].map((dir) => join('test', dir));
+  if (files.some((file) => !ownInfrastructure.some((dir) => resolve(file).includes(dir)))) {
     const scratch = mkdtempSync(join(tmpdir(), 'rollcall-test-'));
     // As root, embedded PostgreSQL runs as the `postgres` user, which must be able to enter this directory.
     chmodSync(scratch, 0o755);

@@ -4,6 +4,7 @@ import { saveAttendance } from '../db/attendance.js';
 import { appendEvents, loadEvents } from '../db/events.js';
 import { getSession, insertSession, updateSessionPhase } from '../db/sessions.js';
 import { loadDirectoryFor } from '../db/users.js';
+import { calculationSeconds } from '../worker/metrics.js';
 import type { SessionPhase } from '../workflows/messages.js';
 import { workflowIdFor, type SessionSpec } from '../workflows/types.js';
 import type { ActivityDeps } from './index.js';
@@ -17,6 +18,12 @@ export interface CalculationOutcome {
 
 /** Activities of the session workflow; each is idempotent, so Temporal may retry any of them. */
 export function sessionActivities({ pool, logger }: ActivityDeps) {
+  /** A child logger naming the session, and the workflow run and activity it is working for. */
+  const logFor = (sessionId: string) => {
+    const { activityType, workflowExecution } = Context.current().info;
+    return logger.child({ sessionId, workflowId: workflowExecution?.workflowId, runId: workflowExecution?.runId, activity: activityType });
+  };
+
   return {
     /** Ensures the session row; tells a new run whether an earlier run already finalised the session. */
     async saveSession(spec: SessionSpec): Promise<{ finalized: boolean }> {
@@ -26,11 +33,14 @@ export function sessionActivities({ pool, logger }: ActivityDeps) {
 
     /** Appends a batch to the event log; returns how many were new (a retried batch adds none). */
     async recordEvents(sessionId: string, events: AttendanceEvent[]): Promise<number> {
-      return appendEvents(pool, sessionId, events);
+      const added = await appendEvents(pool, sessionId, events);
+      logFor(sessionId).debug({ events: events.length, added }, 'events recorded');
+      return added;
     },
 
     async recordPhase(sessionId: string, phase: SessionPhase, meetingStartedAt?: number, meetingEndedAt?: number): Promise<void> {
       await updateSessionPhase(pool, sessionId, phase, meetingStartedAt, meetingEndedAt);
+      logFor(sessionId).info({ phase }, 'session phase');
     },
 
     /** Computes attendance from the stored log with the engine and persists it in one transaction. */
@@ -43,7 +53,8 @@ export function sessionActivities({ pool, logger }: ActivityDeps) {
       const result = calculateAttendance({ session, users, events });
       await saveAttendance(pool, sessionId, result, { auto, calculatedAt: new Date() });
       const outcome = { counts: result.counts, people: result.people.length, events: events.length, durationMs: Date.now() - started };
-      logger.info({ sessionId, workflowId: Context.current().info.workflowExecution?.workflowId, ...outcome }, 'attendance calculated');
+      calculationSeconds.observe({ trigger: auto ? 'auto' : 'manual' }, outcome.durationMs / 1000);
+      logFor(sessionId).info(outcome, 'attendance calculated');
       return outcome;
     },
   };

@@ -20,11 +20,21 @@ export interface Delivery {
   workflowId: string;
 }
 
+/** Observes the signal's round trip (the API's latency histogram) and hands the same promise back. */
+export type SignalTimer = <T>(signal: Promise<T>) => Promise<T>;
+
 /**
  * Hands a webhook's events to their session's workflow, starting it if needed (signalWithStart). Resolves only
  * once Temporal has durably accepted the signal: that is what the webhook's 200 promises.
  */
-export async function deliverEvents(temporal: Client, config: Config, router: SessionRouter, room: RoomRef, events: AttendanceEvent[]): Promise<Delivery> {
+export async function deliverEvents(
+  temporal: Client,
+  config: Config,
+  router: SessionRouter,
+  room: RoomRef,
+  events: AttendanceEvent[],
+  timeSignal: SignalTimer = (signal) => signal,
+): Promise<Delivery> {
   const session = await router.route(room, events[0]!.at);
   const options = sessionStartOptions(config, session);
   const signal = withTemporal(() =>
@@ -37,6 +47,6 @@ export async function deliverEvents(temporal: Client, config: Config, router: Se
     ),
   );
   // A signal that still lands after this 503 is harmless: the provider redelivers and the workflow drops the duplicate.
-  await within(SIGNAL_BUDGET_MS + 250, signal, new HttpError(503, 'Temporal did not accept the event in time; retry later'));
+  await within(SIGNAL_BUDGET_MS + 250, timeSignal(signal), new HttpError(503, 'Temporal did not accept the event in time; retry later'));
   return { sessionId: session.id, workflowId: options.workflowId };
 }

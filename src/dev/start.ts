@@ -109,6 +109,10 @@ runMain('rollcall', async () => {
     say(`Rollcall is running.`);
     say(`  API:          ${apiUrl}   (readiness: ${apiUrl}/readyz)`);
     if (temporal.uiUrl) say(`  Temporal UI:  ${temporal.uiUrl}`);
+    say(`  Live page:    ${apiUrl}/sessions/<session id>/live`);
+    say(`  Metrics:      ${apiUrl}/metrics (API)`);
+    if (config.workerMetricsPort) say(`                http://localhost:${config.workerMetricsPort}/metrics (worker)`);
+    if (config.sdkMetricsPort) say(`                http://localhost:${config.sdkMetricsPort}/metrics (Temporal SDK)`);
     say(`  Data:         ${resolve(config.dataDir)}`);
     say('Press Ctrl-C to stop.');
   } catch (error) {

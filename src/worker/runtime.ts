@@ -8,9 +8,10 @@ let installed = false;
 
 /**
  * Routes the Temporal SDK's logs (its TypeScript side and, forwarded, its native core) into our pino logger,
- * so worker output is one JSON stream at one level. The runtime is per process and can be installed once.
+ * so worker output is one JSON stream at one level, and with `metricsPort` (0: none) has the SDK serve its
+ * Prometheus metrics on that port. The runtime is per process and can be installed once: later calls do nothing.
  */
-export function installRuntime(logger: Logger): void {
+export function installRuntime(logger: Logger, metricsPort = 0): void {
   if (installed) return;
   installed = true;
   const log = (level: LogLevel, message: string, meta?: LogMetadata) => logger[PINO_LEVEL[level]](meta ?? {}, message);
@@ -23,6 +24,9 @@ export function installRuntime(logger: Logger): void {
       warn: (message, meta) => log('WARN', message, meta),
       error: (message, meta) => log('ERROR', message, meta),
     },
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      ...(metricsPort > 0 && { metrics: { prometheus: { bindAddress: `0.0.0.0:${metricsPort}` } } }),
+    },
   });
 }

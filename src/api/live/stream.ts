@@ -1,0 +1,54 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Router, type Request, type Response } from 'express';
+import { getSession } from '../../db/sessions.js';
+import type { ApiDeps } from '../deps.js';
+import { HttpError } from '../http-error.js';
+import { sessionIdParam } from '../schemas/sessions.js';
+import { parseOr400 } from '../validate.js';
+import { LiveFeed } from './feed.js';
+
+/** How often a stream reads the session: the page shows a join within about this long of its webhook. */
+const TICK_MS = 1_000;
+
+function write(res: Response, event: string, json: string): void {
+  res.write(`event: ${event}\ndata: ${json}\n\n`);
+}
+
+/**
+ * `server.close()` waits for open responses, and a stream never ends by itself: each stream ends at its next
+ * tick once its server has stopped listening, so shutting the API down is not held up by open live pages.
+ */
+function serverListening(req: Request): boolean {
+  return (req.socket as Socket & { server?: Server }).server?.listening ?? true;
+}
+
+/**
+ * GET /api/sessions/:id/live: the live page's data as Server-Sent Events (`session`, `presence`, `timeline`,
+ * `attendance`, and `problem` when a tick failed), each sent when it changed. Under /api, so API_TOKEN applies.
+ */
+export function liveStreamRoutes(deps: ApiDeps): Router {
+  const router = Router();
+  router.get('/sessions/:id/live', async (req, res) => {
+    const { id } = parseOr400(sessionIdParam, req.params);
+    if (!(await getSession(deps.pool, id))) throw new HttpError(404, `no session ${id}`);
+    // `connection: close`: the socket goes with the stream, rather than idling on until the keep-alive timeout.
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no', connection: 'close' });
+    const closed = new AbortController();
+    res.on('close', () => closed.abort());
+    const feed = new LiveFeed(deps, id);
+    const log = deps.logger.child({ sessionId: id });
+    while (!closed.signal.aborted && serverListening(req)) {
+      try {
+        for (const message of await feed.tick(Date.now())) write(res, message.event, message.json);
+      } catch (error) {
+        log.warn({ err: error }, 'live page update failed');
+        write(res, 'problem', JSON.stringify({ error: error instanceof Error ? error.message : String(error) }));
+      }
+      await sleep(TICK_MS, undefined, { signal: closed.signal }).catch(() => undefined);
+    }
+    res.end();
+  });
+  return router;
+}

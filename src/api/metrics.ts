@@ -1,0 +1,91 @@
+import type { RequestHandler, Response } from 'express';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from '../logger.js';
+import type { SignalTimer } from './gateway.js';
+
+/** Why a provider webhook got its answer; `accepted` means Temporal took the signal. */
+export type WebhookOutcome = 'accepted' | 'ignored' | 'url_validation' | 'unauthorized' | 'invalid' | 'unavailable' | 'error';
+
+/** What a webhook route knows about a 2xx answer that its status code does not say. */
+export interface WebhookNote {
+  outcome: 'accepted' | 'ignored' | 'url_validation';
+  sessionId?: string;
+  workflowId?: string;
+  events?: number;
+}
+
+/** Bounds the `provider` label: any other path under /webhooks is a 404, not a provider. */
+const PROVIDERS = new Set(['zoom', 'livekit']);
+
+export function noteWebhook(res: Response, note: WebhookNote): void {
+  res.locals.webhook = note;
+}
+
+function outcomeOf(res: Response): WebhookOutcome {
+  const status = res.statusCode;
+  if (status < 300) return (res.locals.webhook as WebhookNote | undefined)?.outcome ?? 'accepted';
+  if (status === 401) return 'unauthorized';
+  if (status === 503) return 'unavailable';
+  // 400 malformed payload, 413 too large, 415 and friends: the provider sent something we cannot use.
+  return status < 500 ? 'invalid' : 'error';
+}
+
+export interface ApiMetrics {
+  registry: Registry;
+  /** Middleware for the webhook routes: counts and logs each answered webhook by provider and outcome. */
+  observeWebhooks: RequestHandler;
+  /** Times a signalWithStart round trip (the gateway's part of a webhook's latency). */
+  timeSignal: SignalTimer;
+  /** GET /metrics in the Prometheus text format. */
+  serve: RequestHandler;
+}
+
+/** The API process's metrics, in a registry of its own (several apps in one test process stay apart). */
+export function createApiMetrics(logger: Logger): ApiMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const webhooks = new Counter({
+    name: 'rollcall_webhooks_total',
+    help: 'Provider webhooks answered, by provider and outcome',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [registry],
+  });
+  const signalLatency = new Histogram({
+    name: 'rollcall_signal_latency_seconds',
+    help: 'signalWithStart round trip from the webhook gateway to Temporal',
+    labelNames: ['outcome'] as const,
+    // The gateway gives Temporal 2 s before answering 503.
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 2.5],
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    observeWebhooks: (req, res, next) => {
+      const provider = req.path.slice(1);
+      if (!PROVIDERS.has(provider)) return next();
+      const started = performance.now();
+      res.on('finish', () => {
+        const outcome = outcomeOf(res);
+        webhooks.inc({ provider, outcome });
+        // The note adds the session and workflow ids of an accepted webhook.
+        const fields = { ...(res.locals.webhook as WebhookNote | undefined), outcome, status: res.statusCode, ms: Math.round(performance.now() - started) };
+        const log = logger.child({ provider });
+        if (res.statusCode < 300) log.info(fields, 'webhook');
+        else log.warn(fields, 'webhook refused');
+      });
+      next();
+    },
+    timeSignal: (signal) => {
+      const end = signalLatency.startTimer();
+      signal.then(
+        () => end({ outcome: 'ok' }),
+        () => end({ outcome: 'error' }),
+      );
+      return signal;
+    },
+    serve: async (_req, res) => {
+      res.type(registry.contentType).send(await registry.metrics());
+    },
+  };
+}
