@@ -19,6 +19,8 @@ RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 # dist/db/migrate.js resolves ../../migrations, i.e. /app/migrations.
 COPY migrations ./migrations
+# The live attendance page is plain static files, served from where they live in the source tree.
+COPY src/api/live/static ./src/api/live/static
 
 # Files stay root-owned: the app never writes to /app (DATABASE_URL is set, so no embedded PostgreSQL).
 USER node
