@@ -1,0 +1,227 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
+import { deliverEvents } from '../api/gateway.js';
+import { pickSession, SessionRouter } from '../api/routing.js';
+import type { Config } from '../config/index.js';
+import type { Pool } from '../db/pool.js';
+import { getSession, registeredSessionsForRoom } from '../db/sessions.js';
+import type { RoomRef } from '../providers/common.js';
+import type { PagesOutcome, PagesRequest, ReportSyncProgress, ReportSyncTarget } from '../workflows/report-sync.js';
+import type { SessionSpec } from '../workflows/types.js';
+import { ZoomApiClient } from '../zoom-api/client.js';
+import { ZoomApiError, ZoomOAuthError } from '../zoom-api/errors.js';
+import { listInstances, participantsPage, type Instance, type ParticipantsPage, type ZoomKind } from '../zoom-api/reports.js';
+import { reportRowEvent, type ZoomReportRowEvent } from '../zoom-api/rows.js';
+import { startReportSync, syncTargetForSession, zoomApiConfigured } from '../zoom-api/start.js';
+import { ZoomTokenCache } from '../zoom-api/token.js';
+import type { ActivityDeps } from './index.js';
+
+/** Events per signal: one report page at most, far below Temporal's payload limit. */
+const SIGNAL_BATCH = 300;
+/** Zoom says "page token invalid or expired" with this code (HTTP 400). */
+const PAGE_TOKEN_EXPIRED = 300;
+/** One activity reads pages for at most this long, then hands its cursor back to the workflow. */
+const MAX_ACTIVITY_MS = 60_000;
+
+/** How far an activity got: its heartbeat details, so a retried attempt (after a 429, a crash) resumes here. */
+interface Cursor {
+  pageToken?: string;
+  pages: number;
+  rows: number;
+  delivered: number;
+}
+
+type Read = { page: ParticipantsPage } | { error: unknown };
+
+/** Activities of the report-sync workflows; every one is safe to retry (event keys make re-sent rows harmless). */
+export function reportSyncActivities({ config, pool, logger, temporal }: ActivityDeps) {
+  const router = new SessionRouter(pool, config);
+  let client: ZoomApiClient | undefined;
+  // One client (one cached token) per worker process.
+  const zoom = () => (client ??= zoomClient(config));
+
+  /**
+   * Each event's session, by SessionRouter's rule (the registered session whose widened window holds the join
+   * time, else the instance's ad-hoc session) with one database read per page: the room's sessions around the
+   * page's times, rather than one lookup per join time (the router caches only around now).
+   */
+  const routeAll = async (room: RoomRef, events: ZoomReportRowEvent[]): Promise<SessionSpec[]> => {
+    if (events.length === 0) return [];
+    const { earlyJoinMs, maxOverrunMs } = config.timings;
+    const times = events.map((event) => event.at);
+    const nearby = await registeredSessionsForRoom(pool, room.provider, room.roomId, Math.min(...times) - maxOverrunMs, Math.max(...times) + earlyJoinMs);
+    let adHoc: Promise<SessionSpec> | undefined;
+    return Promise.all(events.map(async ({ at }) => pickSession(nearby, at, earlyJoinMs, maxOverrunMs) ?? (await (adHoc ??= router.route(room, at)))));
+  };
+
+  /** Signals each session its events in batches, skipping those its log already holds; returns how many were sent. */
+  const deliver = async (room: RoomRef, events: ZoomReportRowEvent[]): Promise<number> => {
+    const sessions = await routeAll(room, events);
+    const bySession = new Map<string, ZoomReportRowEvent[]>();
+    events.forEach((event, i) => {
+      const id = sessions[i]!.id;
+      const group = bySession.get(id) ?? [];
+      if (group.length === 0) bySession.set(id, group);
+      group.push(event);
+    });
+    let delivered = 0;
+    for (const [sessionId, sessionEvents] of bySession) {
+      const fresh = await unlogged(pool, sessionId, sessionEvents);
+      for (let i = 0; i < fresh.length; i += SIGNAL_BATCH) {
+        const batch = fresh.slice(i, i + SIGNAL_BATCH);
+        await deliverEvents(temporal, config, router, room, batch);
+        delivered += batch.length;
+      }
+    }
+    return delivered;
+  };
+
+  return {
+    /** Which instances the target means, and whether its id is a meeting or a webinar. */
+    async resolveZoomInstances(target: ReportSyncTarget): Promise<ReportSyncProgress> {
+      const kinds: ZoomKind[] = target.kind ? [target.kind] : ['meeting', 'webinar'];
+      for (const kind of kinds) {
+        if (target.kind && target.instanceUuid) return progressOf(kind, [{ uuid: target.instanceUuid }]);
+        let instances: Instance[];
+        try {
+          instances = await listInstances(zoom(), kind, target.id);
+        } catch (error) {
+          if (error instanceof ZoomApiError && error.status === 404 && kind !== kinds.at(-1)) continue;
+          throw failureFor(error);
+        }
+        return progressOf(kind, selectInstances(target, instances));
+      }
+      throw new Error('unreachable: the last kind either returns or throws');
+    },
+
+    /**
+     * Reads an instance's pages from `pageToken` on, up to `maxPages` (or a minute): each page's rows become
+     * report-row events delivered to their sessions, while the next page is already being fetched. Heartbeats its
+     * cursor after every page, so a retried attempt (after a 429's Retry-After, a worker crash) resumes there.
+     */
+    async syncZoomReportPages(request: PagesRequest): Promise<PagesOutcome> {
+      const { kind, meetingId, uuid, startTime, source, maxPages } = request;
+      const context = Context.current();
+      const cursor: Cursor = (context.info.heartbeatDetails as Cursor | undefined) ?? { pageToken: request.pageToken, pages: 0, rows: 0, delivered: 0 };
+      const room: RoomRef = { provider: 'zoom', roomId: meetingId, instanceId: uuid, ...(startTime !== undefined && { startTime }) };
+      const read = (token: string | undefined): Promise<Read> => participantsPage(zoom(), kind, source, uuid, token).then((page) => ({ page }), (error: unknown) => ({ error }));
+      const started = Date.now();
+      let reading = read(cursor.pageToken);
+      for (;;) {
+        const result = await reading;
+        if ('error' in result) return stopped(result.error, cursor);
+        const { page } = result;
+        const next = page.nextPageToken;
+        const goOn = next !== undefined && cursor.pages + 1 < maxPages && Date.now() - started < MAX_ACTIVITY_MS;
+        // Fetch the next page while this one is delivered: the two waits overlap instead of adding up.
+        if (goOn) reading = read(next);
+        const events = page.rows.map((row) => reportRowEvent(uuid, row)).filter((event) => event !== undefined);
+        cursor.delivered += await deliver(room, events);
+        cursor.pages += 1;
+        cursor.rows += page.rows.length;
+        cursor.pageToken = next;
+        context.heartbeat(cursor);
+        if (!goOn) return { status: next === undefined ? 'done' : 'more', ...cursor };
+      }
+    },
+
+    /**
+     * After a session's final calculation: syncs its Zoom report once Zoom has had ZOOM_REPORT_SYNC_DELAY to build
+     * it. Skipped (not an error) for LiveKit sessions and without Zoom API credentials.
+     */
+    async scheduleReportSync(sessionId: string): Promise<{ workflowId?: string; skipped?: string }> {
+      if (!zoomApiConfigured(config)) return { skipped: 'Zoom API credentials are not set' };
+      const session = await getSession(pool, sessionId);
+      if (!session) return { skipped: `session ${sessionId} is not in the database` };
+      if (session.provider !== 'zoom') return { skipped: 'not a Zoom session' };
+      const workflowId = await startReportSync(temporal, config, syncTargetForSession(session, config), { delayMs: config.zoom.reportSyncDelayMs });
+      logger.info({ sessionId, workflowId }, 'Zoom report sync scheduled');
+      return { workflowId };
+    },
+
+    /** The daily sync: one report sync per Zoom session that ended (or was scheduled to end) within `lookbackMs`. */
+    async startRecentZoomReportSyncs(lookbackMs: number): Promise<string[]> {
+      const { rows } = await pool.query<{ id: string }>(
+        `SELECT id FROM sessions WHERE provider = 'zoom' AND coalesce(meeting_ended, scheduled_end) BETWEEN now() - make_interval(secs => $1 / 1000.0) AND now()
+         ORDER BY id`,
+        [lookbackMs],
+      );
+      const started = new Set<string>();
+      for (const { id } of rows) {
+        const session = await getSession(pool, id);
+        if (session) started.add(await startReportSync(temporal, config, syncTargetForSession(session, config)));
+      }
+      return [...started];
+    },
+  };
+}
+
+/**
+ * A page read failed: Zoom's answers that end this activity normally (page token expired, plan refusal, no such
+ * instance) become the outcome, with the progress made so far; anything else is thrown for Temporal to retry.
+ */
+function stopped(error: unknown, cursor: Cursor): PagesOutcome {
+  if (!(error instanceof ZoomApiError) || error instanceof ZoomOAuthError) throw failureFor(error);
+  if (error.status === 400 && error.code === PAGE_TOKEN_EXPIRED && cursor.pageToken !== undefined) return { status: 'page-token-expired', ...cursor };
+  if (error.status === 404) return { status: 'not-found', reason: error.message, ...cursor };
+  // A plan or permission refusal: 400 code 200 "only available for paid accounts", 403, a missing scope.
+  if (error.status === 400 || error.status === 403) return { status: 'refused', reason: error.message, ...cursor };
+  throw failureFor(error);
+}
+
+function zoomClient(config: Config): ZoomApiClient {
+  const { accountId, clientId, clientSecret, oauthUrl, apiBaseUrl } = config.zoom;
+  if (!accountId || !clientId || !clientSecret) {
+    throw ApplicationFailure.nonRetryable('Zoom API credentials are not set (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET)', 'ZoomNotConfigured');
+  }
+  return new ZoomApiClient(apiBaseUrl, new ZoomTokenCache({ oauthUrl, accountId, clientId, clientSecret }));
+}
+
+function progressOf(kind: ZoomKind, instances: Instance[]): ReportSyncProgress {
+  return {
+    kind,
+    instances: instances.map(({ uuid, startTime }) => ({ uuid, ...(startTime !== undefined && { startTime }), source: 'report', pages: 0, rows: 0, delivered: 0, restarts: 0, status: 'pending' })),
+  };
+}
+
+/** The target's instances of the series (oldest first): one uuid, all, those started in a window, or the latest. */
+function selectInstances(target: ReportSyncTarget, instances: Instance[]): Instance[] {
+  if (target.instanceUuid) return [instances.find((i) => i.uuid === target.instanceUuid) ?? { uuid: target.instanceUuid }];
+  if (target.recurring) return instances;
+  const window = target.startedWithin;
+  if (window) return instances.filter((i) => i.startTime !== undefined && i.startTime >= window.from && i.startTime <= window.to);
+  return instances.slice(-1);
+}
+
+/** Events whose key the session's log does not hold yet: a re-sync signals nothing, so it cannot wake a finished session. */
+async function unlogged(pool: Pool, sessionId: string, events: ZoomReportRowEvent[]): Promise<ZoomReportRowEvent[]> {
+  const { rows } = await pool.query<{ event_key: string }>('SELECT event_key FROM attendance_events WHERE session_id = $1 AND event_key = ANY($2::text[])', [
+    sessionId,
+    events.map((event) => event.key),
+  ]);
+  const logged = new Set(rows.map((row) => row.event_key));
+  return events.filter((event) => !logged.has(event.key));
+}
+
+/**
+ * How Temporal should retry a failed Zoom call. 429: after Retry-After, or a short jittered backoff when Zoom sent
+ * none (its per-second limits). 5xx and network errors: the activity's retry policy. Refused credentials and other
+ * 4xx: not at all.
+ */
+function failureFor(error: unknown): unknown {
+  if (!(error instanceof ZoomApiError)) return error;
+  if (error.status === 429) {
+    const attempt = Context.current().info.attempt;
+    const backoffMs = Math.min(30_000, 250 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+    // BENIGN: an expected wait, logged by the SDK at debug level rather than as a failed activity.
+    return ApplicationFailure.create({
+      type: 'ZoomRateLimited',
+      message: error.message,
+      nextRetryDelay: error.retryAfterMs ?? Math.round(backoffMs),
+      category: ApplicationFailureCategory.BENIGN,
+    });
+  }
+  if (error.status >= 500) return error;
+  const type = error instanceof ZoomOAuthError ? 'ZoomCredentialsRejected' : error.status === 401 ? 'ZoomUnauthorized' : 'ZoomRequestRejected';
+  return ApplicationFailure.nonRetryable(error.message, type);
+}
