@@ -28,12 +28,11 @@ export async function saveAttendance(pool: Pool, sessionId: string, result: Atte
          name = EXCLUDED.name, role = EXCLUDED.role, guest = EXCLUDED.guest`,
       [sessionId, keys, people.map((p) => p.userId ?? null), people.map((p) => p.email ?? null), people.map((p) => p.name ?? null), people.map((p) => p.role ?? null), people.map((p) => p.guest)],
     );
-    const cycles = people.flatMap((person) => person.cycles.map((cycle) => ({ person: person.personKey, ...cycle })));
+    const cycles = people.flatMap((person) => person.cycles.map((cycle, index) => ({ person: person.personKey, index, ...cycle })));
     await client.query(
-      `INSERT INTO attendance (session_id, person_key, connection, joined_at, left_at, closed_by)
-       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[])
-       ON CONFLICT DO NOTHING`,
-      [sessionId, cycles.map((c) => c.person), cycles.map((c) => c.connection), cycles.map((c) => new Date(c.joinedAt)), cycles.map((c) => ts(c.leftAt)), cycles.map((c) => c.closedBy ?? null)],
+      `INSERT INTO attendance (session_id, person_key, cycle_index, connection, joined_at, left_at, closed_by)
+       SELECT $1, * FROM unnest($2::text[], $3::int[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[])`,
+      [sessionId, cycles.map((c) => c.person), cycles.map((c) => c.index), cycles.map((c) => c.connection), cycles.map((c) => new Date(c.joinedAt)), cycles.map((c) => ts(c.leftAt)), cycles.map((c) => c.closedBy ?? null)],
     );
     await client.query(
       `INSERT INTO session_reports (session_id, person_key, first_join, last_leave, attended_seconds, attended_minutes, percentage,

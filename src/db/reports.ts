@@ -65,7 +65,7 @@ const PEOPLE_SQL = `
   SELECT p.person_key, p.user_id, p.email, p.name, p.role, p.guest,
     r.first_join, r.last_leave, r.attended_seconds, r.percentage, r.status, r.late, r.late_minutes, r.calculated_at,
     coalesce((SELECT json_agg(json_build_object('joinedAt', a.joined_at, 'leftAt', a.left_at, 'closedBy', a.closed_by)
-                ORDER BY a.joined_at, a.connection COLLATE "C")
+                ORDER BY a.cycle_index)
               FROM attendance a WHERE a.session_id = p.session_id AND a.person_key = p.person_key), '[]') AS cycles
   FROM participants p JOIN session_reports r USING (session_id, person_key)
   WHERE p.session_id = $1

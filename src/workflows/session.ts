@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { applyEvent, emptyState, presenceFromState, type AttendanceCounts, type AttendanceEvent, type AttendanceState } from '../domain/index.js';
 import { endUpdate, eventsSignal, presenceQuery, recalculateUpdate, summaryQuery, type SessionPhase, type SessionSummary } from './messages.js';
@@ -49,7 +49,7 @@ const activities = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
-/** A reconcile is an optional check: when LiveKit cannot answer, skip this tick rather than hold up the session. */
+/** Optional work (a reconcile, scheduling a report sync): when it cannot be done, skip it rather than hold up the session. */
 const bestEffort = proxyActivities<Activities>({ startToCloseTimeout: '15 seconds', retry: { maximumAttempts: 3, initialInterval: '1 second' } });
 
 const latest = (times: number[]) => (times.length ? Math.max(...times) : undefined);
@@ -165,7 +165,13 @@ export async function sessionWorkflow({ session, timings, pushReports = false, r
     run.calculatedAt = Date.now();
     run.lastCounts = outcome.counts;
     run.dirty = false;
-    if (run.finalizedAt === undefined && endedAt() !== undefined) run.finalizedAt = run.calculatedAt;
+    if (run.finalizedAt === undefined && endedAt() !== undefined) {
+      run.finalizedAt = run.calculatedAt;
+      // Webhooks miss people: after a Zoom meeting, its report is fetched and merged (a no-op without Zoom API credentials).
+      if (session.provider === 'zoom' && patched('schedule-zoom-report-sync')) {
+        await bestEffort.scheduleReportSync(session.id).catch((error: unknown) => log.warn('report sync not scheduled', { sessionId: session.id, error: String(error) }));
+      }
+    }
     if (pushReports) pushes = pushes.then(() => activities.pushReport(session.id));
   };
 
