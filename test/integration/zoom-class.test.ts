@@ -4,7 +4,7 @@ import { presenceQuery, summaryQuery } from '../../src/workflows/messages.js';
 import { MIN, PROVIDER_SETTINGS, WebhookSender, comparable, pastMinute, reports, waitForCalculations } from '../support/scenario.js';
 import { zoomMeetingEnded, zoomMeetingStarted, zoomParticipantJoined, zoomParticipantLeft } from '../support/sign.js';
 import { replayAndKeep } from '../support/histories.js';
-import { request, startSystem, type TestSystem } from '../support/system.js';
+import { eventually, request, startSystem, type TestSystem } from '../support/system.js';
 
 /**
  * A registered Zoom class of 10 students driven by signed webhooks. Window 40 min (2,400 s), grace 15 min.
@@ -151,4 +151,16 @@ describe('a registered Zoom class, end to end', () => {
     assert.ok(afterForced.every((row) => !row.auto_calculated));
     await replayAndKeep(system, `session-${sessionId}`, 'zoom-class');
   });
+
+  it('is found through Temporal visibility by its search attributes, with its title in the memo', async () => {
+    const query = `SessionId = '${sessionId}' AND Provider = 'zoom' AND Room = '${meetingId}' AND SessionStatus = 'calculated' AND ParticipantCount = 10`;
+    const found = await eventually(async () => {
+      for await (const execution of system.client.workflow.list({ query })) return execution;
+      return undefined;
+    }, 20_000, 'the session in visibility');
+    assert.equal(found.workflowId, `session-${sessionId}`);
+    assert.equal(found.searchAttributes.ParticipantCount?.[0], 10); // the nine students who came (s8 never did) and the guest
+    assert.deepEqual(await found.memo, { title: 'Algebra 2' });
+  });
 });
+
