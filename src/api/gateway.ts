@@ -35,7 +35,10 @@ export async function deliverEvents(
   events: AttendanceEvent[],
   timeSignal: SignalTimer = (signal) => signal,
 ): Promise<Delivery> {
-  const session = await router.route(room, events[0]!.at);
+  // Routing reads PostgreSQL; while it is down the provider must retry (503), not take a 500.
+  const session = await router.route(room, events[0]!.at).catch((error: unknown) => {
+    throw new HttpError(503, `cannot route the event now (${error instanceof Error ? error.message : String(error)}); retry later`);
+  });
   const options = sessionStartOptions(config, session);
   const signal = withTemporal(() =>
     temporal.withDeadline(Date.now() + SIGNAL_BUDGET_MS, () =>

@@ -42,3 +42,21 @@ export function derivedKey(provider: Provider, facts: ReadonlyArray<string | num
   const digest = createHash('sha256').update(JSON.stringify(facts)).digest('base64url');
   return `${provider}:${digest.slice(0, 22)}`;
 }
+
+/** Provider times must be real dates of this era; anything else is a malformed payload, not a time to store. */
+const EARLIEST_TIME = Date.UTC(2000, 0, 1);
+const LATEST_TIME = Date.UTC(2100, 0, 1);
+
+/** Refuses (as `invalid`) a parsed webhook whose event times fall outside 2000–2100. */
+export function withPlausibleTimes<P extends { type: string }>(parsed: P): P | InvalidWebhook {
+  if (parsed.type !== 'events') return parsed;
+  const { events } = parsed as unknown as { events: AttendanceEvent[] };
+  for (const event of events) {
+    for (const time of [event.at, 'leftAt' in event ? event.leftAt : undefined]) {
+      if (time !== undefined && !(time >= EARLIEST_TIME && time < LATEST_TIME)) {
+        return { type: 'invalid', message: `${event.kind} time ${time} ms is not a date between 2000 and 2100` };
+      }
+    }
+  }
+  return parsed;
+}

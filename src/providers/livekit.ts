@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { errors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { AttendanceEvent, PersonRef } from '../domain/events.js';
-import { derivedKey, singleHeader, type HeaderValue, type ParsedWebhook, type VerifyResult } from './common.js';
+import { derivedKey, singleHeader, withPlausibleTimes, type HeaderValue, type ParsedWebhook, type VerifyResult } from './common.js';
 import { check } from './validation.js';
 
 /** Same allowance as livekit-server-sdk's TokenVerifier. */
@@ -120,6 +120,10 @@ export type Participant = z.output<typeof participantSchema>;
 // ---- parsing ------------------------------------------------------------------------------------
 
 export function parseLiveKitWebhook(body: unknown): ParsedWebhook {
+  return withPlausibleTimes(parseLiveKitWebhookBody(body));
+}
+
+function parseLiveKitWebhookBody(body: unknown): ParsedWebhook {
   const envelope = check(envelopeSchema, body);
   if (!envelope.ok) return envelope.invalid;
   const { event } = envelope.value;

@@ -5,7 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { AttendanceEvent, PersonRef } from '../domain/events.js';
-import { derivedKey, singleHeader, type HeaderValue, type ParsedWebhook, type RoomRef, type VerifyResult } from './common.js';
+import { derivedKey, singleHeader, withPlausibleTimes, type HeaderValue, type ParsedWebhook, type RoomRef, type VerifyResult } from './common.js';
 import { check } from './validation.js';
 
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -100,6 +100,10 @@ const EVENT_PATTERN = /^(?:meeting|webinar)\.(started|ended|participant_joined|p
 export type ZoomParsedWebhook = ParsedWebhook | { type: 'url_validation'; plainToken: string };
 
 export function parseZoomWebhook(body: unknown): ZoomParsedWebhook {
+  return withPlausibleTimes(parseZoomWebhookBody(body));
+}
+
+function parseZoomWebhookBody(body: unknown): ZoomParsedWebhook {
   const envelope = check(envelopeSchema, body);
   if (!envelope.ok) return envelope.invalid;
   const { event } = envelope.value;

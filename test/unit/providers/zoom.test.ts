@@ -258,3 +258,13 @@ describe('parseZoomWebhook: ignored and invalid bodies', () => {
     assert.match(invalidMessage({ event: 42 }), /^event: /);
   });
 });
+
+describe('provider times', () => {
+  it('refuses times that are no date of this era as invalid, naming the event', () => {
+    for (const eventTs of [8_640_000_000_000_001, 9_007_199_254_740_991, 1]) {
+      const parsed = parseZoomWebhook({ event: 'meeting.started', event_ts: eventTs, payload: { account_id: 'A', object: { id: '1', uuid: 'u==', topic: 't' } } });
+      assert.equal(parsed.type, 'invalid');
+      assert.match(parsed.type === 'invalid' ? parsed.message : '', /meeting-started time .* is not a date between 2000 and 2100/);
+    }
+  });
+});
