@@ -4,7 +4,8 @@
  * - PostgreSQL: the server of DATABASE_URL when set, else an embedded one in a temp dir; either way a fresh
  *   database per run, migrated.
  * - Workflows bundled once and shared with every file through ROLLCALL_TEST_WORKFLOW_BUNDLE.
- * Arguments select test files or folders (default: test/unit, test/integration and test/e2e).
+ * Arguments select test files or folders (default: test/unit, test/integration, test/e2e, test/faults and test/fuzz;
+ * the last two start their own processes, see test/support/processes.ts).
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -68,7 +69,8 @@ function settled<T extends readonly unknown[]>(results: { [K in keyof T]: Promis
 }
 
 async function main(): Promise<number> {
-  const files = testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/integration', 'test/e2e']);
+  // test/faults and test/fuzz at their CI sizes (npm run test:faults runs the full ones).
+  const files = testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/integration', 'test/e2e', 'test/faults', 'test/fuzz']);
   if (files.length === 0) throw new Error('no test files selected');
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Unit tests need no infrastructure, and fault and fuzz tests run their own (test/support/processes.ts):

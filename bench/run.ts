@@ -1,0 +1,83 @@
+/**
+ * `npm run bench -- --scenario <name|all> [--runs N] [--quick] [--keep]`: runs benchmark scenarios, each on
+ * infrastructure of its own, writes bench/results/<scenario>.json and regenerates bench/results/SUMMARY.md.
+ * Not part of `npm test`: numbers need a quiet machine and minutes, not a pass/fail in CI.
+ */
+import { parseArgs } from 'node:util';
+import { descendantsOf } from './support/processes.js';
+import { Progress } from './support/progress.js';
+import { loadAverage, machine, writeResult, writeSummary } from './support/results.js';
+import type { Scenario } from './support/scenario.js';
+
+/** Loaded on demand: a scenario imports only what it runs (the engine needs no Temporal, no API). */
+const SCENARIOS: Record<string, () => Promise<Scenario>> = {
+  ingest: () => import('./scenarios/ingest.js').then((m) => m.ingest),
+  classroom: () => import('./scenarios/classroom.js').then((m) => m.classroom),
+  webinar: () => import('./scenarios/webinar.js').then((m) => m.webinar),
+  engine: () => import('./scenarios/engine.js').then((m) => m.engine),
+  'report-sync': () => import('./scenarios/report-sync.js').then((m) => m.reportSync),
+};
+
+const { values } = parseArgs({
+  options: {
+    scenario: { type: 'string', short: 's' },
+    runs: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    'sqlite-pragma': { type: 'string', multiple: true },
+  },
+});
+
+const names = Object.keys(SCENARIOS);
+const chosen = values.scenario === 'all' ? names : names.filter((name) => name === values.scenario);
+const runsArg = values.runs === undefined ? undefined : Number(values.runs);
+const pragmaArgs = values['sqlite-pragma'] ?? [];
+const sqlitePragmas = pragmaArgs.length ? Object.fromEntries(pragmaArgs.map((arg) => arg.split('=', 2) as [string, string])) : undefined;
+if (chosen.length === 0 || (runsArg !== undefined && (!Number.isInteger(runsArg) || runsArg < 1)) || pragmaArgs.some((arg) => !/^\w+=\w+$/.test(arg))) {
+  process.stderr.write(
+    `usage: npm run bench -- --scenario <${[...names, 'all'].join('|')}> [--runs N (default 3; webinar 1)] [--quick] [--keep] [--profile] [--sqlite-pragma journal_mode=WAL ...]\n`,
+  );
+  process.exit(2);
+}
+
+// Whatever happens (a failure, Ctrl-C), no process the bench started outlives it.
+const killDescendants = () => {
+  for (const pid of descendantsOf(process.pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+};
+process.on('exit', killDescendants);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killDescendants();
+    process.exit(130);
+  });
+}
+
+let failed = false;
+for (const name of chosen) {
+  const progress = new Progress(name);
+  const started = Date.now();
+  const host = machine();
+  try {
+    const scenario = await SCENARIOS[name]!();
+    const runs = runsArg ?? scenario.defaultRuns ?? 3;
+    const command = `npm run bench -- --scenario ${name}${runsArg === undefined ? '' : ` --runs ${runs}`}${values.quick ? ' --quick' : ''}${pragmaArgs.map((arg) => ` --sqlite-pragma ${arg}`).join('')}`;
+    progress.log(`${scenario.title} (${runs} run${runs === 1 ? '' : 's'}${values.quick ? ', quick' : ''})`);
+    const result = await scenario.run({ runs, quick: values.quick, keep: values.keep, profile: values.profile, progress, sqlitePragmas });
+    const durationS = Math.round((Date.now() - started) / 1000);
+    const path = writeResult({ scenario: name, title: scenario.title, command, measuredAt: new Date(started).toISOString(), durationS, quick: values.quick, machine: { ...host, loadAverageEnd: loadAverage() }, ...result });
+    for (const target of result.targets) progress.log(`${target.met ? 'met   ' : 'MISSED'} ${target.name}: ${String(target.value)}${target.unit ? ` ${target.unit}` : ''} (target ${target.target})`);
+    progress.log(`done in ${durationS} s → ${path}`);
+  } catch (error) {
+    failed = true;
+    progress.log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+}
+process.stderr.write(`summary → ${writeSummary()}\n`);
+process.exit(failed ? 1 : 0);

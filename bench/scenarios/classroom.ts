@@ -1,0 +1,166 @@
+/**
+ * Classroom: 100 class sessions × 30 students, every student reconnecting once (2 join/leave cycles), half the
+ * classes on Zoom and half on LiveKit, all registered first (as a school's app does), then every webhook of
+ * every class interleaved in provider-time order at a paced rate, and all 100 meetings ending together.
+ * Per session: persisted session_reports must equal the engine's result for exactly the events sent, and the
+ * time from the end webhook's 200 to the session's final calculation (sessions.calculated_at) is measured.
+ */
+import { pastMinute } from '../../test/support/scenario.js';
+import { BenchCluster } from '../support/cluster.js';
+import { expectedReports, persistedReports } from '../support/exact.js';
+import { deliver } from '../support/deliver.js';
+import { breakdown } from '../support/metrics.js';
+import { drive, HttpPoster } from '../support/load.js';
+import type { Scenario, ScenarioContext, ScenarioResult } from '../support/scenario.js';
+import { medianOf, percentile, round } from '../support/stats.js';
+import { eventsOf, generateMeeting, registration, sign, type Meeting, type Provider } from '../support/webhooks.js';
+
+const CALCULATION_DELAY_S = 5;
+const TARGET_S = CALCULATION_DELAY_S + 5;
+const CONCURRENCY = 32;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Sizes {
+  sessions: number;
+  students: number;
+  cycles: number;
+  /** Share of the students who drop out and reconnect (the others join once and leave once). */
+  reconnecting: number;
+  /**
+   * Webhooks per second offered (every class's events interleaved): the whole school's class hour compressed
+   * into about two minutes, a heavier burst than the ~20/s of 3,000 students joining within minutes.
+   */
+  rate: number;
+}
+const FULL: Sizes = { sessions: 100, students: 30, cycles: 2, reconnecting: 0.5, rate: 75 };
+const QUICK: Sizes = { sessions: 10, students: 30, cycles: 2, reconnecting: 0.5, rate: 50 };
+
+interface Item {
+  meeting: Meeting;
+  sessionId: string;
+  payload: object;
+}
+
+async function post(poster: HttpPoster, provider: Provider, payload: object): Promise<string> {
+  const { path, body, headers } = await sign(provider, payload);
+  return String((await poster.post(path, body, headers)).status);
+}
+
+async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context: ScenarioContext) {
+  const { progress } = context;
+  const tag = `${Date.now().toString(36)}r${run}`;
+  const start = pastMinute(70);
+  const meetings = Array.from({ length: sizes.sessions }, (_, k) => {
+    const provider: Provider = k % 2 ? 'livekit' : 'zoom';
+    const room = provider === 'zoom' ? `9${String(Date.now()).slice(-8)}${String(k).padStart(3, '0')}${run}` : `class-${tag}-${k}`;
+    return { sessionId: `class-${tag}-${k}`, meeting: generateMeeting({ provider, room, people: sizes.students, cycles: sizes.cycles, reconnecting: sizes.reconnecting, start, seed: 1_000 * run + k, roster: sizes.students }) };
+  });
+  const poster = new HttpPoster(cluster.apiUrl, CONCURRENCY);
+  try {
+    progress.update(`run ${run}: registering ${meetings.length} sessions`);
+    const registered = await drive({
+      count: meetings.length,
+      concurrency: 8,
+      send: (k) =>
+        fetch(`${cluster.apiUrl}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(registration(meetings[k]!.meeting, meetings[k]!.sessionId)) }).then((res) => String(res.status)),
+    });
+    if ((registered.statuses['201'] ?? 0) !== meetings.length) throw new Error(`registration answered ${JSON.stringify(registered.statuses)}`);
+
+    // Every class's webhooks merged in provider-time order (index order within a class is provider-time order).
+    const items: Item[] = meetings.flatMap(({ meeting, sessionId }) => meeting.webhooks.map((payload, index) => ({ meeting, sessionId, payload, index })))
+      .sort((a, b) => a.index / a.meeting.webhooks.length - b.index / b.meeting.webhooks.length)
+      .map(({ meeting, sessionId, payload }) => ({ meeting, sessionId, payload }));
+    const scraped = await cluster.metrics();
+    const during = await deliver({
+      count: items.length,
+      rate: sizes.rate,
+      concurrency: CONCURRENCY,
+      attempt: (i) => post(poster, items[i]!.meeting.options.provider, items[i]!.payload),
+      onProgress: (done) => progress.update(`run ${run}: class webhooks at ${sizes.rate}/s`, done, items.length),
+    });
+
+    // All meetings end together (one period ends for the whole school); each end's 200 starts its clock.
+    const endAcked = new Map<string, number>();
+    const ends = await deliver({
+      count: meetings.length,
+      concurrency: CONCURRENCY,
+      attempt: async (k) => {
+        const status = await post(poster, meetings[k]!.meeting.options.provider, meetings[k]!.meeting.end);
+        if (status === '200') endAcked.set(meetings[k]!.sessionId, Date.now());
+        return status;
+      },
+    });
+
+    const ids = meetings.map((m) => m.sessionId);
+    const calculatedAt = new Map<string, number>();
+    const deadline = Date.now() + 120_000;
+    while (calculatedAt.size < ids.length && Date.now() < deadline && cluster.crashes().length === 0) {
+      const { rows } = await cluster.pool.query<{ id: string; calculated_at: Date }>(`SELECT id, calculated_at FROM sessions WHERE id = ANY($1) AND status = 'calculated'`, [ids]);
+      for (const row of rows) calculatedAt.set(row.id, row.calculated_at.getTime());
+      progress.update(`run ${run}: waiting for final attendance (${CALCULATION_DELAY_S} s grace)`, calculatedAt.size, ids.length);
+      await sleep(250);
+    }
+    const endToFinal = ids.filter((id) => calculatedAt.has(id)).map((id) => (calculatedAt.get(id)! - endAcked.get(id)!) / 1000);
+
+    const persisted = await persistedReports(cluster.pool, ids);
+    const exact = meetings.filter(({ meeting, sessionId }) => {
+      const events = [...meeting.webhooks, meeting.end].flatMap((payload) => eventsOf(meeting.options.provider, payload));
+      return persisted.get(sessionId) === expectedReports(meeting.settings, events);
+    }).length;
+    const figures = {
+      sessions: ids.length,
+      webhooks: during.first.requests + ends.first.requests,
+      exactSessions: exact,
+      allExact: exact === ids.length,
+      /** First attempts not answered 200 (redelivered as a provider would), and any never accepted. */
+      retriedWebhooks: during.retried + ends.retried,
+      undelivered: during.undelivered + ends.undelivered,
+      offeredRate: sizes.rate,
+      webhookP50Ms: during.first.latency.p50,
+      webhookP99Ms: during.first.latency.p99,
+      webhookMaxMs: during.first.latency.max,
+      endToFinalP50S: round(percentile(endToFinal, 0.5), 2),
+      endToFinalMaxS: endToFinal.length === ids.length ? round(Math.max(...endToFinal), 2) : Number.NaN,
+      calculated: endToFinal.length,
+      stages: breakdown(scraped, await cluster.metrics()),
+    };
+    progress.log(`run ${run}: ${exact}/${ids.length} sessions exact; webhooks p50 ${figures.webhookP50Ms} ms, p99 ${figures.webhookP99Ms} ms (${figures.retriedWebhooks} redelivered); end → final attendance p50 ${figures.endToFinalP50S} s, max ${figures.endToFinalMaxS} s`);
+    return figures;
+  } finally {
+    poster.close();
+  }
+}
+
+export const classroom: Scenario = {
+  name: 'classroom',
+  title: 'Classroom load: 100 concurrent sessions × 30 students with reconnects',
+  async run(context: ScenarioContext): Promise<ScenarioResult> {
+    const sizes = context.quick ? QUICK : FULL;
+    const { progress } = context;
+    progress.update('starting PostgreSQL, Temporal, worker and API');
+    const cluster = await BenchCluster.start({ name: 'classroom', env: { CALCULATION_DELAY: `${CALCULATION_DELAY_S}s` }, keep: context.keep, profile: context.profile, sqlitePragmas: context.sqlitePragmas, log: (line) => progress.log(line) });
+    const runs: Array<Awaited<ReturnType<typeof oneRun>>> = [];
+    const crashes: string[] = [];
+    try {
+      for (let run = 1; run <= context.runs; run++) runs.push(await oneRun(cluster, run, sizes, context));
+    } finally {
+      crashes.push(...cluster.crashes());
+      const leftovers = await cluster.stop();
+      if (leftovers.length) progress.log(`killed leftover processes: ${leftovers.join('; ')}`);
+    }
+    const med = medianOf(runs) as (typeof runs)[number];
+    return {
+      description: `${sizes.sessions} registered sessions (half Zoom, half LiveKit) × ${sizes.students} students on the roster, ${sizes.reconnecting * 100}% of them dropping out and reconnecting (${sizes.cycles} join/leave cycles, the others 1), every class's webhooks interleaved in provider-time order at ${sizes.rate} webhooks/s (${CONCURRENCY} in flight at most), then all ${sizes.sessions} meetings ending together; CALCULATION_DELAY=${CALCULATION_DELAY_S}s`,
+      settings: { ...sizes, concurrency: CONCURRENCY, calculationDelayS: CALCULATION_DELAY_S },
+      runs,
+      median: med,
+      targets: [
+        { name: 'worker and API ran to the end (no crash)', target: 'no crash', value: crashes.length === 0, met: crashes.length === 0 },
+        { name: 'every session exact (all runs)', target: 'all', value: runs.every((r) => r.allExact), met: runs.every((r) => r.allExact) },
+        { name: 'end → final attendance, slowest session', target: `≤ ${TARGET_S} s (delay ${CALCULATION_DELAY_S} s + 5 s)`, value: med.endToFinalMaxS, unit: 's', met: med.endToFinalMaxS <= TARGET_S },
+        { name: `webhook ack p99 at ${sizes.rate}/s`, target: '< 100 ms', value: med.webhookP99Ms, unit: 'ms', met: med.webhookP99Ms < 100 },
+      ],
+      notes: [`webhook ack p50 ${med.webhookP50Ms} ms; end → final attendance p50 ${med.endToFinalP50S} s`, ...crashes],
+    };
+  },
+};

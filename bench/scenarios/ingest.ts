@@ -1,0 +1,212 @@
+/**
+ * Ingest: signed webhooks into the gateway at rising rates, side by side with the raw ceiling of the same
+ * Temporal server — the same signalWithStart (same start options, same events) sent straight from a client with
+ * the same concurrency. Each request is a distinct join of a distinct participant, spread over many rooms, each
+ * room an ad-hoc session whose workflow the first join starts.
+ *
+ * Per run: a closed loop per side (the saturation throughput: the raw ceiling), then a ladder of paced rates
+ * at fractions of that run's raw ceiling, raw and gateway alternating step by step so drift hits both; the
+ * highest rate with p99 < 100 ms (and every answer 200) is each side's figure, and gateway/raw their ratio.
+ */
+import type { Client } from '@temporalio/client';
+import { adHocSessionId } from '../../src/api/routing.js';
+import { sessionStartOptions } from '../../src/api/session-workflows.js';
+import type { Config } from '../../src/config/index.js';
+import type { AttendanceEvent } from '../../src/domain/index.js';
+import type { RoomRef } from '../../src/providers/common.js';
+import { parseZoomWebhook } from '../../src/providers/zoom.js';
+import { eventsSignal } from '../../src/workflows/messages.js';
+import type { sessionWorkflow } from '../../src/workflows/index.js';
+import { pastMinute, ZOOM_SECRET } from '../../test/support/scenario.js';
+import { zoomParticipantJoined, zoomRequest } from '../../test/support/sign.js';
+import { BenchCluster, coresBetween } from '../support/cluster.js';
+import { drive, HttpPoster, type DriveResult } from '../support/load.js';
+import { histogramMean } from '../support/metrics.js';
+import type { Scenario, ScenarioContext, ScenarioResult } from '../support/scenario.js';
+import { median, medianOf, round } from '../support/stats.js';
+
+const CONCURRENCY = 32;
+const ROOMS = 200;
+const P99_LIMIT_MS = 100;
+
+interface Sizes {
+  ceilingMs: number;
+  stepMs: number;
+  /** Longest wait for the system to go idle between steps. */
+  settleMaxMs: number;
+  fractions: number[];
+}
+const FULL: Sizes = { ceilingMs: 8_000, stepMs: 5_000, settleMaxMs: 20_000, fractions: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0] };
+const QUICK: Sizes = { ceilingMs: 3_000, stepMs: 2_000, settleMaxMs: 5_000, fractions: [0.2, 0.5, 0.8] };
+
+type Side = 'raw' | 'gateway';
+
+/** An endless supply of distinct joins for one side of one run: participant i joins room i mod ROOMS. */
+class Joins {
+  private next = 0;
+  private readonly joinAt = pastMinute(20);
+
+  constructor(private readonly prefix: string) {}
+
+  take(count: number): object[] {
+    return Array.from({ length: count }, () => {
+      const i = this.next++;
+      const room = `${this.prefix}-${i % ROOMS}`;
+      return zoomParticipantJoined({ meetingId: room, uuid: `${room}-instance==`, userId: String(i), userName: `Participant ${i}`, joinTime: this.joinAt + (i % 600) * 1000 });
+    });
+  }
+}
+
+/** Prepares a step's requests for one side before its clock starts, so the step measures delivery only. */
+function prepare(side: Side, payloads: object[], cluster: BenchCluster, poster: HttpPoster): (i: number) => Promise<string> {
+  if (side === 'gateway') {
+    // Signed up front: Zoom's 5-minute timestamp window holds for a step of seconds.
+    const signed = payloads.map((payload) => zoomRequest(payload, ZOOM_SECRET));
+    return (i) => poster.post('/webhooks/zoom', signed[i]!.body, { ...signed[i]!.headers }).then((res) => String(res.status));
+  }
+  const signals = payloads.map((payload) => rawSignal(cluster.config, payload));
+  return (i) => signals[i]!(cluster.client).then(() => '200');
+}
+
+/** Exactly what the gateway does after verifying and parsing: route to the ad-hoc session, signalWithStart. */
+function rawSignal(config: Config, payload: object): (client: Client) => Promise<unknown> {
+  const parsed = parseZoomWebhook(payload);
+  if (parsed.type !== 'events') throw new Error('a generated join did not parse');
+  const room: RoomRef = parsed.room;
+  const events: AttendanceEvent[] = parsed.events;
+  const options = sessionStartOptions(config, {
+    id: adHocSessionId(room),
+    provider: room.provider,
+    room: room.roomId,
+    instanceId: room.instanceId,
+    title: room.topic,
+    adHoc: true,
+    roster: [],
+    policy: config.defaultPolicy,
+  });
+  return (client) => client.workflow.signalWithStart<typeof sessionWorkflow, [AttendanceEvent[]]>('sessionWorkflow', { ...options, signal: eventsSignal, signalArgs: [events] });
+}
+
+interface Step {
+  side: Side;
+  rate: number;
+  result: DriveResult;
+  passed: boolean;
+  cores: ReturnType<typeof coresBetween>;
+  /** Gateway steps: mean signalWithStart round trip inside the API. */
+  signalMeanMs?: number;
+}
+
+const passes = (result: DriveResult) => result.ok === result.requests && result.latency.p99 < P99_LIMIT_MS;
+
+async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context: ScenarioContext) {
+  const { progress } = context;
+  const tag = `${Date.now().toString(36)}-r${run}`;
+  const joins = { raw: new Joins(`raw-${tag}`), gateway: new Joins(`gw-${tag}`) };
+  const poster = new HttpPoster(cluster.apiUrl, CONCURRENCY);
+  const measure = async (side: Side, label: string, rate: number | undefined, ms: number): Promise<Step> => {
+    // A closed loop needs enough prepared requests for its window at any plausible speed.
+    const count = rate ? Math.round((rate * ms) / 1000) : Math.round((ms / 1000) * 1_500);
+    const send = prepare(side, joins[side].take(count), cluster, poster);
+    const before = cluster.cpu();
+    const apiBefore = await cluster.metrics();
+    const result = await drive({ count, rate, durationMs: rate ? undefined : ms, concurrency: CONCURRENCY, send, onProgress: (done) => progress.update(`run ${run} ${label} ${side}`, done, rate ? count : undefined, rate ? '' : `${done} sent`) });
+    const cores = coresBetween(before, cluster.cpu());
+    // The gateway's own view: how much of each webhook's time was the signalWithStart round trip.
+    const signal = histogramMean(apiBefore.api, (await cluster.metrics()).api, 'rollcall_signal_latency_seconds', ['outcome="ok"']);
+    // Every signal leaves work behind (workflow tasks, recordEvents): the next step starts once it is done.
+    progress.update(`run ${run}: letting the system settle`);
+    await cluster.settle(sizes.settleMaxMs);
+    return { side, rate: rate ?? result.throughput, result, passed: passes(result), cores, signalMeanMs: side === 'gateway' ? signal.meanMs : undefined };
+  };
+
+  try {
+    const order: Side[] = run % 2 ? ['gateway', 'raw'] : ['raw', 'gateway'];
+    const ceilings: Partial<Record<Side, Step>> = {};
+    for (const side of order) ceilings[side] = await measure(side, 'closed loop', undefined, sizes.ceilingMs);
+    const rawCeiling = ceilings.raw!.result.throughput;
+    const gatewayCeiling = ceilings.gateway!.result.throughput;
+    progress.log(`run ${run}: closed loop (concurrency ${CONCURRENCY}): raw ${rawCeiling}/s, gateway ${gatewayCeiling}/s`);
+
+    const steps: Step[] = [];
+    const failures: Record<Side, number> = { raw: 0, gateway: 0 };
+    for (const fraction of sizes.fractions) {
+      const rate = Math.max(10, Math.round(rawCeiling * fraction));
+      for (const side of order) {
+        // Two failed steps in a row: that side's limit is found; higher rates would only fail too.
+        if (failures[side] >= 2) continue;
+        const step = await measure(side, `${rate}/s`, rate, sizes.stepMs);
+        steps.push(step);
+        failures[side] = step.passed ? 0 : failures[side] + 1;
+        progress.log(
+          `run ${run}: ${side.padEnd(7)} ${String(rate).padStart(5)}/s → p50 ${step.result.latency.p50} ms, p99 ${step.result.latency.p99} ms, ${step.result.ok}/${step.result.requests} ok ${step.passed ? 'pass' : 'FAIL'}${step.signalMeanMs === undefined ? '' : `, signal mean ${step.signalMeanMs} ms`}; cores ${JSON.stringify(step.cores)}`,
+        );
+      }
+    }
+    const best = (side: Side) => steps.filter((step) => step.side === side && step.passed).reduce((top, step) => Math.max(top, step.rate), 0);
+    const bestStep = (side: Side) => steps.find((step) => step.side === side && step.passed && step.rate === best(side));
+    const rawBest = best('raw');
+    const gatewayBest = best('gateway');
+    return {
+      figures: {
+        rawCeilingPerS: rawCeiling,
+        gatewayCeilingPerS: gatewayCeiling,
+        ceilingRatio: round(gatewayCeiling / rawCeiling, 2),
+        rawBestPerS: rawBest,
+        gatewayBestPerS: gatewayBest,
+        ratio: rawBest ? round(gatewayBest / rawBest, 2) : 0,
+        gatewayP50Ms: bestStep('gateway')?.result.latency.p50 ?? 0,
+        gatewayP99Ms: bestStep('gateway')?.result.latency.p99 ?? 0,
+        rawP99Ms: bestStep('raw')?.result.latency.p99 ?? 0,
+      },
+      steps: [...Object.values(ceilings), ...steps].map((step) => ({
+        side: step.side,
+        rate: step.rate,
+        closedLoop: ceilings[step.side] === step,
+        throughput: step.result.throughput,
+        latency: step.result.latency,
+        service: step.result.service,
+        statuses: step.result.statuses,
+        passed: step.passed,
+        cores: step.cores,
+        signalMeanMs: step.signalMeanMs,
+      })),
+    };
+  } finally {
+    poster.close();
+  }
+}
+
+export const ingest: Scenario = {
+  name: 'ingest',
+  title: 'Webhook ingest: gateway vs raw signalWithStart',
+  async run(context: ScenarioContext): Promise<ScenarioResult> {
+    const sizes = context.quick ? QUICK : FULL;
+    const { progress } = context;
+    progress.update('starting PostgreSQL, Temporal, worker and API');
+    const cluster = await BenchCluster.start({ name: 'ingest', keep: context.keep, profile: context.profile, sqlitePragmas: context.sqlitePragmas, log: (line) => progress.log(line) });
+    const runs: Array<Awaited<ReturnType<typeof oneRun>>> = [];
+    const crashes: string[] = [];
+    try {
+      for (let run = 1; run <= context.runs; run++) runs.push(await oneRun(cluster, run, sizes, context));
+    } finally {
+      crashes.push(...cluster.crashes());
+      const leftovers = await cluster.stop();
+      if (leftovers.length) progress.log(`killed leftover processes: ${leftovers.join('; ')}`);
+    }
+    const figures = runs.map((run) => run.figures);
+    const med = medianOf(figures) as typeof figures[number];
+    return {
+      description: `Zoom participant_joined webhooks, each a distinct participant, over ${ROOMS} ad-hoc sessions per side; concurrency ${CONCURRENCY}; closed loop ${sizes.ceilingMs / 1000} s per side, then paced steps of ${sizes.stepMs / 1000} s at ${sizes.fractions.join(', ')} × the run's raw ceiling`,
+      settings: { concurrency: CONCURRENCY, rooms: ROOMS, p99LimitMs: P99_LIMIT_MS, ...sizes },
+      runs: runs.map((run) => ({ ...run.figures, steps: run.steps })),
+      median: med,
+      targets: [
+        { name: 'worker and API ran to the end (no crash)', target: 'no crash', value: crashes.length === 0, met: crashes.length === 0 },
+        { name: 'gateway/raw at p99 < 100 ms', target: '≥ 0.8', value: med.ratio, met: med.ratio >= 0.8 },
+        { name: 'gateway: highest rate with p99 < 100 ms', target: 'reported', value: med.gatewayBestPerS, unit: 'webhooks/s', met: med.gatewayBestPerS > 0 },
+      ],
+      notes: [`median gateway/raw of the closed-loop ceilings: ${median(figures.map((f) => f.ceilingRatio))}`, ...crashes],
+    };
+  },
+};

@@ -1,0 +1,258 @@
+/**
+ * Fault case 6 (issue 5): a fuzz run at both webhook endpoints of the real API process — unsigned, badly
+ * signed, stale, tampered, oversized, malformed and mutated-but-signed bodies (see bodies.ts for how each is
+ * classified). Every answer must be the classified one (4xx, or 200 for a well-signed unknown event or a body
+ * that is still a valid event), the process must stay up, and nothing may change except the log of the one
+ * room the still-valid bodies are about: a registered class in another room, already calculated, is
+ * compared table by table before and after.
+ * CI: ≥ 10,000 bodies. FAULTS_SCALE=full: ≥ 50,000.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
+import { adHocSessionId } from '../../src/api/routing.js';
+import { stateFromEvents, type AttendanceEvent } from '../../src/domain/index.js';
+import { parseLiveKitWebhook } from '../../src/providers/livekit.js';
+import { parseZoomWebhook } from '../../src/providers/zoom.js';
+import { pastMinute } from '../support/scenario.js';
+import { Cluster } from '../support/processes.js';
+import { expectedAttendance, eventsOf, generateClass } from '../faults/support/classes.js';
+import { distinctKeys, engineAttendance, settle } from '../faults/support/compare.js';
+import { FULL, assertAllDelivered, assertNoCrash, note, register, seconds, sleep } from '../faults/support/run.js';
+import { ProviderSender, seededRandom, shuffled } from '../faults/support/sender.js';
+import { encryptedToken, generateCases, hostileTextCases, outOfRangeCases, type Endpoint, type FuzzCase, type Rooms } from './bodies.js';
+
+const PER_ENDPOINT = FULL ? 27_000 : 5_400;
+const SEED = Number(process.env.FUZZ_SEED ?? 20_250_605);
+const TABLES = ['sessions', 'attendance_events', 'participants', 'attendance', 'session_reports', 'users'] as const;
+
+interface Answered {
+  fuzz: FuzzCase;
+  status: number | 'network';
+  body: { status?: string; error?: string; plainToken?: string; encryptedToken?: string } | undefined;
+  ms: number;
+}
+
+async function post(cluster: Cluster, fuzz: FuzzCase): Promise<Answered> {
+  const started = Date.now();
+  try {
+    const res = await fetch(`${cluster.apiUrl}/webhooks/${fuzz.endpoint}`, { method: 'POST', body: fuzz.body, headers: await fuzz.headers() });
+    const text = await res.text();
+    let body: Answered['body'];
+    try {
+      body = JSON.parse(text) as Answered['body'];
+    } catch {
+      body = undefined;
+    }
+    return { fuzz, status: res.status, body, ms: Date.now() - started };
+  } catch {
+    return { fuzz, status: 'network', body: undefined, ms: Date.now() - started };
+  }
+}
+
+/** Every case once, `concurrency` in flight; no retries: a fuzzed body gets exactly one answer. */
+async function fire(cluster: Cluster, cases: readonly FuzzCase[], concurrency = 16): Promise<Answered[]> {
+  const answers: Answered[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < cases.length) answers.push(await post(cluster, cases[next++]!));
+    }),
+  );
+  return answers;
+}
+
+/** Why an answer breaks its case's classification, or undefined when it is right. */
+function violation(answer: Answered): string | undefined {
+  const { fuzz, status, body } = answer;
+  const expect = fuzz.expect;
+  switch (expect.kind) {
+    case 'status':
+      if (!expect.status.includes(status as number)) return `expected ${expect.status.join('/')}`;
+      if (status === 400 && !body?.error) return 'a 400 must say what is wrong';
+      return undefined;
+    case 'ignored':
+      return status === 200 && body?.status === 'ignored' ? undefined : 'expected 200 ignored';
+    case 'accepted':
+      return status === 200 && body?.status === 'accepted' ? undefined : 'expected 200 accepted';
+    case 'accepted-or-400':
+      return (status === 200 && body?.status === 'accepted') || status === 400 ? undefined : 'expected 200 accepted or 400';
+    case 'url-validation':
+      return status === 200 && body?.plainToken === expect.plainToken && body.encryptedToken === encryptedToken(expect.plainToken) ? undefined : 'expected the url_validation answer';
+  }
+}
+
+const describeCase = (answer: Answered, why: string) =>
+  `${answer.fuzz.endpoint}/${answer.fuzz.category}: ${why}, got ${answer.status} ${JSON.stringify(answer.body)?.slice(0, 160)} for ${answer.fuzz.body.toString('utf8').slice(0, 200)}${answer.fuzz.body.length > 200 ? '…' : ''}`;
+
+/** Count and a digest of every row of each table, leaving out the sessions of `exclude`. */
+async function snapshot(cluster: Cluster, exclude: string[]): Promise<Record<string, string>> {
+  const result: Record<string, string> = {};
+  for (const table of TABLES) {
+    const where = table === 'users' ? 'true' : `NOT (${table === 'sessions' ? 'id' : 'session_id'} = ANY($1::text[]))`;
+    const { rows } = await cluster.pool.query<{ n: number; digest: string }>(
+      `SELECT count(*)::int AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM ${table} t WHERE ${where}`,
+      table === 'users' ? [] : [exclude],
+    );
+    result[table] = `${rows[0]!.n} rows, ${rows[0]!.digest}`;
+  }
+  return result;
+}
+
+/** Workflow ids on the cluster's task queue (each once, whatever its continue-as-new chain). */
+async function workflowIds(cluster: Cluster): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for await (const execution of cluster.client.workflow.list({ query: `TaskQueue = '${cluster.taskQueue}'` })) ids.add(execution.workflowId);
+  return ids;
+}
+
+function eventsOfBody(endpoint: Endpoint, body: Buffer): AttendanceEvent[] {
+  const parsed = endpoint === 'zoom' ? parseZoomWebhook(JSON.parse(body.toString('utf8'))) : parseLiveKitWebhook(JSON.parse(body.toString('utf8')));
+  return parsed.type === 'events' ? parsed.events : [];
+}
+
+/** Waits until the logged events of a session fold into the same state as `events` (every fact logged). */
+async function assertLogged(cluster: Cluster, sessionId: string, events: AttendanceEvent[], timeoutMs = 120_000): Promise<void> {
+  // Through JSON, as the log stores events; compared as values (the fold's key order follows event order).
+  const expected: unknown = JSON.parse(JSON.stringify(stateFromEvents(events)));
+  const deadline = Date.now() + timeoutMs;
+  let logged: unknown;
+  let count = 0;
+  while (Date.now() < deadline) {
+    const { rows } = await cluster.pool.query<{ event: AttendanceEvent }>('SELECT event FROM attendance_events WHERE session_id = $1', [sessionId]);
+    count = rows.length;
+    logged = JSON.parse(JSON.stringify(stateFromEvents(rows.map((row) => row.event))));
+    if (isDeepStrictEqual(logged, expected)) return;
+    await sleep(1_000);
+  }
+  assert.deepEqual(logged, expected, `the log of ${sessionId} (${count} events) holds every fact of the ${events.length} accepted events`);
+}
+
+describe(`fault case 6: fuzzing both webhook endpoints (≥ ${FULL ? '50,000' : '10,000'} bodies, seed ${SEED})`, () => {
+  let cluster: Cluster | undefined;
+  const start = pastMinute(90);
+  const seededZoom = `98${Date.now() % 1e8}`;
+  const seededLiveKit = `seeded-${Date.now().toString(36)}`;
+  const seeded: Rooms = { zoom: { meetingId: seededZoom, uuid: `${seededZoom}-instance==` }, livekit: { roomName: seededLiveKit, roomSid: `RM_${seededLiveKit}` } };
+  const fuzzRoom = (label: string): Rooms => ({ zoom: { meetingId: `97${label.length}${Date.now() % 1e7}`, uuid: `fuzz-${label}==` }, livekit: { roomName: `fuzz-${label}`, roomSid: `RM_fuzz_${label}` } });
+  const sessionsOf = (room: Rooms) => [
+    adHocSessionId({ provider: 'zoom', roomId: room.zoom.meetingId, instanceId: room.zoom.uuid }),
+    adHocSessionId({ provider: 'livekit', roomId: room.livekit.roomName, instanceId: room.livekit.roomSid }),
+  ];
+
+  before(async () => {
+    cluster = await Cluster.start({ name: 'fuzz' });
+    // Something to protect: a calculated class in each provider's registered room.
+    for (const provider of ['zoom', 'livekit'] as const) {
+      const scenario = generateClass({ provider, people: 12, seed: 6_006, room: provider === 'zoom' ? seededZoom : seededLiveKit, start });
+      const sessionId = `seeded-${provider}-${seededLiveKit}`;
+      await register(cluster, scenario, sessionId);
+      const all = [...scenario.webhooks.map((webhook) => webhook.payload), scenario.end.payload];
+      const sender = new ProviderSender({ abort: cluster.crashed, provider, url: cluster.apiUrl });
+      assertAllDelivered(cluster, await sender.deliverAll(all.slice(0, -1)), `seeded ${provider} class`);
+      assertAllDelivered(cluster, await sender.deliverAll(all.slice(-1)), `seeded ${provider} class: end`);
+      await settle(cluster, sessionId, engineAttendance(expectedAttendance(scenario, all)), distinctKeys(eventsOf(provider, all)), 120_000);
+    }
+  });
+  after(() => cluster?.stop());
+
+  it('answers every body as classified, stays up, and changes nothing but the log of the room still-valid bodies name', { timeout: FULL ? 3_600_000 : 600_000 }, async () => {
+    const c = cluster!;
+    c.beginCase();
+    const fuzz = fuzzRoom('main');
+    const fuzzSessions = sessionsOf(fuzz);
+    const apiPid = c.api.pid;
+    const before = await snapshot(c, fuzzSessions);
+    const workflowsBefore = await workflowIds(c);
+
+    let started = Date.now();
+    const options = { perEndpoint: PER_ENDPOINT, seed: SEED, seeded, fuzz };
+    const cases = shuffled([...generateCases('zoom', options), ...generateCases('livekit', options)], seededRandom(SEED));
+    note(`case 6: generated ${cases.length} bodies in ${seconds(Date.now() - started)}`);
+    assert.ok(cases.length >= (FULL ? 50_000 : 10_000), `at least ${FULL ? 50_000 : 10_000} bodies (got ${cases.length})`);
+
+    started = Date.now();
+    const answers = await fire(c, cases);
+    const fireMs = Date.now() - started;
+    const byCategory = new Map<string, Record<string, number>>();
+    for (const answer of answers) {
+      const key = `${answer.fuzz.endpoint}/${answer.fuzz.category}`;
+      const counts = byCategory.get(key) ?? {};
+      counts[String(answer.status)] = (counts[String(answer.status)] ?? 0) + 1;
+      byCategory.set(key, counts);
+    }
+    note(`case 6: ${answers.length} answers in ${seconds(fireMs)} (${Math.round((answers.length / fireMs) * 1000)}/s)`);
+    for (const [key, counts] of [...byCategory].sort()) note(`case 6:   ${key.padEnd(28)} ${JSON.stringify(counts)}`);
+
+    const wrong = answers.flatMap((answer) => {
+      const why = violation(answer);
+      return why ? [describeCase(answer, why)] : [];
+    });
+    assert.equal(answers.length, cases.length);
+    assert.deepEqual(wrong.slice(0, 15), [], `${wrong.length} of ${answers.length} answers broke their classification`);
+
+    // Still up, the same process, answering.
+    assert.equal((await fetch(`${c.apiUrl}/healthz`)).status, 200, 'healthz after the fuzz run');
+    assert.equal(c.api.pid, apiPid, 'the API process is the one that took the fuzz run');
+    assertNoCrash(c);
+
+    // Nothing changed outside the fuzz room...
+    assert.deepEqual(await snapshot(c, fuzzSessions), before, 'tables unchanged outside the fuzz room');
+    // ...and there, exactly the facts of the bodies that were accepted.
+    const accepted = answers.filter((answer) => answer.status === 200 && answer.body?.status === 'accepted');
+    for (const [endpoint, sessionId] of [['zoom', fuzzSessions[0]!], ['livekit', fuzzSessions[1]!]] as const) {
+      const events = accepted.filter((answer) => answer.fuzz.endpoint === endpoint).flatMap((answer) => eventsOfBody(endpoint, answer.fuzz.body));
+      note(`case 6: ${endpoint}: ${events.length} events accepted into ${sessionId}`);
+      await assertLogged(c, sessionId, events);
+    }
+    const { rows } = await c.pool.query<{ id: string }>('SELECT id FROM sessions WHERE NOT (id = ANY($1::text[]))', [fuzzSessions]);
+    const newSessions = (await c.pool.query<{ id: string }>('SELECT id FROM sessions WHERE id = ANY($1::text[]) ORDER BY id', [fuzzSessions])).rows.map((row) => row.id);
+    const newWorkflows = [...(await workflowIds(c))].filter((id) => !workflowsBefore.has(id)).sort();
+    assert.deepEqual(newWorkflows, newSessions.map((id) => `session-${id}`), 'the only new workflows are those of the fuzz room sessions');
+    const dead = (await c.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM dead_letters')).rows[0]!.n;
+    note(`case 6: ${rows.length} sessions untouched, ${newSessions.length} fuzz-room sessions, ${dead} dead letters kept`);
+    assert.ok(dead <= 10_000 + 64, `dead letters stay bounded (${dead})`);
+  });
+
+  it('refuses provider times no date can hold with 400, not 5xx, and changes nothing', { timeout: 120_000 }, async () => {
+    const c = cluster!;
+    c.beginCase();
+    const room = fuzzRoom('range');
+    const before = await snapshot(c, []);
+    const answers = await fire(c, outOfRangeCases(room), 2);
+    const wrong = answers.flatMap((answer) => {
+      const why = violation(answer);
+      return why ? [describeCase(answer, why)] : [];
+    });
+    assert.equal((await fetch(`${c.apiUrl}/healthz`)).status, 200, 'healthz after');
+    assertNoCrash(c);
+    assert.deepEqual(wrong, [], 'times outside the Date range are malformed payloads');
+    assert.deepEqual(await snapshot(c, []), before, 'nothing changed');
+  });
+
+  for (const [kind, what] of [
+    ['nul', 'NUL characters'],
+    ['surrogate', 'lone UTF-16 surrogates'],
+  ] as const) {
+    it(`takes participant names with ${what} (valid JSON strings PostgreSQL cannot store) and logs them, or refuses them with 400`, { timeout: 180_000 }, async () => {
+      const c = cluster!;
+      c.beginCase();
+      const room = fuzzRoom(`hostile-${kind}`);
+      const answers = await fire(c, hostileTextCases(room, kind), 2);
+      const wrong = answers.flatMap((answer) => {
+        const why = violation(answer);
+        return why ? [describeCase(answer, why)] : [];
+      });
+      note(`case 6: names with ${what}: ${answers.map((answer) => `${answer.fuzz.endpoint} ${answer.status}`).join(', ')}`);
+      assert.deepEqual(wrong, [], 'each answer is 200 accepted or 400');
+      assert.equal((await fetch(`${c.apiUrl}/healthz`)).status, 200, 'healthz after');
+      assertNoCrash(c);
+      // Whatever was accepted must reach the log: a session whose log writes fail forever never calculates.
+      const [zoomSession, livekitSession] = sessionsOf(room);
+      for (const [endpoint, sessionId] of [['zoom', zoomSession!], ['livekit', livekitSession!]] as const) {
+        const events = answers.filter((answer) => answer.fuzz.endpoint === endpoint && answer.status === 200).flatMap((answer) => eventsOfBody(endpoint, answer.fuzz.body));
+        if (events.length > 0) await assertLogged(c, sessionId, events, 30_000);
+      }
+    });
+  }
+});
