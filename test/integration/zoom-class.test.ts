@@ -160,7 +160,7 @@ describe('a registered Zoom class, end to end', () => {
     }, 20_000, 'the session in visibility');
     assert.equal(found.workflowId, `session-${sessionId}`);
     assert.equal(found.searchAttributes.ParticipantCount?.[0], 10); // the nine students who came (s8 never did) and the guest
-    assert.deepEqual(await found.memo, { title: 'Algebra 2' });
+    assert.deepEqual(found.memo, { title: 'Algebra 2' });
   });
 });
 
