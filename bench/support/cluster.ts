@@ -209,9 +209,17 @@ export interface CpuReading {
   bench: number;
 }
 
+export type Part = 'worker' | 'api' | 'temporal' | 'postgres' | 'bench';
+const PARTS: Part[] = ['worker', 'api', 'temporal', 'postgres', 'bench'];
+
+/** CPU seconds each part used between two readings. */
+export function cpuBetween(a: CpuReading, b: CpuReading): Record<Part, number> {
+  return Object.fromEntries(PARTS.map((part) => [part, b[part] - a[part]])) as Record<Part, number>;
+}
+
 /** Cores each part kept busy between two readings (1.0 = one core flat out). */
-export function coresBetween(a: CpuReading, b: CpuReading): Record<'worker' | 'api' | 'temporal' | 'postgres' | 'bench', number> {
+export function coresBetween(a: CpuReading, b: CpuReading): Record<Part, number> {
   const wall = Math.max(1, b.at - a.at) / 1000;
-  const cores = (key: keyof Omit<CpuReading, 'at'>) => Math.round(((b[key] - a[key]) / wall) * 100) / 100;
-  return { worker: cores('worker'), api: cores('api'), temporal: cores('temporal'), postgres: cores('postgres'), bench: cores('bench') };
+  const used = cpuBetween(a, b);
+  return Object.fromEntries(PARTS.map((part) => [part, Math.round((used[part] / wall) * 100) / 100])) as Record<Part, number>;
 }

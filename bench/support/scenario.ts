@@ -15,7 +15,7 @@ export interface ScenarioContext {
   sqlitePragmas?: Record<string, string>;
 }
 
-/** A target of SPEC §7 / issue 8, and whether the median met it. */
+/** A performance target, and whether the median met it. */
 export interface Target {
   name: string;
   /** As written in the spec, e.g. "< 100 ms", "≥ 0.8". */

@@ -16,7 +16,7 @@ import { userRoutes } from './routes/users.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { SessionRouter } from './routing.js';
 
-/** The HTTP API of SPEC §5, as an express app with no listening socket (tests mount it on a free port). */
+/** The HTTP API, as an express app with no listening socket (tests mount it on a free port). */
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { HttpError } from './http-error.js';
 
-/** `Authorization: Bearer <API_TOKEN>` on /api/* when a token is configured (SPEC §5); open otherwise. */
+/** `Authorization: Bearer <API_TOKEN>` on /api/* when a token is configured; open otherwise. */
 export function bearerAuth(token: string | undefined): RequestHandler {
   const expected = token === undefined ? undefined : Buffer.from(token);
   return (req, _res, next) => {

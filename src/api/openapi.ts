@@ -44,7 +44,7 @@ const unauthorized = reply('missing or wrong bearer token');
 const unknown = reply('no such session');
 const unavailable = reply('Temporal is unreachable; retry later');
 
-/** /api/* operations take the bearer token (SPEC §5) and most name a session. */
+/** /api/* operations take the bearer token and most name a session. */
 const api = (operation: Record<string, unknown>, withId = true) => ({
   security: [{ bearer: [] }],
   ...(withId ? { parameters: [{ name: 'id', in: 'path', required: true, schema: jsonSchema(sessionIdParam.shape.id, 'input') }] } : {}),

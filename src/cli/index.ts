@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `rollcall`, the operator CLI: `npm run rollcall -- <command>` in development, `rollcall` / `node dist/cli/index.js`
- * once built. It reads the same environment as the API and worker (SPEC §6): run it with their settings.
+ * once built. It reads the same environment as the API and worker: run it with their settings.
  */
 import { Command, CommanderError } from 'commander';
 import { endCommand } from './commands/end.js';

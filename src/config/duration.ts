@@ -1,7 +1,7 @@
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 
-/** Parses durations written as in SPEC §6 (`30s`, `5m`, `2h`, also `ms` and `d`) to milliseconds; undefined when malformed. */
+/** Parses durations written as in the configuration (`30s`, `5m`, `2h`, also `ms` and `d`) to milliseconds; undefined when malformed. */
 export function parseDuration(text: string): number | undefined {
   const match = DURATION.exec(text.trim());
   if (!match) return undefined;

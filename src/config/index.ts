@@ -47,7 +47,7 @@ const postgresUrl = optionalText.pipe(
     .optional(),
 );
 
-/** Every variable of SPEC §6, plus the few operating knobs Rollcall adds. */
+/** Every configuration variable (see the README's table). */
 const schema = z
   .object({
     PORT: port(3000),

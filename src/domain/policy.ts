@@ -1,5 +1,5 @@
 /**
- * Attendance policies: how a status follows from attended time (SPEC §3). Thresholds are compared in integer
+ * Attendance policies: how a status follows from attended time. Thresholds are compared in integer
  * milliseconds (attended × 100 ≥ pct × window), never through a rounded percentage, so exactly 75 % is present.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Fault cases 3–5 (issue 5): one Zoom class scenario, run first without faults, then once per fault in its own
+ * Fault cases 3–5: one Zoom class scenario, run first without faults, then once per fault in its own
  * meeting — same people, same provider times — while the fault is injected into the real processes:
  *   3. the worker SIGKILLed mid-session (webhooks keep coming while it is down) and again during the grace
  *      delay before the final calculation, restarted each time;

@@ -1,5 +1,5 @@
 /**
- * Fault case 2 (issue 5): a LiveKit class whose every webhook arrives three times, concurrently and in a
+ * Fault case 2: a LiveKit class whose every webhook arrives three times, concurrently and in a
  * shuffled order (LiveKit retries and reorders), with 10 % of the leave events lost for good. The end
  * (room_finished) is in the shuffle too, so the final calculation may run before the last stragglers and must
  * be redone. The result must equal both the engine's for the log without the lost leaves, and the fault-free

@@ -1,5 +1,5 @@
 /**
- * Fault case 1 (issue 5): a session far larger than one workflow run can hold. Every participant sends five
+ * Fault case 1: a session far larger than one workflow run can hold. Every participant sends five
  * webhooks (one signal each); the workflow continues as new at its signal cap, so the chain has several runs.
  * The session must still end exact, and the presence query must answer all along.
  * CI: 1,000 people (5,002 webhooks, ≥ 2 runs). FAULTS_SCALE=full: 5,000 people (25,002 webhooks, ≥ 3 runs).

@@ -1,5 +1,5 @@
 /**
- * Fault case 6 (issue 5): a fuzz run at both webhook endpoints of the real API process — unsigned, badly
+ * Fault case 6: a fuzz run at both webhook endpoints of the real API process — unsigned, badly
  * signed, stale, tampered, oversized, malformed and mutated-but-signed bodies (see bodies.ts for how each is
  * classified). Every answer must be the classified one (4xx, or 200 for a well-signed unknown event or a body
  * that is still a valid event), the process must stay up, and nothing may change except the log of the one

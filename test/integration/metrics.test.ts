@@ -30,7 +30,7 @@ async function scrape(url: string): Promise<string> {
 }
 
 /**
- * The metrics of SPEC §5 after a real session: signed webhooks of every outcome into an API of its own (so its
+ * The documented metrics after a real session: signed webhooks of every outcome into an API of its own (so its
  * registry counts exactly these), a calculation in the worker, and the Temporal SDK's own exporter.
  */
 describe('Prometheus metrics', () => {

@@ -31,7 +31,7 @@ function bodyOf(req: Request): Buffer {
 }
 
 /**
- * POST /webhooks/zoom and /webhooks/livekit (SPEC §5): 401 unless signed as the provider signs, 400 for a
+ * POST /webhooks/zoom and /webhooks/livekit: 401 unless signed as the provider signs, 400 for a
  * malformed payload (saying what is wrong), 200 for a well-signed event type we ignore, and for attendance
  * events 200 only once Temporal has accepted the signal (503 otherwise, so the provider retries).
  */

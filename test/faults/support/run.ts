@@ -4,7 +4,7 @@ import type { Cluster } from '../../support/processes.js';
 import { registration, type ClassScenario } from './classes.js';
 import type { Outcome } from './sender.js';
 
-/** `FAULTS_SCALE=full` (npm run test:faults) runs the sizes of issue 5; anything else the CI sizes. */
+/** `FAULTS_SCALE=full` (npm run test:faults) runs the full sizes; anything else the CI sizes. */
 export const FULL = process.env.FAULTS_SCALE === 'full';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

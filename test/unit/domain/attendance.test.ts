@@ -1,5 +1,5 @@
 /**
- * Every rule of SPEC §3 as a named case. Expected values are computed by hand from the case (comments show
+ * Every attendance rule as a named case. Expected values are computed by hand from the case (comments show
  * the arithmetic); the default session is scheduled 09:00–10:00 (minutes 0–60), so 1 % = 36 s.
  */
 import { describe, test } from 'node:test';
