@@ -8,6 +8,7 @@
  * CI: ≥ 10,000 bodies. FAULTS_SCALE=full: ≥ 50,000.
  */
 import assert from 'node:assert/strict';
+import { eventually } from '../support/system.js';
 import { after, before, describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { adHocSessionId } from '../../src/api/routing.js';
@@ -162,6 +163,12 @@ describe(`fault case 6: fuzzing both webhook endpoints (≥ ${FULL ? '50,000' : 
     const fuzz = fuzzRoom('main');
     const fuzzSessions = sessionsOf(fuzz);
     const apiPid = c.api.pid;
+    // The seeded classes' workflows record their last phase ('calculated') just after their attendance settles:
+    // wait for it, so the snapshot holds nothing that moves on its own.
+    await eventually(async () => {
+      const { rows } = await c.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM sessions WHERE status <> 'calculated' AND NOT (id = ANY($1::text[]))", [fuzzSessions]);
+      return rows[0]?.n === 0 ? true : undefined;
+    }, 60_000, 'the seeded sessions to be calculated');
     const before = await snapshot(c, fuzzSessions);
     const workflowsBefore = await workflowIds(c);
 

@@ -199,3 +199,20 @@ describe('parseLiveKitWebhook: ignored and invalid bodies', () => {
     assert.match(invalidMessage({ room: {} }), /^event: /);
   });
 });
+
+describe('strings PostgreSQL cannot store', () => {
+  it('are made storable: NUL dropped, lone surrogates replaced, so an accepted event can always be logged', () => {
+    const parsed = parseLiveKitWebhook({
+      event: 'participant_joined',
+      id: 'EV_\u0000x',
+      createdAt: '1763721005',
+      room: { sid: 'RM_1', name: 'r' },
+      participant: { sid: 'PA_1', identity: 'ana\u0000', name: 'A\ud800na', joinedAt: '1763721005' },
+    });
+    assert.equal(parsed.type, 'events');
+    const text = JSON.stringify(parsed);
+    assert.ok(!text.includes('\\u0000') && !text.includes('\\ud800'), text);
+    const [event] = parsed.type === 'events' ? parsed.events : [];
+    assert.deepEqual(event?.kind === 'joined' && [event.key, event.person.guestKey, event.person.name], ['livekit:EV_x', 'ana', 'A\ufffdna']);
+  });
+});
