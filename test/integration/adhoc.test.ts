@@ -4,7 +4,7 @@ import { adHocSessionId } from '../../src/api/routing.js';
 import { MIN, PROVIDER_SETTINGS, WebhookSender, pastMinute, reports, waitForCalculations } from '../support/scenario.js';
 import { zoomMeetingEnded, zoomMeetingStarted, zoomParticipantJoined, zoomParticipantLeft } from '../support/sign.js';
 import { replayAndKeep } from '../support/histories.js';
-import { startSystem, type TestSystem } from '../support/system.js';
+import { eventually, startSystem, type TestSystem } from '../support/system.js';
 
 describe('a Zoom meeting with no registered session', () => {
   let system: TestSystem;
@@ -28,11 +28,15 @@ describe('a Zoom meeting with no registered session', () => {
     await zoom.accept(zoomMeetingEnded({ ...meeting, endTime: at(20) }));
     await waitForCalculations(system, sessionId, 1);
 
-    const session = await system.pool.query<{ ad_hoc: boolean; title: string; instance_id: string; status: string }>(
-      'SELECT ad_hoc, title, instance_id, status FROM sessions WHERE id = $1',
-      [sessionId],
-    );
-    assert.deepEqual(session.rows[0], { ad_hoc: true, title: 'Office hours', instance_id: meeting.uuid, status: 'calculated' });
+    // The workflow records its 'calculated' phase just after the calculation itself.
+    const session = await eventually(async () => {
+      const { rows } = await system.pool.query<{ ad_hoc: boolean; title: string; instance_id: string; status: string }>(
+        'SELECT ad_hoc, title, instance_id, status FROM sessions WHERE id = $1',
+        [sessionId],
+      );
+      return rows[0]?.status === 'calculated' ? rows[0] : undefined;
+    }, 20_000, 'the session row to say calculated');
+    assert.deepEqual(session, { ad_hoc: true, title: 'Office hours', instance_id: meeting.uuid, status: 'calculated' });
     // Window 0-20 (the meeting itself): the host 100 %, the visitor 3 of 20 min = 15 % → partial. Both are guests.
     const rows = await reports(system, sessionId);
     assert.deepEqual(
