@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
-import { deliverEvents } from '../api/gateway.js';
+import { Gateway, MAX_EVENTS_PER_SIGNAL } from '../api/gateway.js';
 import { pickSession, SessionRouter } from '../api/routing.js';
 import type { Config } from '../config/index.js';
 import type { Pool } from '../db/pool.js';
@@ -16,8 +16,6 @@ import { startReportSync, syncTargetForSession, zoomApiConfigured } from '../zoo
 import { ZoomTokenCache } from '../zoom-api/token.js';
 import type { ActivityDeps } from './index.js';
 
-/** Events per signal: one report page at most, far below Temporal's payload limit. */
-const SIGNAL_BATCH = 300;
 /** Zoom says "page token invalid or expired" with this code (HTTP 400). */
 const PAGE_TOKEN_EXPIRED = 300;
 /** One activity reads pages for at most this long, then hands its cursor back to the workflow. */
@@ -36,6 +34,7 @@ type Read = { page: ParticipantsPage } | { error: unknown };
 /** Activities of the report-sync workflows; every one is safe to retry (event keys make re-sent rows harmless). */
 export function reportSyncActivities({ config, pool, logger, temporal }: ActivityDeps) {
   const router = new SessionRouter(pool, config);
+  const gateway = new Gateway(temporal, config, router);
   let client: ZoomApiClient | undefined;
   // One client (one cached token) per worker process.
   const zoom = () => (client ??= zoomClient(config));
@@ -67,9 +66,9 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
     let delivered = 0;
     for (const [sessionId, sessionEvents] of bySession) {
       const fresh = await unlogged(pool, sessionId, sessionEvents);
-      for (let i = 0; i < fresh.length; i += SIGNAL_BATCH) {
-        const batch = fresh.slice(i, i + SIGNAL_BATCH);
-        await deliverEvents(temporal, config, router, room, batch);
+      for (let i = 0; i < fresh.length; i += MAX_EVENTS_PER_SIGNAL) {
+        const batch = fresh.slice(i, i + MAX_EVENTS_PER_SIGNAL);
+        await gateway.deliver(room, batch);
         delivered += batch.length;
       }
     }

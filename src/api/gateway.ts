@@ -7,6 +7,7 @@ import { eventsSignal } from '../workflows/messages.js';
 import type { SessionRouter } from './routing.js';
 import { sessionStartOptions } from './session-workflows.js';
 import { HttpError } from './http-error.js';
+import { SignalBatcher } from './signal-batcher.js';
 import { within, withTemporal } from './temporal-errors.js';
 
 /**
@@ -14,6 +15,8 @@ import { within, withTemporal } from './temporal-errors.js';
  * transient gRPC failures (a restarting server, a busy frontend) on its own until this deadline.
  */
 const SIGNAL_BUDGET_MS = 2_000;
+/** Events per signal at most (a few hundred webhooks): keeps each signal payload far below Temporal's 2 MB. */
+export const MAX_EVENTS_PER_SIGNAL = 300;
 
 export interface Delivery {
   sessionId: string;
@@ -23,33 +26,50 @@ export interface Delivery {
 /** Observes the signal's round trip (the API's latency histogram) and hands the same promise back. */
 export type SignalTimer = <T>(signal: Promise<T>) => Promise<T>;
 
+type StartOptions = ReturnType<typeof sessionStartOptions>;
+
 /**
- * Hands a webhook's events to their session's workflow, starting it if needed (signalWithStart). Resolves only
- * once Temporal has durably accepted the signal: that is what the webhook's 200 promises.
+ * Hands events to their session's workflow, starting it if needed (signalWithStart). A delivery resolves only
+ * once Temporal has durably accepted a signal carrying its events: that is what a webhook's 200 promises.
+ * Deliveries for the same session while a signal is in flight share the next signal (see SignalBatcher).
  */
-export async function deliverEvents(
-  temporal: Client,
-  config: Config,
-  router: SessionRouter,
-  room: RoomRef,
-  events: AttendanceEvent[],
-  timeSignal: SignalTimer = (signal) => signal,
-): Promise<Delivery> {
-  // Routing reads PostgreSQL; while it is down the provider must retry (503), not take a 500.
-  const session = await router.route(room, events[0]!.at).catch((error: unknown) => {
-    throw new HttpError(503, `cannot route the event now (${error instanceof Error ? error.message : String(error)}); retry later`);
-  });
-  const options = sessionStartOptions(config, session);
-  const signal = withTemporal(() =>
-    temporal.withDeadline(Date.now() + SIGNAL_BUDGET_MS, () =>
-      temporal.workflow.signalWithStart<typeof sessionWorkflow, [AttendanceEvent[]]>('sessionWorkflow', {
-        ...options,
-        signal: eventsSignal,
-        signalArgs: [events],
-      }),
-    ),
-  );
-  // A signal that still lands after this 503 is harmless: the provider redelivers and the workflow drops the duplicate.
-  await within(SIGNAL_BUDGET_MS + 250, timeSignal(signal), new HttpError(503, 'Temporal did not accept the event in time; retry later'));
-  return { sessionId: session.id, workflowId: options.workflowId };
+export class Gateway {
+  private readonly batcher: SignalBatcher<StartOptions, AttendanceEvent>;
+
+  constructor(
+    temporal: Client,
+    private readonly config: Config,
+    private readonly router: SessionRouter,
+    timeSignal: SignalTimer = (signal) => signal,
+  ) {
+    this.batcher = new SignalBatcher<StartOptions, AttendanceEvent>(
+      async (options, events) => {
+        await timeSignal(
+          withTemporal(() =>
+            temporal.withDeadline(Date.now() + SIGNAL_BUDGET_MS, () =>
+              temporal.workflow.signalWithStart<typeof sessionWorkflow, [AttendanceEvent[]]>('sessionWorkflow', {
+                ...options,
+                signal: eventsSignal,
+                signalArgs: [events],
+              }),
+            ),
+          ),
+        );
+      },
+      { maxEvents: MAX_EVENTS_PER_SIGNAL },
+    );
+  }
+
+  async deliver(room: RoomRef, events: AttendanceEvent[]): Promise<Delivery> {
+    // Routing reads PostgreSQL; while it is down the provider must retry (503), not take a 500.
+    const session = await this.router.route(room, events[0]!.at).catch((error: unknown) => {
+      throw new HttpError(503, `cannot route the event now (${error instanceof Error ? error.message : String(error)}); retry later`);
+    });
+    const options = sessionStartOptions(this.config, session);
+    const budget = SIGNAL_BUDGET_MS + 250;
+    const accepted = this.batcher.deliver(options.workflowId, options, events, Date.now() + budget);
+    // A signal that still lands after this 503 is harmless: the provider redelivers and the workflow drops the duplicate.
+    await within(budget, accepted, new HttpError(503, 'Temporal did not accept the event in time; retry later'));
+    return { sessionId: session.id, workflowId: options.workflowId };
+  }
 }

@@ -1,15 +1,22 @@
 import { ServiceError } from '@temporalio/client';
 import { HttpError } from './http-error.js';
 
+const CANCELLED = 1;
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
 const RESOURCE_EXHAUSTED = 8;
+/**
+ * A run that reached the server's signal limit refuses more until it continues as new, which it is about to
+ * do (it continues well before the limit; this is a backlog outrunning it): retrying shortly succeeds.
+ */
+const SIGNAL_LIMIT = /limit for signal/i;
 
-/** Temporal could not take the call right now (down, overloaded, timed out): the caller should retry later. */
+/** Temporal could not take the call right now (down, overloaded, timed out, a run about to continue): retry later. */
 export function isTemporalUnavailable(error: unknown): boolean {
   if (!(error instanceof ServiceError)) return false;
-  const code = (error.cause as { code?: number } | undefined)?.code;
-  return code === UNAVAILABLE || code === DEADLINE_EXCEEDED || code === RESOURCE_EXHAUSTED;
+  const cause = error.cause as { code?: number; details?: string } | undefined;
+  const code = cause?.code;
+  return code === UNAVAILABLE || code === DEADLINE_EXCEEDED || code === RESOURCE_EXHAUSTED || code === CANCELLED || SIGNAL_LIMIT.test(`${error.message} ${cause?.details ?? ''}`);
 }
 
 /** Runs a Temporal call, turning "Temporal unreachable" into a 503 so clients and providers retry. */

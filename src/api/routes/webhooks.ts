@@ -3,7 +3,7 @@ import type { ParsedWebhook } from '../../providers/common.js';
 import { parseLiveKitWebhook, verifyLiveKitWebhook } from '../../providers/livekit.js';
 import { answerUrlValidation, parseZoomWebhook, verifyZoomSignature } from '../../providers/zoom.js';
 import type { ApiDeps } from '../deps.js';
-import { deliverEvents } from '../gateway.js';
+import { Gateway } from '../gateway.js';
 import { keepDeadLetter } from '../../db/dead-letters.js';
 import { HttpError } from '../http-error.js';
 import { noteWebhook, type ApiMetrics } from '../metrics.js';
@@ -37,6 +37,7 @@ function bodyOf(req: Request): Buffer {
  */
 export function webhookRoutes(deps: ApiDeps, router: SessionRouter, metrics: ApiMetrics): Router {
   const { config, temporal } = deps;
+  const gateway = new Gateway(temporal, config, router, metrics.timeSignal);
   const routes = Router();
   routes.use(metrics.observeWebhooks);
 
@@ -54,7 +55,7 @@ export function webhookRoutes(deps: ApiDeps, router: SessionRouter, metrics: Api
       res.json({ status: 'ignored', event: parsed.event });
       return;
     }
-    const delivery = await deliverEvents(temporal, config, router, parsed.room, parsed.events, metrics.timeSignal);
+    const delivery = await gateway.deliver(parsed.room, parsed.events);
     noteWebhook(res, { outcome: 'accepted', ...delivery, events: parsed.events.length });
     res.json({ status: 'accepted', ...delivery, events: parsed.events.length });
   }
