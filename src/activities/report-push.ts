@@ -4,7 +4,7 @@ import { loadAttendanceReport } from '../db/reports.js';
 import type { ActivityDeps } from './index.js';
 
 /** A receiver that hangs must not hold the attempt forever; Temporal retries after this. */
-const PUSH_TIMEOUT_MS = 30_000;
+const PUSH_TIMEOUT_MS = 15_000;
 /** Receivers refuse signatures older (or newer) than this, so a captured request cannot be replayed later. */
 const SIGNATURE_TOLERANCE_SECONDS = 5 * 60;
 

@@ -9,6 +9,9 @@ import type { SessionPhase } from '../workflows/messages.js';
 import { workflowIdFor, type SessionSpec } from '../workflows/types.js';
 import type { ActivityDeps } from './index.js';
 
+/** Well inside the calculation's heartbeat timeout (10 s), even on a busy event loop. */
+const HEARTBEAT_MS = 2_000;
+
 export interface CalculationOutcome {
   counts: AttendanceCounts;
   people: number;
@@ -45,17 +48,28 @@ export function sessionActivities({ pool, logger }: ActivityDeps) {
 
     /** Computes attendance from the stored log with the engine and persists it in one transaction. */
     async calculateAttendance(sessionId: string, auto: boolean): Promise<CalculationOutcome> {
-      const started = Date.now();
-      const session = await getSession(pool, sessionId);
-      if (!session) throw new Error(`session ${sessionId} is not in the database`);
-      const events = await loadEvents(pool, sessionId);
-      const users = await loadDirectoryFor(pool, events);
-      const result = calculateAttendance({ session, users, events });
-      await saveAttendance(pool, sessionId, result, { auto, calculatedAt: new Date() });
-      const outcome = { counts: result.counts, people: result.people.length, events: events.length, durationMs: Date.now() - started };
-      calculationSeconds.observe({ trigger: auto ? 'auto' : 'manual' }, outcome.durationMs / 1000);
-      logFor(sessionId).info(outcome, 'attendance calculated');
-      return outcome;
+      const context = Context.current();
+      // Heartbeats say "this worker is alive": the workflow's heartbeat timeout notices a dead one in seconds.
+      const alive = setInterval(() => context.heartbeat(), HEARTBEAT_MS);
+      try {
+        return await calculate(sessionId, auto);
+      } finally {
+        clearInterval(alive);
+      }
     },
   };
+
+  async function calculate(sessionId: string, auto: boolean): Promise<CalculationOutcome> {
+    const started = Date.now();
+    const session = await getSession(pool, sessionId);
+    if (!session) throw new Error(`session ${sessionId} is not in the database`);
+    const events = await loadEvents(pool, sessionId);
+    const users = await loadDirectoryFor(pool, events);
+    const result = calculateAttendance({ session, users, events });
+    await saveAttendance(pool, sessionId, result, { auto, calculatedAt: new Date() });
+    const outcome = { counts: result.counts, people: result.people.length, events: events.length, durationMs: Date.now() - started };
+    calculationSeconds.observe({ trigger: auto ? 'auto' : 'manual' }, outcome.durationMs / 1000);
+    logFor(sessionId).info(outcome, 'attendance calculated');
+    return outcome;
+  }
 }

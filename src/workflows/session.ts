@@ -38,16 +38,25 @@ export interface SessionWorkflowInput {
 
 /** Events per activity call: keeps each payload far below Temporal's 2 MB limit. */
 const MAX_BATCH = 500;
-/** The server refuses signals past 10,000 per run; continue well before that even if it has not suggested it. */
+/**
+ * The server refuses signals past 10,000 per run and fails a run past 50,000 events or 50 MB of history; it
+ * suggests continuing as new near 4,096 events or 4 MB. Continue well before the limits even without it.
+ */
 const MAX_SIGNALS_PER_RUN = 4_000;
+const MAX_HISTORY_EVENTS = 8_000;
+const MAX_HISTORY_BYTES = 8 * 1024 * 1024;
 /** How often (workflow time) the ParticipantCount search attribute may be refreshed. */
 const COUNT_REFRESH_MS = 10_000;
 
-const activities = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  // No attempt limit: the database may be down for a while, and nothing may be lost.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+// No attempt limit: the database may be down for a while, and nothing may be lost.
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' };
+/**
+ * Writes to PostgreSQL take milliseconds; a short timeout means a task handed to a worker that then died is
+ * retried on a live one within seconds, not after a minute.
+ */
+const activities = proxyActivities<Activities>({ startToCloseTimeout: '20 seconds', retry });
+/** A big session's calculation may take a while: it heartbeats instead, so a dead worker is noticed as quickly. */
+const calculation = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '10 seconds', retry });
 
 /** Optional work (a reconcile, scheduling a report sync): when it cannot be done, skip it rather than hold up the session. */
 const bestEffort = proxyActivities<Activities>({ startToCloseTimeout: '15 seconds', retry: { maximumAttempts: 3, initialInterval: '1 second' } });
@@ -160,11 +169,15 @@ export async function sessionWorkflow({ session, timings, pushReports = false, r
 
   const calculate = async (auto: boolean) => {
     await flush();
-    const outcome = await activities.calculateAttendance(session.id, auto);
+    // Everything accepted so far is in the log the calculation reads; whatever arrives while it runs is not.
+    const logged = run.acceptedEvents;
+    const outcome = await calculation.calculateAttendance(session.id, auto);
     run.calculations += 1;
     run.calculatedAt = Date.now();
     run.lastCounts = outcome.counts;
-    run.dirty = false;
+    // Events that came in during the calculation (a retried one can take minutes) need one more, once the end
+    // is known; before that, the final calculation will include them anyway.
+    run.dirty = endedAt() !== undefined && run.acceptedEvents > logged && patched('recalculate-events-accepted-during-calculation');
     if (run.finalizedAt === undefined && endedAt() !== undefined) {
       run.finalizedAt = run.calculatedAt;
       // Webhooks miss people: after a Zoom meeting, its report is fetched and merged (a no-op without Zoom API credentials).
@@ -183,7 +196,10 @@ export async function sessionWorkflow({ session, timings, pushReports = false, r
   };
   const nextDeadline = () => Math.min(lifecycleDeadline(), reconcileDueAt());
 
-  const continueAsNewDue = () => workflowInfo().continueAsNewSuggested || signalsThisRun >= MAX_SIGNALS_PER_RUN;
+  const continueAsNewDue = () => {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || signalsThisRun >= MAX_SIGNALS_PER_RUN || info.historyLength >= MAX_HISTORY_EVENTS || info.historySize >= MAX_HISTORY_BYTES;
+  };
 
   run.lastReconcileAt ??= Date.now();
   if (!carried) {

@@ -6,7 +6,8 @@
  *   4. the Temporal dev server stopped mid-session and restarted on the same port and SQLite file while
  *      webhooks keep coming (the API answers 503, the sender retries as Zoom would);
  *   5. PostgreSQL stopped the moment the meeting end is in the log, for 30 s, over the final calculation
- *      (activities retry), while a provider redelivers a few webhooks (routing cannot read the database).
+ *      (activities retry), while the provider delivers late webhooks and redelivers a few (routing cannot read
+ *      the database: they are refused, retried, and land when it is back, during the retried calculation).
  * Each run must persist exactly what the fault-free run persisted, and what the engine computes from the log.
  * CI: 300 people (1,502 webhooks per run). FAULTS_SCALE=full: 2,000 people (10,002 webhooks, continue-as-new
  * under the fault).
@@ -18,12 +19,14 @@ import { pastMinute } from '../support/scenario.js';
 import { Cluster } from '../support/processes.js';
 import { eventsOf, expectedAttendance, generateClass, type ClassScenario } from './support/classes.js';
 import { distinctKeys, engineAttendance, persistedAttendance, runsOf, settle, type Attendance } from './support/compare.js';
-import { FULL, assertAllDelivered, assertNoCrash, note, register, seconds, sleep, stamp } from './support/run.js';
+import { FULL, SETTLE_MS, assertAllDelivered, assertNoCrash, note, register, seconds, sleep, stamp } from './support/run.js';
 import { ProviderSender, type Answer, type Trigger } from './support/sender.js';
 
 const PEOPLE = FULL ? 2_000 : 300;
 const SEED = 3_003;
 const PG_OUTAGE_MS = 30_000;
+/** Webhooks of case 5 that first arrive during the outage (after the meeting end): late events with new facts. */
+const LATE_EVENTS = 10;
 const TEMPORAL_OUTAGE_MS = FULL ? 15_000 : 5_000;
 
 describe(`fault cases 3-5: crashes and outages during a ${PEOPLE}-person session`, () => {
@@ -60,14 +63,23 @@ describe(`fault cases 3-5: crashes and outages during a ${PEOPLE}-person session
     assertAllDelivered(c, await sender.deliverAll(scenario.webhooks.map((webhook) => webhook.payload)), 'fault-free run');
     assertAllDelivered(c, await sender.deliverAll([scenario.end.payload]), 'fault-free run: meeting.ended');
     const expected = expectationOf(scenario);
-    const settleMs = await settle(c, sessionId, expected.attendance, expected.keys, 300_000);
+    const settleMs = await settle(c, sessionId, expected.attendance, expected.keys, SETTLE_MS);
     baseline = await persistedAttendance(c, sessionId);
     note(`fault-free run: ${scenario.webhooks.length + 1} webhooks, exact ${seconds(settleMs)} after the end, ${seconds(Date.now() - started)} in all (${baseline.reports.length} people, ${baseline.cycles.length} cycles)`);
   });
   after(() => cluster?.stop());
 
-  /** Registers a fresh meeting of the scenario, delivers it with the triggers, ends it, then `afterEnd`; checks exactness. */
-  const faultyRun = async (label: string, triggers: (count: number) => Trigger[], afterEnd: (scenario: ClassScenario) => Promise<void> = () => Promise.resolve()) => {
+  /**
+   * Registers a fresh meeting of the scenario, delivers it with the triggers (all but the last `withhold`
+   * webhooks), ends it, then runs `afterEnd` with the withheld webhooks, which it must deliver; checks
+   * exactness against the whole scenario.
+   */
+  const faultyRun = async (
+    label: string,
+    triggers: (count: number) => Trigger[],
+    afterEnd: (scenario: ClassScenario, withheld: object[]) => Promise<void> = () => Promise.resolve(),
+    withhold = 0,
+  ) => {
     const c = cluster!;
     await heal(c);
     c.beginCase();
@@ -75,14 +87,15 @@ describe(`fault cases 3-5: crashes and outages during a ${PEOPLE}-person session
     const sessionId = `${label}-${run}`;
     await register(c, scenario, sessionId);
     const sender = new ProviderSender({ abort: c.crashed, provider: 'zoom', url: c.apiUrl, concurrency: 16 });
-    const payloads = scenario.webhooks.map((webhook) => webhook.payload);
+    const all = scenario.webhooks.map((webhook) => webhook.payload);
+    const payloads = all.slice(0, all.length - withhold);
     const started = Date.now();
     assertAllDelivered(c, await sender.deliverAll(payloads, triggers(payloads.length)), `${label}: participant webhooks`);
     assertAllDelivered(c, await sender.deliverAll([scenario.end.payload]), `${label}: meeting.ended`);
     const endAccepted = Date.now();
-    await afterEnd(scenario);
+    await afterEnd(scenario, all.slice(all.length - withhold));
     const expected = expectationOf(scenario);
-    const settleMs = await settle(c, sessionId, expected.attendance, expected.keys, 300_000);
+    const settleMs = await settle(c, sessionId, expected.attendance, expected.keys, SETTLE_MS);
     const persisted = await persistedAttendance(c, sessionId);
     assert.deepEqual(persisted, baseline, `${label}: persisted attendance equals the fault-free run's`);
     const summary = sender.summary();
@@ -92,7 +105,7 @@ describe(`fault cases 3-5: crashes and outages during a ${PEOPLE}-person session
     return { sender, sessionId, scenario };
   };
 
-  it('3. worker SIGKILLed mid-session and during the grace delay, restarted: exact', { timeout: FULL ? 1_200_000 : 300_000 }, async () => {
+  it('3. worker SIGKILLed mid-session and during the grace delay, restarted: exact', { timeout: FULL ? 1_200_000 : 420_000 }, async () => {
     const c = cluster!;
     const downs: string[] = [];
     const killFor = async (ms: number, what: string) => {
@@ -117,7 +130,7 @@ describe(`fault cases 3-5: crashes and outages during a ${PEOPLE}-person session
     assertNoCrash(c);
   });
 
-  it('4. Temporal dev server restarted mid-session while webhooks keep coming: exact, nothing lost', { timeout: FULL ? 1_200_000 : 300_000 }, async () => {
+  it('4. Temporal dev server restarted mid-session while webhooks keep coming: exact, nothing lost', { timeout: FULL ? 1_200_000 : 420_000 }, async () => {
     const c = cluster!;
     let outage: { from: number; to: number } | undefined;
     const { sender, sessionId } = await faultyRun('temporal-restart', (count) => [
@@ -144,31 +157,43 @@ describe(`fault cases 3-5: crashes and outages during a ${PEOPLE}-person session
     assertNoCrash(c);
   });
 
-  it(`5. PostgreSQL down for ${PG_OUTAGE_MS / 1000} s over the final calculation: activities retry, exact`, { timeout: FULL ? 1_200_000 : 300_000 }, async () => {
+  it(`5. PostgreSQL down for ${PG_OUTAGE_MS / 1000} s over the final calculation, late events meanwhile: activities retry, exact`, { timeout: FULL ? 1_200_000 : 420_000 }, async () => {
     const c = cluster!;
     let redelivery: Answer[] = [];
     let stoppedAt = 0;
     const { sessionId, scenario: outage } = await faultyRun(
       'postgres-outage',
       () => [],
-      async (scenario) => {
-        // The moment the end is in the log: the final calculation (due CALCULATION_DELAY later) meets a dead database.
+      async (scenario, withheld) => {
+        // The moment the end is logged and the session marked ended: the final calculation, due CALCULATION_DELAY
+        // after the end, meets a dead database.
+        const sessionId = `postgres-outage-${run}`;
         const endKey = eventsOf('zoom', [scenario.end.payload])[0]!.key;
-        await waitFor(async () => (await c.pool.query('SELECT 1 FROM attendance_events WHERE event_key = $1', [endKey])).rowCount === 1, 10_000);
+        await waitFor(async () => {
+          const { rows } = await c.pool.query<{ status: string; logged: boolean }>(
+            'SELECT status, EXISTS (SELECT 1 FROM attendance_events WHERE session_id = $1 AND event_key = $2) AS logged FROM sessions WHERE id = $1',
+            [sessionId, endKey],
+          );
+          return rows[0]?.status === 'ended' && rows[0].logged;
+        }, 10_000);
         await c.postgres.stop();
         stoppedAt = Date.now();
-        // Once the API's routing cache (5 s) has expired, a provider redelivers a few webhooks (duplicates).
+        // Once the API's routing cache (5 s) has expired, the provider delivers webhooks it had not delivered
+        // yet (late events: new facts) and redelivers a few it had (duplicates). Refused while routing cannot
+        // read the database, they are retried until it is back — while the calculation is still retrying.
         await sleep(7_000);
         const redeliver = new ProviderSender({ abort: c.crashed, provider: 'zoom', url: c.apiUrl, concurrency: 4, maxAttempts: 30 });
-        const redelivered = redeliver.deliverAll(scenario.webhooks.slice(-10).map((webhook) => webhook.payload));
+        const late = [...withheld, ...scenario.webhooks.slice(-2 * LATE_EVENTS, -LATE_EVENTS).map((webhook) => webhook.payload)];
+        const redelivered = redeliver.deliverAll(late);
         await sleep(PG_OUTAGE_MS - (Date.now() - stoppedAt));
         await c.postgres.start();
-        assertAllDelivered(c, await redelivered, 'redeliveries during the outage');
+        assertAllDelivered(c, await redelivered, 'late webhooks and redeliveries during the outage');
         redelivery = redeliver.answers;
       },
+      LATE_EVENTS,
     );
     const during = redelivery.filter((answer) => answer.at <= stoppedAt + PG_OUTAGE_MS);
-    note(`case 5: PostgreSQL down ${PG_OUTAGE_MS / 1000} s; redeliveries answered meanwhile: ${JSON.stringify(countBy(during))}; in all ${JSON.stringify(countBy(redelivery))}`);
+    note(`case 5: PostgreSQL down ${PG_OUTAGE_MS / 1000} s; ${LATE_EVENTS} late webhooks and ${LATE_EVENTS} redeliveries answered meanwhile: ${JSON.stringify(countBy(during))}; in all ${JSON.stringify(countBy(redelivery))}`);
 
     // Evidence the outage hit the end of the session: an activity (the phase update, the calculation) needed
     // more than one attempt, and the calculation succeeded only once PostgreSQL was back.

@@ -12,7 +12,7 @@ import { pastMinute } from '../support/scenario.js';
 import { Cluster } from '../support/processes.js';
 import { eventsOf, expectedAttendance, generateClass, type ClassScenario } from './support/classes.js';
 import { distinctKeys, engineAttendance, persistedAttendance, settle } from './support/compare.js';
-import { FULL, assertAllDelivered, assertNoCrash, note, register, seconds, stamp } from './support/run.js';
+import { FULL, SETTLE_MS, assertAllDelivered, assertNoCrash, note, register, seconds, stamp } from './support/run.js';
 import { ProviderSender, seededRandom, shuffled } from './support/sender.js';
 
 const PEOPLE = FULL ? 2_000 : 300;
@@ -62,8 +62,8 @@ describe('fault case 2: every webhook three times, shuffled, 10 % of leaves lost
 
     const expected = engineAttendance(expectedAttendance(faulty, faultyLog));
     started = Date.now();
-    const faultySettle = await settle(c, `dup-${id}`, expected, distinctKeys(eventsOf('livekit', faultyLog)), 300_000);
-    const cleanSettle = await settle(c, `clean-${id}`, engineAttendance(expectedAttendance(clean, cleanLog)), distinctKeys(eventsOf('livekit', cleanLog)), 300_000);
+    const faultySettle = await settle(c, `dup-${id}`, expected, distinctKeys(eventsOf('livekit', faultyLog)), SETTLE_MS);
+    const cleanSettle = await settle(c, `clean-${id}`, engineAttendance(expectedAttendance(clean, cleanLog)), distinctKeys(eventsOf('livekit', cleanLog)), SETTLE_MS);
     note(`case 2: both runs exact (faulty settled ${seconds(faultySettle)}, fault-free ${seconds(cleanSettle)} after their last webhook)`);
 
     // The two runs share people and connections (ids do not name the room): their persisted rows are identical.

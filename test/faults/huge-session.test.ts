@@ -12,7 +12,7 @@ import { MIN, pastMinute } from '../support/scenario.js';
 import { Cluster } from '../support/processes.js';
 import { eventsOf, expectedAttendance, generateClass, settingsOf } from './support/classes.js';
 import { distinctKeys, engineAttendance, runsOf, settle } from './support/compare.js';
-import { FULL, assertAllDelivered, assertNoCrash, note, percentile, register, seconds, sleep, stamp } from './support/run.js';
+import { FULL, SETTLE_MS, assertAllDelivered, assertNoCrash, note, percentile, register, seconds, sleep, stamp } from './support/run.js';
 import { ProviderSender } from './support/sender.js';
 
 const PEOPLE = FULL ? 5_000 : 1_000;
@@ -70,7 +70,7 @@ describe(`fault case 1: a session of ${PEOPLE * 5 + 2} webhooks`, () => {
     const end = await sender.deliverAll([scenario.end.payload]);
     assertAllDelivered(c, end, 'meeting.ended');
     const all = [...payloads, scenario.end.payload];
-    const settleMs = await settle(c, sessionId, engineAttendance(expectedAttendance(scenario, all)), distinctKeys(eventsOf('zoom', all)), 300_000);
+    const settleMs = await settle(c, sessionId, engineAttendance(expectedAttendance(scenario, all)), distinctKeys(eventsOf('zoom', all)), SETTLE_MS);
     note(`case 1: final attendance exact ${seconds(settleMs)} after meeting.ended was accepted (CALCULATION_DELAY 3 s)`);
 
     const runs = await runsOf(c, sessionId);

@@ -120,6 +120,23 @@ export async function settle(cluster: Cluster, sessionId: string, expected: Atte
   const missing = keys.filter((key) => !logged.has(key));
   const extra = last.logged.filter((key) => !wanted.has(key));
   assert.deepEqual({ missing: missing.length, extra: extra.length }, { missing: 0, extra: 0 }, `event log of ${sessionId}: ${missing.length} accepted events missing (e.g. ${missing.slice(0, 5).join(', ')}), ${extra.length} unexpected`);
-  assert.deepEqual(last.attendance, expected, `persisted attendance of ${sessionId} differs from the expectation`);
+  const difference = describeDifference(last.attendance, expected);
+  if (difference) assert.fail(`persisted attendance of ${sessionId} differs from the expectation (summary ${JSON.stringify(last.summary)}):\n${difference}`);
   return Date.now() - started;
+}
+
+/** Rows only one side has, per table; empty when both are equal. */
+export function describeDifference(actual: Attendance, expected: Attendance): string {
+  const lines: string[] = [];
+  for (const table of ['reports', 'cycles'] as const) {
+    const mine = new Set(actual[table].map((row) => JSON.stringify(row)));
+    const theirs = new Set(expected[table].map((row) => JSON.stringify(row)));
+    const missing = [...theirs].filter((row) => !mine.has(row));
+    const extra = [...mine].filter((row) => !theirs.has(row));
+    if (missing.length + extra.length === 0) continue;
+    lines.push(`${table}: ${actual[table].length} persisted, ${expected[table].length} expected; ${missing.length} expected rows missing, ${extra.length} unexpected`);
+    for (const row of missing.slice(0, 8)) lines.push(`  - expected ${row}`);
+    for (const row of extra.slice(0, 8)) lines.push(`  + persisted ${row}`);
+  }
+  return lines.join('\n');
 }

@@ -7,6 +7,9 @@ import type { Outcome } from './sender.js';
 /** `FAULTS_SCALE=full` (npm run test:faults) runs the full sizes; anything else the CI sizes. */
 export const FULL = process.env.FAULTS_SCALE === 'full';
 
+/** How long a session may take to reach its exact final attendance once its last webhook is in. */
+export const SETTLE_MS = FULL ? 300_000 : 120_000;
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Measured figures go to stderr with a prefix, so a CI log shows them next to the test names. */
