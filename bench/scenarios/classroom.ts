@@ -5,10 +5,12 @@
  * Per session: persisted session_reports must equal the engine's result for exactly the events sent, and the
  * time from the end webhook's 200 to the session's final calculation (sessions.calculated_at) is measured.
  */
+import { workflowIdFor } from '../../src/workflows/types.js';
 import { pastMinute } from '../../test/support/scenario.js';
-import { BenchCluster } from '../support/cluster.js';
+import { BenchCluster, coresBetween } from '../support/cluster.js';
 import { expectedReports, persistedReports } from '../support/exact.js';
 import { deliver } from '../support/deliver.js';
+import { chainHealth } from '../support/histories.js';
 import { breakdown } from '../support/metrics.js';
 import { drive, HttpPoster } from '../support/load.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../support/scenario.js';
@@ -28,12 +30,13 @@ interface Sizes {
   reconnecting: number;
   /**
    * Webhooks per second offered (every class's events interleaved): the whole school's class hour compressed
-   * into about two minutes, a heavier burst than the ~20/s of 3,000 students joining within minutes.
+   * into about two minutes — a heavier burst than the ~20/s of 3,000 students joining within a few minutes,
+   * and as much as fits three runs into ten minutes.
    */
   rate: number;
 }
-const FULL: Sizes = { sessions: 100, students: 30, cycles: 2, reconnecting: 0.5, rate: 75 };
-const QUICK: Sizes = { sessions: 10, students: 30, cycles: 2, reconnecting: 0.5, rate: 50 };
+const FULL: Sizes = { sessions: 100, students: 30, cycles: 2, reconnecting: 1 / 3, rate: 60 };
+const QUICK: Sizes = { sessions: 10, students: 30, cycles: 2, reconnecting: 1 / 3, rate: 40 };
 
 interface Item {
   meeting: Meeting;
@@ -71,6 +74,7 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
       .sort((a, b) => a.index / a.meeting.webhooks.length - b.index / b.meeting.webhooks.length)
       .map(({ meeting, sessionId, payload }) => ({ meeting, sessionId, payload }));
     const scraped = await cluster.metrics();
+    const cpuBefore = cluster.cpu();
     const during = await deliver({
       count: items.length,
       rate: sizes.rate,
@@ -78,6 +82,8 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
       attempt: (i) => post(poster, items[i]!.meeting.options.provider, items[i]!.payload),
       onProgress: (done) => progress.update(`run ${run}: class webhooks at ${sizes.rate}/s`, done, items.length),
     });
+
+    const cores = coresBetween(cpuBefore, cluster.cpu());
 
     // All meetings end together (one period ends for the whole school); each end's 200 starts its clock.
     const endAcked = new Map<string, number>();
@@ -107,6 +113,9 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
       const events = [...meeting.webhooks, meeting.end].flatMap((payload) => eventsOf(meeting.options.provider, payload));
       return persisted.get(sessionId) === expectedReports(meeting.settings, events);
     }).length;
+    // What each webhook costs Temporal's store: history events per signal, over a sample of the sessions.
+    const sample = await Promise.all(ids.slice(0, 10).map((id) => chainHealth(cluster.client, workflowIdFor(id))));
+    const historyEventsPerSignal = round(sample.reduce((n, h) => n + h.events, 0) / Math.max(1, sample.reduce((n, h) => n + h.signals, 0)), 1);
     const figures = {
       sessions: ids.length,
       webhooks: during.first.requests + ends.first.requests,
@@ -122,6 +131,8 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
       endToFinalP50S: round(percentile(endToFinal, 0.5), 2),
       endToFinalMaxS: endToFinal.length === ids.length ? round(Math.max(...endToFinal), 2) : Number.NaN,
       calculated: endToFinal.length,
+      historyEventsPerSignal,
+      cores,
       stages: breakdown(scraped, await cluster.metrics()),
     };
     progress.log(`run ${run}: ${exact}/${ids.length} sessions exact; webhooks p50 ${figures.webhookP50Ms} ms, p99 ${figures.webhookP99Ms} ms (${figures.retriedWebhooks} redelivered); end → final attendance p50 ${figures.endToFinalP50S} s, max ${figures.endToFinalMaxS} s`);
@@ -138,7 +149,7 @@ export const classroom: Scenario = {
     const sizes = context.quick ? QUICK : FULL;
     const { progress } = context;
     progress.update('starting PostgreSQL, Temporal, worker and API');
-    const cluster = await BenchCluster.start({ name: 'classroom', env: { CALCULATION_DELAY: `${CALCULATION_DELAY_S}s` }, keep: context.keep, profile: context.profile, sqlitePragmas: context.sqlitePragmas, log: (line) => progress.log(line) });
+    const cluster = await BenchCluster.start({ name: 'classroom', env: { CALCULATION_DELAY: `${CALCULATION_DELAY_S}s` }, keep: context.keep, profile: context.profile, sqlitePragmas: context.sqlitePragmas, dynamicConfig: context.dynamicConfig, log: (line) => progress.log(line) });
     const runs: Array<Awaited<ReturnType<typeof oneRun>>> = [];
     const crashes: string[] = [];
     try {
@@ -148,9 +159,9 @@ export const classroom: Scenario = {
       const leftovers = await cluster.stop();
       if (leftovers.length) progress.log(`killed leftover processes: ${leftovers.join('; ')}`);
     }
-    const med = medianOf(runs) as (typeof runs)[number];
+    const med = medianOf(runs) as Omit<(typeof runs)[number], 'cores' | 'stages'>;
     return {
-      description: `${sizes.sessions} registered sessions (half Zoom, half LiveKit) × ${sizes.students} students on the roster, ${sizes.reconnecting * 100}% of them dropping out and reconnecting (${sizes.cycles} join/leave cycles, the others 1), every class's webhooks interleaved in provider-time order at ${sizes.rate} webhooks/s (${CONCURRENCY} in flight at most), then all ${sizes.sessions} meetings ending together; CALCULATION_DELAY=${CALCULATION_DELAY_S}s`,
+      description: `${sizes.sessions} registered sessions (half Zoom, half LiveKit) × ${sizes.students} students on the roster, ${Math.round(sizes.reconnecting * 100)}% of them dropping out and reconnecting (${sizes.cycles} join/leave cycles, the others 1), every class's webhooks interleaved in provider-time order at ${sizes.rate} webhooks/s (${CONCURRENCY} in flight at most), then all ${sizes.sessions} meetings ending together; CALCULATION_DELAY=${CALCULATION_DELAY_S}s`,
       settings: { ...sizes, concurrency: CONCURRENCY, calculationDelayS: CALCULATION_DELAY_S },
       runs,
       median: med,

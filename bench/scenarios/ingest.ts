@@ -94,8 +94,10 @@ interface Step {
   result: DriveResult;
   passed: boolean;
   cores: ReturnType<typeof coresBetween>;
-  /** CPU ms each part spent per request, from the step's start until the system settled. */
+  /** CPU ms each part spent per request, from the step's start until the system settled, idle use taken out. */
   cpuMsPerRequest: Record<Part, number>;
+  /** How long the system took to work off the step. */
+  settledMs: number;
   /** Gateway steps: mean signalWithStart round trip inside the API. */
   signalMeanMs?: number;
 }
@@ -107,6 +109,8 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
   const tag = `${Date.now().toString(36)}-r${run}`;
   const joins = { raw: new Joins(`raw-${tag}`), gateway: new Joins(`gw-${tag}`) };
   const poster = new HttpPoster(cluster.apiUrl, CONCURRENCY);
+  /** Cores each part uses with nothing to do (measured once the closed loops have settled). */
+  let idle: Record<Part, number> = { worker: 0, api: 0, temporal: 0, postgres: 0, bench: 0 };
   const measure = async (side: Side, label: string, rate: number | undefined): Promise<Step> => {
     // A closed loop needs enough prepared requests for its window at any plausible speed.
     const count = rate ? sizes.stepRequests : Math.round((sizes.ceilingMs / 1000) * 1_500);
@@ -119,20 +123,28 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
     const signal = histogramMean(apiBefore.api, (await cluster.metrics()).api, 'rollcall_signal_latency_seconds', ['outcome="ok"']);
     // Every signal leaves work behind (workflow tasks, recordEvents): the next step starts once it is done.
     progress.update(`run ${run}: letting the system settle`);
-    await cluster.settle(sizes.settleMaxMs);
-    // CPU from the step's start until the system is idle again: everything its requests cost, backlog included.
-    const used = cpuBetween(before, cluster.cpu());
-    const cpuMsPerRequest = Object.fromEntries(Object.entries(used).map(([part, seconds]) => [part, round((seconds * 1000) / result.requests, 2)])) as Record<Part, number>;
-    return { side, rate: rate ?? result.throughput, result, passed: passes(result), cores, cpuMsPerRequest, signalMeanMs: side === 'gateway' ? signal.meanMs : undefined };
+    const settledMs = await cluster.settle(sizes.settleMaxMs);
+    // CPU from the step's start until the system is idle again: everything its requests cost, backlog included,
+    // less what the idle system burns anyway (timers, pollers) over that window.
+    const after = cluster.cpu();
+    const used = cpuBetween(before, after);
+    const windowS = (after.at - before.at) / 1000;
+    const cpuMsPerRequest = Object.fromEntries(
+      Object.entries(used).map(([part, seconds]) => [part, round((Math.max(0, seconds - idle[part as Part] * windowS) * 1000) / result.requests, 2)]),
+    ) as Record<Part, number>;
+    return { side, rate: rate ?? result.throughput, result, passed: passes(result), cores, cpuMsPerRequest, settledMs, signalMeanMs: side === 'gateway' ? signal.meanMs : undefined };
   };
 
   try {
     const order: Side[] = run % 2 ? ['gateway', 'raw'] : ['raw', 'gateway'];
     const ceilings: Partial<Record<Side, Step>> = {};
     for (const side of order) ceilings[side] = await measure(side, 'closed loop', undefined);
+    const quiet = cluster.cpu();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    idle = coresBetween(quiet, cluster.cpu());
     const rawCeiling = ceilings.raw!.result.throughput;
     const gatewayCeiling = ceilings.gateway!.result.throughput;
-    progress.log(`run ${run}: closed loop (concurrency ${CONCURRENCY}): raw ${rawCeiling}/s, gateway ${gatewayCeiling}/s`);
+    progress.log(`run ${run}: closed loop (concurrency ${CONCURRENCY}): raw ${rawCeiling}/s, gateway ${gatewayCeiling}/s; idle system ${JSON.stringify(idle)} cores`);
 
     const steps: Step[] = [];
     const failures: Record<Side, number> = { raw: 0, gateway: 0 };
@@ -163,6 +175,7 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
     const gatewayCpu = cpuPerWebhook('gateway');
     return {
       figures: {
+        idleCores: round(idle.temporal + idle.worker + idle.api + idle.postgres, 2),
         rawCeilingPerS: rawCeiling,
         gatewayCeilingPerS: gatewayCeiling,
         ceilingRatio: round(gatewayCeiling / rawCeiling, 2),
@@ -191,6 +204,7 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
         passed: step.passed,
         cores: step.cores,
         cpuMsPerRequest: step.cpuMsPerRequest,
+        settledMs: step.settledMs,
         signalMeanMs: step.signalMeanMs,
       })),
     };
@@ -206,7 +220,7 @@ export const ingest: Scenario = {
     const sizes = context.quick ? QUICK : FULL;
     const { progress } = context;
     progress.update('starting PostgreSQL, Temporal, worker and API');
-    const cluster = await BenchCluster.start({ name: 'ingest', keep: context.keep, profile: context.profile, sqlitePragmas: context.sqlitePragmas, log: (line) => progress.log(line) });
+    const cluster = await BenchCluster.start({ name: 'ingest', keep: context.keep, profile: context.profile, sqlitePragmas: context.sqlitePragmas, dynamicConfig: context.dynamicConfig, log: (line) => progress.log(line) });
     const runs: Array<Awaited<ReturnType<typeof oneRun>>> = [];
     const crashes: string[] = [];
     try {

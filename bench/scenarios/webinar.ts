@@ -146,7 +146,7 @@ export const webinar: Scenario = {
     const sizes = context.quick ? QUICK : FULL;
     const { progress } = context;
     progress.update('starting PostgreSQL, Temporal, worker and API');
-    const cluster = await BenchCluster.start({ name: 'webinar', env: { CALCULATION_DELAY: `${CALCULATION_DELAY_S}s` }, keep: context.keep, profile: context.profile, sqlitePragmas: context.sqlitePragmas, log: (line) => progress.log(line) });
+    const cluster = await BenchCluster.start({ name: 'webinar', env: { CALCULATION_DELAY: `${CALCULATION_DELAY_S}s` }, keep: context.keep, profile: context.profile, sqlitePragmas: context.sqlitePragmas, dynamicConfig: context.dynamicConfig, log: (line) => progress.log(line) });
     const runs: Array<Awaited<ReturnType<typeof oneRun>>> = [];
     const crashes: string[] = [];
     try {
@@ -165,7 +165,8 @@ export const webinar: Scenario = {
       targets: [
         { name: 'worker and API ran to the end (no crash)', target: 'no crash', value: crashes.length === 0, met: crashes.length === 0 },
         { name: 'final attendance exact (all runs)', target: 'exact', value: runs.every((r) => r.exact), met: runs.every((r) => r.exact) },
-        { name: 'continue-as-new runs (every event kept)', target: '> 1 run', value: med.runs, met: med.runs > 1 },
+        // A chain only counts when it kept every event: the final attendance is exact.
+        { name: 'continue-as-new runs (every event kept)', target: '> 1 run, exact', value: med.runs, met: med.runs > 1 && runs.every((r) => r.exact) },
         { name: 'presence query p99 under that load', target: '< 100 ms', value: med.presenceP99Ms, unit: 'ms', met: med.presenceP99Ms < 100 },
         { name: 'worker RSS peak', target: `< ${WORKER_LIMIT_MIB} MiB`, value: med.workerPeakMiB, unit: 'MiB', met: med.workerPeakMiB < WORKER_LIMIT_MIB },
         { name: 'API RSS peak', target: `< ${API_LIMIT_MIB} MiB`, value: med.apiPeakMiB, unit: 'MiB', met: med.apiPeakMiB < API_LIMIT_MIB },

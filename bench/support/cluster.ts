@@ -27,6 +27,8 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** `--sqlite-pragma` values for the dev server; undefined = what `npm start` uses. */
   sqlitePragmas?: Record<string, string>;
+  /** `--dynamic-config-value` settings for the dev server (experiments); none by default, as `npm start`. */
+  dynamicConfig?: Record<string, string>;
   /** Keep the temp dir (logs, databases) after stop. */
   keep?: boolean;
   /** Write V8 CPU profiles of the worker and the API into <temp dir>/profiles (implies keep). */
@@ -80,6 +82,7 @@ export class BenchCluster {
           port: temporalPort,
           namespace: 'default',
           sqlitePragmas: options.sqlitePragmas,
+          dynamicConfig: options.dynamicConfig,
           log: options.log,
         }).then((t) => (stops.push(t.stop), t)),
         productionBuild(options.log),

@@ -12,6 +12,8 @@ const { WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;
 
 export interface ChainHealth {
   runs: number;
+  /** History events in all runs: each one a write in Temporal's store. */
+  events: number;
   continuedAsNew: number;
   signals: number;
   tasksCompleted: number;
@@ -23,10 +25,11 @@ export interface ChainHealth {
 }
 
 export async function chainHealth(client: Client, workflowId: string): Promise<ChainHealth> {
-  const total: ChainHealth = { runs: 0, continuedAsNew: 0, signals: 0, tasksCompleted: 0, tasksFailed: 0, failedBy: {}, maxSignalsPerTask: 0 };
+  const total: ChainHealth = { runs: 0, events: 0, continuedAsNew: 0, signals: 0, tasksCompleted: 0, tasksFailed: 0, failedBy: {}, maxSignalsPerTask: 0 };
   for (const run of await fetchRunHistories(client, workflowId)) {
     const health = runHealth(run.history);
     total.runs += 1;
+    total.events += health.events;
     total.continuedAsNew += health.continuedAsNew;
     total.signals += health.signals;
     total.tasksCompleted += health.tasksCompleted;
@@ -39,7 +42,7 @@ export async function chainHealth(client: Client, workflowId: string): Promise<C
 
 /** The same figures for one run's history. */
 export function runHealth(history: WorkflowHistory): ChainHealth {
-  const health: ChainHealth = { runs: 1, continuedAsNew: 0, signals: 0, tasksCompleted: 0, tasksFailed: 0, failedBy: {}, maxSignalsPerTask: 0 };
+  const health: ChainHealth = { runs: 1, events: history.events?.length ?? 0, continuedAsNew: 0, signals: 0, tasksCompleted: 0, tasksFailed: 0, failedBy: {}, maxSignalsPerTask: 0 };
   let sinceTask = 0;
   for (const event of history.events ?? []) {
     if (event.workflowExecutionSignaledEventAttributes) {

@@ -13,6 +13,8 @@ export interface ScenarioContext {
   progress: Progress;
   /** `--sqlite-pragma` overrides for the dev server (A/B measurements); undefined = what `npm start` uses. */
   sqlitePragmas?: Record<string, string>;
+  /** `--dynamic-config` settings for the dev server (experiments). */
+  dynamicConfig?: Record<string, string>;
 }
 
 /** A performance target, and whether the median met it. */

@@ -15,6 +15,8 @@ export interface DevServerOptions {
   namespace: string;
   /** `--sqlite-pragma` values on top of DEV_SQLITE_PRAGMAS (the dev server accepts journal_mode and synchronous). */
   sqlitePragmas?: Record<string, string>;
+  /** `--dynamic-config-value` settings, values as JSON (e.g. `{ 'history.maximumBufferedEventsBatch': '1000' }`). */
+  dynamicConfig?: Record<string, string>;
   log: (line: string) => void;
 }
 
@@ -63,6 +65,7 @@ function devServerArgs(options: DevServerOptions): string[] {
   args.push(...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]));
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   for (const [pragma, value] of Object.entries(pragmasOf(options))) args.push('--sqlite-pragma', `${pragma}=${value}`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${value}`);
   for (const declaration of SEARCH_ATTRIBUTE_DECLARATIONS) args.push('--search-attribute', declaration);
   return args;
 }
@@ -108,6 +111,7 @@ async function sdkDevServer(options: DevServerOptions): Promise<RunningTemporal>
       extraArgs: [
         ...SEARCH_ATTRIBUTE_DECLARATIONS.flatMap((declaration) => ['--search-attribute', declaration]),
         ...Object.entries(pragmasOf(options)).flatMap(([pragma, value]) => ['--sqlite-pragma', `${pragma}=${value}`]),
+        ...Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]),
       ],
     },
   });

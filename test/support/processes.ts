@@ -63,6 +63,9 @@ export function descendantsOf(root: number): number[] {
 }
 
 let exitHookInstalled = false;
+/** Scratch dirs of clusters not stopped yet: removed on exit too (unless kept). */
+const liveScratch = new Set<string>();
+
 /** On exit, however it happens, SIGKILL every descendant still alive: a failed test never leaves processes behind. */
 function installExitHook(): void {
   if (exitHookInstalled) return;
@@ -75,6 +78,7 @@ function installExitHook(): void {
         // already gone
       }
     }
+    if (process.env.ROLLCALL_KEEP_CLUSTER !== '1') for (const dir of liveScratch) rmSync(dir, { recursive: true, force: true });
   };
   process.on('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -326,6 +330,7 @@ export class Cluster {
     installExitHook();
     const started = Date.now();
     const scratch = mkdtempSync(join(tmpdir(), `rollcall-${options.name}-`));
+    liveScratch.add(scratch);
     // As root, embedded PostgreSQL runs as the `postgres` user, which must be able to enter this directory.
     chmodSync(scratch, 0o755);
     const [pgPort, temporalPort, apiPort] = [await freePort(), await freePort(), await freePort()];
@@ -369,6 +374,7 @@ export class Cluster {
     } catch (error) {
       for (const stop of partial) await stop().catch(() => undefined);
       rmSync(scratch, { recursive: true, force: true });
+      liveScratch.delete(scratch);
       throw error;
     }
   }
@@ -416,6 +422,7 @@ export class Cluster {
     }
     const keep = this.options.keep ?? process.env.ROLLCALL_KEEP_CLUSTER === '1';
     if (!keep) rmSync(this.scratch, { recursive: true, force: true });
+    liveScratch.delete(this.scratch);
     process.stderr.write(`[cluster] ${this.options.name} stopped in ${elapsed(started)}${keep ? ` (kept ${this.scratch})` : ''}; logs in ${this.logDir}\n`);
   }
 }
