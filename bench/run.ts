@@ -4,7 +4,7 @@
  * Not part of `npm test`: numbers need a quiet machine and minutes, not a pass/fail in CI.
  */
 import { parseArgs } from 'node:util';
-import { descendantsOf } from './support/processes.js';
+import { descendantsOf } from '../test/support/node-service.js';
 import { Progress } from './support/progress.js';
 import { loadAverage, machine, writeResult, writeSummary } from './support/results.js';
 import type { Scenario } from './support/scenario.js';

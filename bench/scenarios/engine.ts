@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { PROJECT_ROOT } from '../support/processes.js';
+import { PROJECT_ROOT } from '../../test/support/node-service.js';
 import { RESULTS_DIR } from '../support/results.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../support/scenario.js';
 import { median } from '../support/stats.js';

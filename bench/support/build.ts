@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflows } from '../../src/worker/bundle.js';
-import { PROJECT_ROOT } from './processes.js';
+import { PROJECT_ROOT } from '../../test/support/node-service.js';
 
 let build: Promise<string> | undefined;
 

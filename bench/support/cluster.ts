@@ -19,7 +19,8 @@ import { createLogger } from '../../src/logger.js';
 import { PROVIDER_SETTINGS } from '../../test/support/scenario.js';
 import { productionBuild } from './build.js';
 import { scrapeAll, type Scrapes } from './metrics.js';
-import { commandOf, cpuSeconds, descendantsOf, NodeChild, rssMiB } from './processes.js';
+import { commandOf, descendantsOf, NodeService } from '../../test/support/node-service.js';
+import { cpuSeconds, rssMiB } from './processes.js';
 
 export interface ClusterOptions {
   name: string;
@@ -52,8 +53,8 @@ export class BenchCluster {
     readonly config: Config,
     readonly client: Client,
     readonly pool: Pool,
-    readonly worker: NodeChild,
-    readonly api: NodeChild,
+    readonly worker: NodeService,
+    readonly api: NodeService,
     readonly apiUrl: string,
     readonly metricsUrls: { worker: string; sdk: string },
     private readonly stops: Array<() => Promise<void>>,
@@ -102,14 +103,13 @@ export class BenchCluster {
       const childEnv = { ...process.env, ...env };
       // One directory per process: the worker's workflow thread writes a profile of its own beside the main thread's.
       const profile = (name: string) => (options.profile ? ['--cpu-prof', '--cpu-prof-dir', join(scratch, 'profiles', name)] : []);
-      const worker = new NodeChild('worker', join(build, 'worker', 'main.js'), childEnv, join(scratch, 'worker.log'), profile('worker'));
-      const api = new NodeChild('api', join(build, 'api', 'main.js'), childEnv, join(scratch, 'api.log'), profile('api'));
       const apiUrl = `http://127.0.0.1:${apiPort}`;
+      const child = (name: string, ready: (service: NodeService) => Promise<boolean>) =>
+        new NodeService({ name, args: [...profile(name), join(build, name, 'main.js')], env: () => childEnv, logFile: join(scratch, `${name}.log`), ready, say: options.log });
+      const worker = child('worker', (service) => Promise.resolve(service.log.includes('"msg":"worker running"')));
+      const api = child('api', () => fetch(`${apiUrl}/readyz`).then((res) => res.ok, () => false));
       stops.push(() => worker.stop(), () => api.stop());
-      await Promise.all([
-        worker.start(() => Promise.resolve(worker.log().includes('"msg":"worker running"'))),
-        api.start(() => fetch(`${apiUrl}/readyz`).then((res) => res.ok, () => false)),
-      ]);
+      await Promise.all([worker.start(), api.start()]);
       const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: 'default', dataConverter });
       const pool = createPool(databaseUrl, 4);
       stops.push(async () => {
@@ -175,8 +175,8 @@ export class BenchCluster {
   /** Worker or API exits nobody asked for, with the end of that process's log. */
   crashes(): string[] {
     return [this.worker, this.api]
-      .filter((child) => child.crash)
-      .map((child) => `${child.name} exited by itself at ${child.crash!.at} (code ${child.crash!.code}, signal ${child.crash!.signal}); log ends:\n${child.log().slice(-1_500)}`);
+      .flatMap((child) => child.crashes())
+      .map((exit) => `${exit.name} exited by itself at ${new Date(exit.at).toISOString()} (code ${exit.code}, signal ${exit.signal}); log ends:\n${exit.logTail.slice(-1_500)}`);
   }
 
   /** Stops the API, the worker, the clients, Temporal and PostgreSQL; then kills and reports any leftover process. */

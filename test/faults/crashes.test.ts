@@ -18,7 +18,8 @@ import type { temporal } from '@temporalio/proto';
 import { pastMinute } from '../support/scenario.js';
 import { Cluster } from '../support/processes.js';
 import { eventsOf, expectedAttendance, generateClass, type ClassScenario } from './support/classes.js';
-import { distinctKeys, engineAttendance, persistedAttendance, runsOf, settle, type Attendance } from './support/compare.js';
+import { engineAttendance, persistedAttendance, type Attendance } from '../support/attendance.js';
+import { distinctKeys, runsOf, settle } from './support/compare.js';
 import { FULL, SETTLE_MS, assertAllDelivered, assertNoCrash, note, register, seconds, sleep, stamp } from './support/run.js';
 import { ProviderSender, type Answer, type Trigger } from './support/sender.js';
 
@@ -64,7 +65,7 @@ describe(`fault cases 3-5: crashes and outages during a ${PEOPLE}-person session
     assertAllDelivered(c, await sender.deliverAll([scenario.end.payload]), 'fault-free run: meeting.ended');
     const expected = expectationOf(scenario);
     const settleMs = await settle(c, sessionId, expected.attendance, expected.keys, SETTLE_MS);
-    baseline = await persistedAttendance(c, sessionId);
+    baseline = await persistedAttendance(c.pool, sessionId);
     note(`fault-free run: ${scenario.webhooks.length + 1} webhooks, exact ${seconds(settleMs)} after the end, ${seconds(Date.now() - started)} in all (${baseline.reports.length} people, ${baseline.cycles.length} cycles)`);
   });
   after(() => cluster?.stop());
@@ -96,7 +97,7 @@ describe(`fault cases 3-5: crashes and outages during a ${PEOPLE}-person session
     await afterEnd(scenario, all.slice(all.length - withhold));
     const expected = expectationOf(scenario);
     const settleMs = await settle(c, sessionId, expected.attendance, expected.keys, SETTLE_MS);
-    const persisted = await persistedAttendance(c, sessionId);
+    const persisted = await persistedAttendance(c.pool, sessionId);
     assert.deepEqual(persisted, baseline, `${label}: persisted attendance equals the fault-free run's`);
     const summary = sender.summary();
     note(

@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { pastMinute } from '../support/scenario.js';
 import { Cluster } from '../support/processes.js';
 import { eventsOf, expectedAttendance, generateClass, type ClassScenario } from './support/classes.js';
-import { distinctKeys, engineAttendance, persistedAttendance, settle } from './support/compare.js';
+import { engineAttendance, persistedAttendance } from '../support/attendance.js';
+import { distinctKeys, settle } from './support/compare.js';
 import { FULL, SETTLE_MS, assertAllDelivered, assertNoCrash, note, register, seconds, stamp } from './support/run.js';
 import { ProviderSender, seededRandom, shuffled } from './support/sender.js';
 
@@ -67,7 +68,7 @@ describe('fault case 2: every webhook three times, shuffled, 10 % of leaves lost
     note(`case 2: both runs exact (faulty settled ${seconds(faultySettle)}, fault-free ${seconds(cleanSettle)} after their last webhook)`);
 
     // The two runs share people and connections (ids do not name the room): their persisted rows are identical.
-    assert.deepEqual(await persistedAttendance(c, `dup-${id}`), await persistedAttendance(c, `clean-${id}`));
+    assert.deepEqual(await persistedAttendance(c.pool, `dup-${id}`), await persistedAttendance(c.pool, `clean-${id}`));
     // The lost leaves mattered: the meeting end closed more cycles than the five-event pattern alone would.
     const closedByEnd = expected.cycles.filter((cycle) => cycle[4] === 'meeting-ended').length;
     note(`case 2: ${closedByEnd} cycles closed by room_finished (${PEOPLE} from the final rejoins, the rest left open by lost leaves)`);

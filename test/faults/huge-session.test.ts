@@ -11,7 +11,8 @@ import { presenceQuery } from '../../src/workflows/messages.js';
 import { MIN, pastMinute } from '../support/scenario.js';
 import { Cluster } from '../support/processes.js';
 import { eventsOf, expectedAttendance, generateClass, settingsOf } from './support/classes.js';
-import { distinctKeys, engineAttendance, runsOf, settle } from './support/compare.js';
+import { engineAttendance } from '../support/attendance.js';
+import { distinctKeys, runsOf, settle } from './support/compare.js';
 import { FULL, SETTLE_MS, assertAllDelivered, assertNoCrash, note, percentile, register, seconds, sleep, stamp } from './support/run.js';
 import { ProviderSender } from './support/sender.js';
 

@@ -7,60 +7,23 @@
  * No orphans: `stop()` ends everything in reverse order, and a synchronous exit hook SIGKILLs whatever this
  * process still has as descendants when the test process exits (a failure, a timeout, Ctrl-C).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { migrate } from '../../src/db/migrate.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { dataConverter } from '../../src/infra/payload-codec.js';
 import { freePort } from '../../src/infra/ports.js';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../../src/infra/postgres.js';
-import { stopChild } from '../../src/infra/processes.js';
 import { startTemporalDevServer, type RunningTemporal } from '../../src/infra/temporal-server.js';
 import { createLogger } from '../../src/logger.js';
+import { descendantsOf, NodeService, type ExitRecord } from './node-service.js';
 import { PROVIDER_SETTINGS } from './scenario.js';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- orphan safety net ----------------------------------------------------------------------------
-
-/** Every pid below `root` (children, grandchildren...), from /proc; empty where /proc is missing. */
-export function descendantsOf(root: number): number[] {
-  const children = new Map<number, number[]>();
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
-  } catch {
-    return [];
-  }
-  for (const entry of entries) {
-    try {
-      // Field 4 of /proc/<pid>/stat is the parent pid; the command (field 2) may hold spaces, so split after ')'.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  const found: number[] = [];
-  const walk = (pid: number) => {
-    for (const child of children.get(pid) ?? []) {
-      found.push(child);
-      walk(child);
-    }
-  };
-  walk(root);
-  return found;
-}
 
 let exitHookInstalled = false;
 /** Scratch dirs of clusters not stopped yet: removed on exit too (unless kept). */
@@ -86,121 +49,6 @@ function installExitHook(): void {
       killAll();
       process.exit(130);
     });
-  }
-}
-
-// ---- node children (worker, API) -----------------------------------------------------------------
-
-export interface ExitRecord {
-  name: string;
-  pid: number | undefined;
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** The harness asked for it (stop, kill); anything else is a crash. */
-  expected: boolean;
-  at: number;
-  /** The end of the process's output, for the post-mortem. */
-  logTail: string;
-}
-
-/** A `node --import tsx <script>` child with its output appended to a log file; restartable any number of times. */
-export class NodeService {
-  private child?: ChildProcess;
-  private expectingExit = false;
-  private output = '';
-  readonly exits: ExitRecord[] = [];
-  starts = 0;
-  /** Called on every exit the harness did not ask for. */
-  onCrash: (exit: ExitRecord) => void = () => undefined;
-
-  constructor(
-    readonly name: string,
-    private readonly script: string,
-    private readonly env: () => NodeJS.ProcessEnv,
-    readonly logFile: string,
-    /** True once the process serves; polled every 100 ms until then. */
-    private readonly ready: (service: NodeService) => Promise<boolean>,
-  ) {}
-
-  get pid(): number | undefined {
-    return this.running ? this.child?.pid : undefined;
-  }
-
-  get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Output of the current process (since its last start). */
-  get log(): string {
-    return this.output;
-  }
-
-  async start(timeoutMs = 120_000): Promise<void> {
-    if (this.running) throw new Error(`${this.name} is already running`);
-    const started = Date.now();
-    this.output = '';
-    this.expectingExit = false;
-    this.starts += 1;
-    appendFileSync(this.logFile, `\n==== ${this.name} start #${this.starts} at ${new Date().toISOString()}\n`);
-    const child = spawn(process.execPath, ['--import', 'tsx', this.script], { cwd: PROJECT_ROOT, env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    const collect = (chunk: Buffer) => {
-      const text = chunk.toString();
-      appendFileSync(this.logFile, text);
-      if (this.child === child) this.output = (this.output + text).slice(-200_000);
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    child.on('exit', (code, signal) => {
-      const exit: ExitRecord = { name: this.name, pid: child.pid, code, signal, expected: this.expectingExit, at: Date.now(), logTail: this.output.slice(-4_000) };
-      this.exits.push(exit);
-      if (!exit.expected) {
-        process.stderr.write(`[cluster] ${this.name} (pid ${child.pid}) CRASHED: code ${code}, signal ${signal}; log in ${this.logFile}\n`);
-        this.onCrash(exit);
-      }
-    });
-    const deadline = started + timeoutMs;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`${this.name} exited during start-up (code ${child.exitCode}, signal ${child.signalCode}):\n${this.output.slice(-3_000)}`);
-      }
-      if (Date.now() > deadline) {
-        await this.kill();
-        throw new Error(`${this.name} did not become ready within ${timeoutMs / 1000} s:\n${this.output.slice(-3_000)}`);
-      }
-      if (await this.ready(this)) break;
-      await sleep(100);
-    }
-    process.stderr.write(`[cluster] ${this.name} ready (pid ${child.pid}) in ${elapsed(started)}\n`);
-  }
-
-  /** kill -<signal>, then waits for the exit. SIGKILL by default: the crash a fault test wants. */
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const child = this.child;
-    if (!child || !this.running) return;
-    this.expectingExit = true;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill(signal);
-    await exited;
-    process.stderr.write(`[cluster] ${this.name} (pid ${child.pid}) killed with ${signal}\n`);
-  }
-
-  /** A graceful stop (SIGTERM, SIGKILL after 10 s). */
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || !this.running) return;
-    this.expectingExit = true;
-    await stopChild(child);
-  }
-
-  async restart(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    await this.kill(signal);
-    await this.start();
-  }
-
-  /** Exits the harness did not cause. */
-  crashes(): ExitRecord[] {
-    return this.exits.filter((exit) => !exit.expected);
   }
 }
 
@@ -364,8 +212,8 @@ export class Cluster {
         ...PROVIDER_SETTINGS,
         ...options.env,
       });
-      const worker = new NodeService('worker', 'src/worker/main.ts', env('info'), join(logDir, 'worker.log'), workerReady);
-      const api = new NodeService('api', 'src/api/main.ts', env('warn'), join(logDir, 'api.log'), () => apiReady(apiPort));
+      const worker = new NodeService({ name: 'worker', args: ['--import', 'tsx', 'src/worker/main.ts'], env: env('info'), logFile: join(logDir, 'worker.log'), ready: workerReady });
+      const api = new NodeService({ name: 'api', args: ['--import', 'tsx', 'src/api/main.ts'], env: env('warn'), logFile: join(logDir, 'api.log'), ready: () => apiReady(apiPort) });
       const cluster = new Cluster(options, scratch, postgres, temporal, worker, api, apiPort, logDir, taskQueue);
       partial.unshift(() => cluster.closeClients());
       await Promise.all([options.worker === false ? Promise.resolve() : worker.start(), api.start()]);

@@ -2,6 +2,7 @@ import { calculateAttendance, type AttendanceEvent, type AttendanceResult, type 
 import type { ParsedWebhook } from '../../src/providers/common.js';
 import { parseLiveKitWebhook } from '../../src/providers/livekit.js';
 import { parseZoomWebhook, type ZoomParsedWebhook } from '../../src/providers/zoom.js';
+import { engineAttendance, reportTuples, type ReportColumns } from './attendance.js';
 import { livekitRequest, zoomRequest } from './sign.js';
 import { eventually, type TestSystem } from './system.js';
 
@@ -68,17 +69,8 @@ export class WebhookSender {
   }
 }
 
-export interface ReportRow {
-  person_key: string;
+export interface ReportRow extends ReportColumns {
   user_id: string | null;
-  attended_seconds: number;
-  percentage: string;
-  status: string;
-  late: boolean;
-  late_minutes: number;
-  cycle_count: number;
-  first_join: Date | null;
-  last_leave: Date | null;
   auto_calculated: boolean;
 }
 
@@ -100,8 +92,5 @@ export async function waitForCalculations(system: TestSystem, sessionId: string,
 
 /** Persisted reports side by side with the engine's result for the same log, for a deep-equal comparison. */
 export function comparable(rows: ReportRow[], expected: AttendanceResult) {
-  return {
-    persisted: rows.map((row) => [row.person_key, row.attended_seconds, Number(row.percentage), row.status, row.late, row.late_minutes, row.cycle_count]),
-    engine: expected.people.map((p) => [p.personKey, p.attendedSeconds, Math.round(p.percentage * 100) / 100, p.status, p.late, p.lateMinutes, p.cycles.length]),
-  };
+  return { persisted: reportTuples(rows), engine: engineAttendance(expected).reports };
 }

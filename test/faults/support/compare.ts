@@ -1,64 +1,12 @@
 /**
- * The final persisted attendance of a session (session_reports + the attendance cycles, and the event log's
- * keys) in one comparable shape, the engine's result in the same shape, and waiting for the product to settle.
+ * Waiting for a session of a fault cluster to settle on its final attendance (test/support/attendance.ts)
+ * and event log, and what its workflow says meanwhile.
  */
 import assert from 'node:assert/strict';
-import type { AttendanceEvent, AttendanceResult } from '../../../src/domain/index.js';
+import type { AttendanceEvent } from '../../../src/domain/index.js';
 import { summaryQuery, type SessionSummary } from '../../../src/workflows/messages.js';
+import { persistedAttendance, type Attendance } from '../../support/attendance.js';
 import type { Cluster } from '../../support/processes.js';
-
-/** One row per person: key, attended s, %, status, late, late min, cycle count, first join, last leave (ms). */
-export type ReportTuple = [string, number, number, string, boolean, number, number, number | null, number | null];
-/** One row per cycle: person, connection, joined, left (ms), closed by. */
-export type CycleTuple = [string, string, number, number | null, string | null];
-
-export interface Attendance {
-  reports: ReportTuple[];
-  cycles: CycleTuple[];
-}
-
-const byTuple = (a: unknown[], b: unknown[]) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);
-const ms = (date: Date | null) => (date === null ? null : date.getTime());
-const pct = (value: number) => Math.round(value * 100) / 100;
-
-export async function persistedAttendance(cluster: Cluster, sessionId: string): Promise<Attendance> {
-  const reports = await cluster.pool.query<{
-    person_key: string;
-    attended_seconds: number;
-    percentage: string;
-    status: string;
-    late: boolean;
-    late_minutes: number;
-    cycle_count: number;
-    first_join: Date | null;
-    last_leave: Date | null;
-  }>(
-    `SELECT person_key, attended_seconds, percentage, status, late, late_minutes, cycle_count, first_join, last_leave
-     FROM session_reports WHERE session_id = $1 ORDER BY person_key`,
-    [sessionId],
-  );
-  const cycles = await cluster.pool.query<{ person_key: string; connection: string; joined_at: Date; left_at: Date | null; closed_by: string | null }>(
-    'SELECT person_key, connection, joined_at, left_at, closed_by FROM attendance WHERE session_id = $1',
-    [sessionId],
-  );
-  return {
-    reports: reports.rows
-      .map((r): ReportTuple => [r.person_key, r.attended_seconds, Number(r.percentage), r.status, r.late, r.late_minutes, r.cycle_count, ms(r.first_join), ms(r.last_leave)])
-      .sort(byTuple),
-    cycles: cycles.rows.map((c): CycleTuple => [c.person_key, c.connection, c.joined_at.getTime(), ms(c.left_at), c.closed_by]).sort(byTuple),
-  };
-}
-
-export function engineAttendance(result: AttendanceResult): Attendance {
-  return {
-    reports: result.people
-      .map((p): ReportTuple => [p.personKey, p.attendedSeconds, pct(p.percentage), p.status, p.late, p.lateMinutes, p.cycles.length, p.firstJoin ?? null, p.lastLeave ?? null])
-      .sort(byTuple),
-    cycles: result.people
-      .flatMap((p) => p.cycles.map((c): CycleTuple => [p.personKey, c.connection, c.joinedAt, c.leftAt ?? null, c.closedBy ?? null]))
-      .sort(byTuple),
-  };
-}
 
 export async function loggedKeys(cluster: Cluster, sessionId: string): Promise<string[]> {
   const { rows } = await cluster.pool.query<{ event_key: string }>('SELECT event_key FROM attendance_events WHERE session_id = $1 ORDER BY event_key', [sessionId]);
@@ -107,7 +55,7 @@ export async function settle(cluster: Cluster, sessionId: string, expected: Atte
     if (cluster.crashed.aborted) assert.fail(`a process crashed while session ${sessionId} settled:\n${cluster.crashReport()}`);
     const summary = await summaryOf(cluster, sessionId);
     if (summary?.phase === 'calculated') {
-      const [attendance, logged] = await Promise.all([persistedAttendance(cluster, sessionId), loggedKeys(cluster, sessionId)]);
+      const [attendance, logged] = await Promise.all([persistedAttendance(cluster.pool, sessionId), loggedKeys(cluster, sessionId)]);
       last = { attendance, logged, summary };
       if (logged.length === keys.length && JSON.stringify(logged) === JSON.stringify(keys) && JSON.stringify(attendance) === JSON.stringify(expected)) {
         return Date.now() - started;
