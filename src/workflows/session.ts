@@ -39,6 +39,12 @@ export interface SessionWorkflowInput {
 /** Events per activity call: keeps each payload far below Temporal's 2 MB limit. */
 const MAX_BATCH = 500;
 /**
+ * How long accepted events may wait before they are written to the event log. They are durable in the
+ * workflow's history from the moment the signal is accepted; writing them once a second (or per MAX_BATCH)
+ * instead of after every signal saves a busy session an activity and a timer per signal.
+ */
+const FLUSH_DELAY_MS = 1_000;
+/**
  * The server refuses signals past 10,000 per run and fails a run past 50,000 events or 50 MB of history; it
  * suggests continuing as new near 4,096 events or 4 MB. Continue well before the limits even without it.
  */
@@ -90,10 +96,15 @@ export async function sessionWorkflow({ session, timings, pushReports = false, r
   let pushes: Promise<unknown> = Promise.resolve();
 
   const endedAt = () => latest([...state.meetingEnds, ...state.hardStops]);
+  /** Without listing every key: phase() runs on every wake-up and replay, and a webinar has 10,000s of connections. */
+  const hasConnections = () => {
+    for (const id in state.connections) if (Object.hasOwn(state.connections, id)) return true;
+    return false;
+  };
   const phase = (): SessionPhase => {
     if (run.finalizedAt !== undefined) return 'calculated';
     if (endedAt() !== undefined) return 'ended';
-    return Object.keys(state.connections).length > 0 || state.meetingStarts.length > 0 ? 'live' : 'scheduled';
+    return hasConnections() || state.meetingStarts.length > 0 ? 'live' : 'scheduled';
   };
   const hardStopAt = () => (session.adHoc ? run.lastActivityAt : session.scheduledEnd!) + timings.maxOverrunMs;
   const summary = (): SessionSummary => ({
@@ -109,9 +120,14 @@ export async function sessionWorkflow({ session, timings, pushReports = false, r
     acceptedEvents: run.acceptedEvents,
   });
 
+  // Runs that started before the event log was written in batches keep writing after every signal.
+  const batchedFlush = patched('event-log-flush-delay');
+  let pendingSince = Date.now();
+
   /** Folds an event into the state; only events that add a fact are logged (duplicates stop here). */
   const accept = (event: AttendanceEvent) => {
     if (!applyEvent(state, event)) return;
+    if (run.pending.length === 0) pendingSince = Date.now();
     run.pending.push(event);
     run.acceptedEvents += 1;
     run.lastActivityAt = Date.now();
@@ -153,12 +169,15 @@ export async function sessionWorkflow({ session, timings, pushReports = false, r
   /** Keeps the sessions table and the search attributes in step with the phase and the number of people seen. */
   const publish = async () => {
     const current = phase();
-    const connections = Object.keys(state.connections).length;
-    // Counting people resolves every identity: in a big webinar that is done every few seconds, not per batch.
-    if (connections !== reportedConnections && (current !== reportedPhase || Date.now() - countPublishedAt >= COUNT_REFRESH_MS)) {
-      upsertSearchAttributes([{ key: ParticipantCountAttr, value: presenceFromState(state, context, Date.now()).counts.seen }]);
-      reportedConnections = connections;
-      countPublishedAt = Date.now();
+    // Counting people resolves every identity: in a big webinar that is done every few seconds, not per batch;
+    // even counting connections waits for that (it lists every key).
+    if (current !== reportedPhase || Date.now() - countPublishedAt >= COUNT_REFRESH_MS) {
+      const connections = Object.keys(state.connections).length;
+      if (connections !== reportedConnections) {
+        upsertSearchAttributes([{ key: ParticipantCountAttr, value: presenceFromState(state, context, Date.now()).counts.seen }]);
+        reportedConnections = connections;
+        countPublishedAt = Date.now();
+      }
     }
     if (current !== reportedPhase) {
       upsertSearchAttributes([{ key: SessionStatusAttr, value: current }]);
@@ -195,6 +214,9 @@ export async function sessionWorkflow({ session, timings, pushReports = false, r
     return calculationDueAt() ?? hardStopAt();
   };
   const nextDeadline = () => Math.min(lifecycleDeadline(), reconcileDueAt());
+  /** A full batch is written at once; a partial one FLUSH_DELAY_MS after its first event. */
+  const flushNow = () => (batchedFlush ? run.pending.length >= MAX_BATCH : run.pending.length > 0);
+  const flushDueAt = () => (batchedFlush && run.pending.length > 0 ? pendingSince + FLUSH_DELAY_MS : Infinity);
 
   const continueAsNewDue = () => {
     const info = workflowInfo();
@@ -213,8 +235,10 @@ export async function sessionWorkflow({ session, timings, pushReports = false, r
   }
   for (;;) {
     await publish();
-    const wait = Math.max(1, nextDeadline() - Date.now());
-    await condition(() => run.pending.length > 0 || recalculationsRequested > 0 || run.dirty || continueAsNewDue(), wait);
+    const wait = Math.max(1, Math.min(nextDeadline(), flushDueAt()) - Date.now());
+    // The first event after a quiet spell wakes the loop, to arm the flush timer (and recompute the deadlines).
+    const flushArmed = flushDueAt() !== Infinity;
+    await condition(() => flushNow() || (batchedFlush && !flushArmed && run.pending.length > 0) || recalculationsRequested > 0 || run.dirty || continueAsNewDue(), wait);
     await flush();
     const now = Date.now();
 
