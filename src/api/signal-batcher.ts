@@ -1,6 +1,6 @@
 /**
- * Group commit for one workflow's signals. While a signal to a workflow is in flight, events for the same
- * workflow queue up and go out together as the next signal once it returns. A quiet session pays one round
+ * Group commit for one workflow's signals. While a signal to a workflow is in flight (and for a short interval
+ * after it started), events for the same workflow queue up and go out together as the next signal. A quiet session pays one round
  * trip per webhook, as before; a busy one (a webinar's join storm) sends a few large signals instead of
  * hundreds of small ones, which is what keeps a single workflow's history, its workflow tasks and Temporal's
  * 10,000-signals-per-run limit in hand. Each caller's promise settles with the signal that carried its events.
@@ -29,7 +29,14 @@ interface Lane<O, E> {
 export interface SignalBatcherOptions {
   /** Events per signal at most: keeps a payload far below Temporal's 2 MB limit. */
   maxEvents: number;
+  /**
+   * Least time between the starts of two signals to one workflow. Deliveries arriving sooner after a signal
+   * wait for the next one, so a session under a storm takes a few large signals a second, not one per round trip.
+   */
+  minIntervalMs: number;
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SignalBatcher<O, E> {
   private readonly lanes = new Map<string, Lane<O, E>>();
@@ -68,12 +75,16 @@ export class SignalBatcher<O, E> {
         for (const waiter of batch.waiters) waiter.reject(new Error('gave up waiting before the batch was sent'));
         continue;
       }
+      const sentAt = Date.now();
       try {
         await this.send(batch.options, batch.events);
         for (const waiter of batch.waiters) waiter.resolve();
       } catch (error) {
         for (const waiter of batch.waiters) waiter.reject(error);
       }
+      // The lane stays open until the interval is over: what arrives meanwhile joins the next signal.
+      const rest = sentAt + this.options.minIntervalMs - Date.now();
+      if (rest > 0) await sleep(rest);
     }
     this.lanes.delete(key);
   }

@@ -158,12 +158,20 @@ export async function sessionWorkflow({ session, timings, pushReports = false, r
     return summary();
   });
 
+  /**
+   * Writes the events pending now. Events accepted meanwhile wait for the next flush: under a steady stream,
+   * flushing until nothing is pending would never end, and the loop would never get to continue as new.
+   */
   const flush = async () => {
-    while (run.pending.length > 0) {
-      const batch = run.pending.slice(0, MAX_BATCH);
+    let remaining = batchedFlush ? run.pending.length : Infinity;
+    while (run.pending.length > 0 && remaining > 0) {
+      const batch = run.pending.slice(0, Math.min(MAX_BATCH, remaining));
       await activities.recordEvents(session.id, batch);
       run.pending.splice(0, batch.length);
+      remaining -= batch.length;
     }
+    // What came in meanwhile is written a flush delay from now.
+    pendingSince = Date.now();
   };
 
   /** Keeps the sessions table and the search attributes in step with the phase and the number of people seen. */
@@ -188,8 +196,8 @@ export async function sessionWorkflow({ session, timings, pushReports = false, r
 
   const calculate = async (auto: boolean) => {
     await flush();
-    // Everything accepted so far is in the log the calculation reads; whatever arrives while it runs is not.
-    const logged = run.acceptedEvents;
+    // Everything accepted but still pending is not in the log the calculation reads, nor what arrives while it runs.
+    const logged = run.acceptedEvents - run.pending.length;
     const outcome = await calculation.calculateAttendance(session.id, auto);
     run.calculations += 1;
     run.calculatedAt = Date.now();

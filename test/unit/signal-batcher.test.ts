@@ -9,14 +9,14 @@ interface Sent {
 }
 
 /** A batcher whose signals stay in flight until the test settles them, so it controls what coalesces. */
-function harness(maxEvents = 100) {
+function harness(maxEvents = 100, minIntervalMs = 0) {
   const sent: Sent[] = [];
   const batcher = new SignalBatcher<string, number>(
     (key, events) =>
       new Promise<void>((resolve, reject) => {
         sent.push({ key, events: [...events], settle: (error) => (error ? reject(error) : resolve()) });
       }),
-    { maxEvents },
+    { maxEvents, minIntervalMs },
   );
   const later = Date.now() + 60_000;
   const deliver = (key: string, events: number[], deadline = later) => {
@@ -93,6 +93,27 @@ describe('signal batcher (group commit per workflow)', () => {
     sent.at(-1)!.settle();
     await next.promise;
     assert.equal(next.outcome.state, 'ok');
+  });
+
+  it('holds a busy workflow to one signal per interval: a delivery right after a signal waits and shares the next', async () => {
+    const { sent, deliver } = harness(100, 40);
+    const first = deliver('a', [1]);
+    sent[0]!.settle();
+    await first.promise;
+    const started = Date.now();
+    const next = [deliver('a', [2]), deliver('a', [3])];
+    await tick();
+    assert.equal(sent.length, 1, 'nothing is sent within the interval');
+    while (sent.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(Date.now() - started >= 30, 'the next signal waited for the interval');
+    assert.deepEqual(sent[1]!.events, [2, 3]);
+    sent[1]!.settle();
+    await Promise.all(next.map((d) => d.promise));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const quiet = deliver('a', [4]);
+    assert.deepEqual(sent.at(-1)!.events, [4], 'after a quiet interval the next delivery goes at once');
+    sent.at(-1)!.settle();
+    await quiet.promise;
   });
 
   it('drops a queued batch whose callers have all given up, without sending it', async () => {
