@@ -96,11 +96,10 @@ export async function sessionWorkflow({ session, timings, pushReports = false, r
   let pushes: Promise<unknown> = Promise.resolve();
 
   const endedAt = () => latest([...state.meetingEnds, ...state.hardStops]);
-  /** Without listing every key: phase() runs on every wake-up and replay, and a webinar has 10,000s of connections. */
-  const hasConnections = () => {
-    for (const id in state.connections) if (Object.hasOwn(state.connections, id)) return true;
-    return false;
-  };
+  // Connections are never removed: once there is one, phase() (run on every wake-up and in every replay) need
+  // not list a webinar's 10,000s of them again.
+  let connected = false;
+  const hasConnections = () => (connected ||= Object.keys(state.connections).length > 0);
   const phase = (): SessionPhase => {
     if (run.finalizedAt !== undefined) return 'calculated';
     if (endedAt() !== undefined) return 'ended';
