@@ -21,6 +21,7 @@ export function sessionStartOptions(config: Config, spec: SessionSpec) {
         timings: timingsFrom(config),
         pushReports: config.reportWebhook !== undefined,
         reconcile: spec.provider === 'livekit' && config.livekit.url !== undefined,
+        continueAsNewEvents: config.continueAsNewEvents,
       },
     ] as Parameters<typeof sessionWorkflow>,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

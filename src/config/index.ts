@@ -24,18 +24,20 @@ const duration = (fallback: string) =>
       return ms;
     });
 
-const port = (fallback: number) =>
+const integer = (fallback: number, min: number, max: number, what: string) =>
   z
     .string()
     .default(String(fallback))
     .transform((text, ctx) => {
       const value = Number(text);
-      if (!/^\d+$/.test(text) || value < 0 || value > 65_535) {
-        ctx.addIssue({ code: 'custom', message: `expected a port number 0-65535, got "${text}"` });
+      if (!/^\d+$/.test(text) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `expected ${what} ${min}-${max}, got "${text}"` });
         return z.NEVER;
       }
       return value;
     });
+
+const port = (fallback: number) => integer(fallback, 0, 65_535, 'a port number');
 
 const httpUrl = z
   .url({ protocol: /^https?$/, error: (issue) => `expected an http(s) URL, got "${String(issue.input)}"` })
@@ -77,6 +79,7 @@ const schema = z
     RECONCILE_INTERVAL: duration('2m'),
     SESSION_EARLY_JOIN: duration('30m'),
     SESSION_MAX_OVERRUN: duration('2h'),
+    CONTINUE_AS_NEW_EVENTS: integer(1_000, 500, 40_000, 'a number of history events'),
     ATTENDANCE_POLICY: z.enum(['percentage', 'minimum-duration']).default('percentage'),
     GRACE_PERIOD: duration('15m'),
     MINIMUM_DURATION: duration('15m'),
@@ -115,6 +118,8 @@ export interface Config {
     maxOverrunMs: number;
   };
   defaultPolicy: { kind: 'percentage'; graceMinutes: number } | { kind: 'minimum-duration'; minutes: number };
+  /** A session's workflow run continues as new by this history length at the latest. */
+  continueAsNewEvents: number;
   reportWebhook?: { url: string; secret: string };
   /** The worker's Prometheus endpoints: its own metrics, and the Temporal SDK's; 0 turns one off. */
   workerMetricsPort: number;
@@ -157,6 +162,7 @@ function toConfig(env: Env): Config {
       env.ATTENDANCE_POLICY === 'percentage'
         ? { kind: 'percentage', graceMinutes: env.GRACE_PERIOD / 60_000 }
         : { kind: 'minimum-duration', minutes: env.MINIMUM_DURATION / 60_000 },
+    continueAsNewEvents: env.CONTINUE_AS_NEW_EVENTS,
     reportWebhook: env.REPORT_WEBHOOK_URL && env.REPORT_WEBHOOK_SECRET ? { url: env.REPORT_WEBHOOK_URL, secret: env.REPORT_WEBHOOK_SECRET } : undefined,
     workerMetricsPort: env.WORKER_METRICS_PORT,
     sdkMetricsPort: env.SDK_METRICS_PORT,

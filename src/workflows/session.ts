@@ -33,6 +33,8 @@ export interface SessionWorkflowInput {
   pushReports?: boolean;
   /** Ask the provider who is really in the room every RECONCILE_INTERVAL while the meeting runs (LiveKit with LIVEKIT_URL). */
   reconcile?: boolean;
+  /** Continue as new by this history length at the latest (CONTINUE_AS_NEW_EVENTS). */
+  continueAsNewEvents?: number;
   carried?: CarriedState;
 }
 
@@ -49,7 +51,8 @@ const FLUSH_DELAY_MS = 1_000;
  * suggests continuing as new near 4,096 events or 4 MB. Continue well before the limits even without it.
  */
 const MAX_SIGNALS_PER_RUN = 4_000;
-const MAX_HISTORY_EVENTS = 8_000;
+/** For runs started without CONTINUE_AS_NEW_EVENTS in their input: what they were started to do. */
+const DEFAULT_MAX_HISTORY_EVENTS = 8_000;
 const MAX_HISTORY_BYTES = 8 * 1024 * 1024;
 /** How often (workflow time) the ParticipantCount search attribute may be refreshed. */
 const COUNT_REFRESH_MS = 10_000;
@@ -76,7 +79,8 @@ const earliest = (times: number[]) => (times.length ? Math.min(...times) : undef
  * batches by activities; one timer at a time waits for the next deadline: final calculation after the meeting
  * end + grace, hard stop when no end ever comes, and the end of the late-event window.
  */
-export async function sessionWorkflow({ session, timings, pushReports = false, reconcile = false, carried }: SessionWorkflowInput): Promise<SessionSummary> {
+export async function sessionWorkflow(input: SessionWorkflowInput): Promise<SessionSummary> {
+  const { session, timings, pushReports = false, reconcile = false, continueAsNewEvents = DEFAULT_MAX_HISTORY_EVENTS, carried } = input;
   const run: CarriedState = carried ?? {
     state: emptyState(),
     pending: [],
@@ -227,7 +231,7 @@ export async function sessionWorkflow({ session, timings, pushReports = false, r
 
   const continueAsNewDue = () => {
     const info = workflowInfo();
-    return info.continueAsNewSuggested || signalsThisRun >= MAX_SIGNALS_PER_RUN || info.historyLength >= MAX_HISTORY_EVENTS || info.historySize >= MAX_HISTORY_BYTES;
+    return info.continueAsNewSuggested || signalsThisRun >= MAX_SIGNALS_PER_RUN || info.historyLength >= continueAsNewEvents || info.historySize >= MAX_HISTORY_BYTES;
   };
 
   run.lastReconcileAt ??= Date.now();
@@ -277,7 +281,7 @@ export async function sessionWorkflow({ session, timings, pushReports = false, r
       await pushes;
       await condition(allHandlersFinished);
       await flush();
-      await continueAsNew<typeof sessionWorkflow>({ session, timings, pushReports, reconcile, carried: run });
+      await continueAsNew<typeof sessionWorkflow>({ ...input, carried: run });
     }
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Fault case 1: a session far larger than one workflow run can hold. Every participant sends five
- * webhooks (one signal each); the workflow continues as new at its signal cap, so the chain has several runs.
+ * webhooks, 32 in flight; the gateway coalesces them into fewer signals, and the workflow continues as new
+ * every CONTINUE_AS_NEW_EVENTS (500 here, the lowest setting, so that the CI size already has a chain).
  * The session must still end exact, and the presence query must answer all along.
  * CI: 1,000 people (5,002 webhooks, ≥ 2 runs). FAULTS_SCALE=full: 5,000 people (25,002 webhooks, ≥ 3 runs).
  */
@@ -22,7 +23,7 @@ const MIN_RUNS = FULL ? 3 : 2;
 describe(`fault case 1: a session of ${PEOPLE * 5 + 2} webhooks`, () => {
   let cluster: Cluster | undefined;
   before(async () => {
-    cluster = await Cluster.start({ name: 'huge' });
+    cluster = await Cluster.start({ name: 'huge', env: { CONTINUE_AS_NEW_EVENTS: '500' } });
   });
   after(() => cluster?.stop());
 
