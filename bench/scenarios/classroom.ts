@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { calculateAttendance } from '../../src/domain/index.js';
 import { workflowIdFor } from '../../src/workflows/types.js';
 import { pastMinute } from '../../test/support/scenario.js';
-import { BenchCluster, coresBetween } from '../support/cluster.js';
+import { coresBetween, noCrashTarget, runOnCluster, type BenchCluster } from '../support/cluster.js';
 import { engineAttendance, persistedReports } from '../../test/support/attendance.js';
 import { deliver } from '../support/deliver.js';
 import { chainHealth } from '../support/histories.js';
@@ -149,18 +149,7 @@ export const classroom: Scenario = {
   title: 'Classroom load: 100 concurrent sessions × 30 students with reconnects',
   async run(context: ScenarioContext): Promise<ScenarioResult> {
     const sizes = context.quick ? QUICK : FULL;
-    const { progress } = context;
-    progress.update('starting PostgreSQL, Temporal, worker and API');
-    const cluster = await BenchCluster.start({ name: 'classroom', env: { CALCULATION_DELAY: `${CALCULATION_DELAY_S}s` }, keep: context.keep, profile: context.profile, sqlitePragmas: context.sqlitePragmas, dynamicConfig: context.dynamicConfig, log: (line) => progress.log(line) });
-    const runs: Array<Awaited<ReturnType<typeof oneRun>>> = [];
-    const crashes: string[] = [];
-    try {
-      for (let run = 1; run <= context.runs; run++) runs.push(await oneRun(cluster, run, sizes, context));
-    } finally {
-      crashes.push(...cluster.crashes());
-      const leftovers = await cluster.stop();
-      if (leftovers.length) progress.log(`killed leftover processes: ${leftovers.join('; ')}`);
-    }
+    const { runs, crashes } = await runOnCluster('classroom', { CALCULATION_DELAY: `${CALCULATION_DELAY_S}s` }, context, (cluster, run) => oneRun(cluster, run, sizes, context));
     const med = medianOf(runs) as Omit<(typeof runs)[number], 'cores' | 'stages'>;
     return {
       description: `${sizes.sessions} registered sessions (half Zoom, half LiveKit) × ${sizes.students} students on the roster, ${Math.round(sizes.reconnecting * 100)}% of them dropping out and reconnecting (${sizes.cycles} join/leave cycles, the others 1), every class's webhooks interleaved in provider-time order at ${sizes.rate} webhooks/s (${CONCURRENCY} in flight at most), then all ${sizes.sessions} meetings ending together; CALCULATION_DELAY=${CALCULATION_DELAY_S}s`,
@@ -168,7 +157,7 @@ export const classroom: Scenario = {
       runs,
       median: med,
       targets: [
-        { name: 'worker and API ran to the end (no crash)', target: 'no crash', value: crashes.length === 0, met: crashes.length === 0 },
+        noCrashTarget(crashes),
         { name: 'every session exact (all runs)', target: 'all', value: runs.every((r) => r.allExact), met: runs.every((r) => r.allExact) },
         { name: 'end → final attendance, slowest session', target: `≤ ${TARGET_S} s (delay ${CALCULATION_DELAY_S} s + 5 s)`, value: med.endToFinalMaxS, unit: 's', met: med.endToFinalMaxS <= TARGET_S },
         { name: `webhook ack p99 at ${sizes.rate}/s`, target: '< 100 ms', value: med.webhookP99Ms, unit: 'ms', met: med.webhookP99Ms < 100 },

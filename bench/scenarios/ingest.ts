@@ -19,7 +19,7 @@ import { eventsSignal } from '../../src/workflows/messages.js';
 import type { sessionWorkflow } from '../../src/workflows/index.js';
 import { pastMinute, ZOOM_SECRET } from '../../test/support/scenario.js';
 import { zoomParticipantJoined, zoomRequest } from '../../test/support/sign.js';
-import { BenchCluster, coresBetween, cpuBetween, type Part } from '../support/cluster.js';
+import { coresBetween, cpuBetween, noCrashTarget, runOnCluster, type BenchCluster, type Part } from '../support/cluster.js';
 import { drive, HttpPoster, type DriveResult } from '../support/load.js';
 import { histogramMean } from '../support/metrics.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../support/scenario.js';
@@ -218,18 +218,7 @@ export const ingest: Scenario = {
   title: 'Webhook ingest: gateway vs raw signalWithStart',
   async run(context: ScenarioContext): Promise<ScenarioResult> {
     const sizes = context.quick ? QUICK : FULL;
-    const { progress } = context;
-    progress.update('starting PostgreSQL, Temporal, worker and API');
-    const cluster = await BenchCluster.start({ name: 'ingest', keep: context.keep, profile: context.profile, sqlitePragmas: context.sqlitePragmas, dynamicConfig: context.dynamicConfig, log: (line) => progress.log(line) });
-    const runs: Array<Awaited<ReturnType<typeof oneRun>>> = [];
-    const crashes: string[] = [];
-    try {
-      for (let run = 1; run <= context.runs; run++) runs.push(await oneRun(cluster, run, sizes, context));
-    } finally {
-      crashes.push(...cluster.crashes());
-      const leftovers = await cluster.stop();
-      if (leftovers.length) progress.log(`killed leftover processes: ${leftovers.join('; ')}`);
-    }
+    const { runs, crashes } = await runOnCluster('ingest', undefined, context, (cluster, run) => oneRun(cluster, run, sizes, context));
     const figures = runs.map((run) => run.figures);
     const med = medianOf(figures) as typeof figures[number];
     return {
@@ -238,7 +227,7 @@ export const ingest: Scenario = {
       runs: runs.map((run) => ({ ...run.figures, steps: run.steps })),
       median: med,
       targets: [
-        { name: 'worker and API ran to the end (no crash)', target: 'no crash', value: crashes.length === 0, met: crashes.length === 0 },
+        noCrashTarget(crashes),
         { name: 'gateway/raw at p99 < 100 ms', target: '≥ 0.8', value: med.ratio, met: med.ratio >= 0.8 },
         { name: 'gateway: highest rate with p99 < 100 ms', target: 'reported', value: med.gatewayBestPerS, unit: 'webhooks/s', met: med.gatewayBestPerS > 0 },
         { name: 'gateway/raw of the closed-loop ceilings', target: '≥ 0.8', value: med.ceilingRatio, met: med.ceilingRatio >= 0.8 },

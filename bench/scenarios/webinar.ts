@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { calculateAttendance } from '../../src/domain/index.js';
 import { workflowIdFor } from '../../src/workflows/types.js';
 import { pastMinute } from '../../test/support/scenario.js';
-import { BenchCluster, coresBetween } from '../support/cluster.js';
+import { coresBetween, noCrashTarget, runOnCluster, type BenchCluster } from '../support/cluster.js';
 import { engineAttendance, persistedReports } from '../../test/support/attendance.js';
 import { deliver } from '../support/deliver.js';
 import { chainHealth } from '../support/histories.js';
@@ -148,18 +148,7 @@ export const webinar: Scenario = {
   defaultRuns: 1,
   async run(context: ScenarioContext): Promise<ScenarioResult> {
     const sizes = context.quick ? QUICK : FULL;
-    const { progress } = context;
-    progress.update('starting PostgreSQL, Temporal, worker and API');
-    const cluster = await BenchCluster.start({ name: 'webinar', env: { CALCULATION_DELAY: `${CALCULATION_DELAY_S}s` }, keep: context.keep, profile: context.profile, sqlitePragmas: context.sqlitePragmas, dynamicConfig: context.dynamicConfig, log: (line) => progress.log(line) });
-    const runs: Array<Awaited<ReturnType<typeof oneRun>>> = [];
-    const crashes: string[] = [];
-    try {
-      for (let run = 1; run <= context.runs; run++) runs.push(await oneRun(cluster, run, sizes, context));
-    } finally {
-      crashes.push(...cluster.crashes());
-      const leftovers = await cluster.stop();
-      if (leftovers.length) progress.log(`killed leftover processes: ${leftovers.join('; ')}`);
-    }
+    const { runs, crashes } = await runOnCluster('webinar', { CALCULATION_DELAY: `${CALCULATION_DELAY_S}s` }, context, (cluster, run) => oneRun(cluster, run, sizes, context));
     const med = medianOf(runs) as Omit<(typeof runs)[number], 'cores' | 'stages'>;
     return {
       description: `one registered Zoom webinar, ${sizes.people} people (${sizes.roster} of them on the roster) × ${sizes.cycles} join/leave cycles (${sizes.people * sizes.cycles * 2 + 2} webhooks), sent at ${RATE}/s (${CONCURRENCY} in flight at most); GET /presence every ${PRESENCE_EVERY_MS} ms meanwhile; RSS read every 500 ms; CALCULATION_DELAY=${CALCULATION_DELAY_S}s`,
@@ -167,7 +156,7 @@ export const webinar: Scenario = {
       runs,
       median: med,
       targets: [
-        { name: 'worker and API ran to the end (no crash)', target: 'no crash', value: crashes.length === 0, met: crashes.length === 0 },
+        noCrashTarget(crashes),
         { name: 'final attendance exact (all runs)', target: 'exact', value: runs.every((r) => r.exact), met: runs.every((r) => r.exact) },
         // A chain only counts when it kept every event: the final attendance is exact.
         { name: 'continue-as-new runs (every event kept)', target: '> 1 run, exact', value: med.runs, met: med.runs > 1 && runs.every((r) => r.exact) },

@@ -21,6 +21,7 @@ import { productionBuild } from './build.js';
 import { scrapeAll, type Scrapes } from './metrics.js';
 import { commandOf, descendantsOf, NodeService } from '../../test/support/node-service.js';
 import { cpuSeconds, rssMiB } from './processes.js';
+import type { ScenarioContext, Target } from './scenario.js';
 
 export interface ClusterOptions {
   name: string;
@@ -225,4 +226,34 @@ export function coresBetween(a: CpuReading, b: CpuReading): Record<Part, number>
   const wall = Math.max(1, b.at - a.at) / 1000;
   const used = cpuBetween(a, b);
   return Object.fromEntries(PARTS.map((part) => [part, Math.round((used[part] / wall) * 100) / 100])) as Record<Part, number>;
+}
+
+/**
+ * A scenario's runs on one cluster started for them: `oneRun` for each of `context.runs`, then the cluster
+ * stopped whatever happened, with any process left behind killed and reported. Returns the runs' figures and
+ * the worker's and the API's crashes.
+ */
+export async function runOnCluster<R>(
+  name: string,
+  env: Record<string, string> | undefined,
+  context: ScenarioContext,
+  oneRun: (cluster: BenchCluster, run: number) => Promise<R>,
+): Promise<{ runs: R[]; crashes: string[] }> {
+  const { progress } = context;
+  progress.update('starting PostgreSQL, Temporal, worker and API');
+  const cluster = await BenchCluster.start({ name, env, keep: context.keep, profile: context.profile, sqlitePragmas: context.sqlitePragmas, dynamicConfig: context.dynamicConfig, log: (line) => progress.log(line) });
+  const runs: R[] = [];
+  let crashes: string[] = [];
+  try {
+    for (let run = 1; run <= context.runs; run++) runs.push(await oneRun(cluster, run));
+  } finally {
+    crashes = cluster.crashes();
+    const leftovers = await cluster.stop();
+    if (leftovers.length) progress.log(`killed leftover processes: ${leftovers.join('; ')}`);
+  }
+  return { runs, crashes };
+}
+
+export function noCrashTarget(crashes: string[]): Target {
+  return { name: 'worker and API ran to the end (no crash)', target: 'no crash', value: crashes.length === 0, met: crashes.length === 0 };
 }
