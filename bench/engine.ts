@@ -6,25 +6,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { calculateAttendance, type AttendanceEvent, type AttendanceInput, type PersonRef } from '../src/domain/index.js';
+import { seededRandom } from '../test/support/random.js';
 
 const PEOPLE = 10_000;
 const RUNS = 7;
 const START = 1_736_154_000_000;
 const MINUTE = 60_000;
 
-/** Deterministic PRNG (mulberry32) so every run measures the same log. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 function webinar(): AttendanceInput {
-  const random = prng(42);
+  const random = seededRandom(42);
   const events: AttendanceEvent[] = [];
   const roster = [];
   for (let i = 0; i < PEOPLE; i++) {

@@ -14,7 +14,8 @@ import { eventsOf, expectedAttendance, generateClass, type ClassScenario } from 
 import { engineAttendance, persistedAttendance } from '../support/attendance.js';
 import { distinctKeys, settle } from './support/compare.js';
 import { FULL, SETTLE_MS, assertAllDelivered, assertNoCrash, note, register, seconds, stamp } from './support/run.js';
-import { ProviderSender, seededRandom, shuffled } from './support/sender.js';
+import { seededRandom, shuffled } from '../support/random.js';
+import { ProviderSender } from './support/sender.js';
 
 const PEOPLE = FULL ? 2_000 : 300;
 const SEED = 2_002;

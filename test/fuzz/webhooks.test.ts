@@ -21,7 +21,8 @@ import { expectedAttendance, eventsOf, generateClass } from '../faults/support/c
 import { distinctKeys, settle } from '../faults/support/compare.js';
 import { engineAttendance } from '../support/attendance.js';
 import { FULL, assertAllDelivered, assertNoCrash, note, register, seconds, sleep } from '../faults/support/run.js';
-import { ProviderSender, seededRandom, shuffled } from '../faults/support/sender.js';
+import { ProviderSender } from '../faults/support/sender.js';
+import { seededRandom, shuffled } from '../support/random.js';
 import { encryptedToken, generateCases, hostileTextCases, outOfRangeCases, type Endpoint, type FuzzCase, type Rooms } from './bodies.js';
 
 const PER_ENDPOINT = FULL ? 27_000 : 5_400;

@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from './random.js';
 
 export type FakeKind = 'meeting' | 'webinar';
 
@@ -368,17 +369,6 @@ export async function startFakeZoomApi(options: FakeZoomOptions): Promise<FakeZo
 
 // ---- ground truth ------------------------------------------------------------------------------
 
-/** Deterministic PRNG (mulberry32): the same seed gives the same webinar. */
-export function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export interface GenerateOptions {
   kind: FakeKind;
   id: string;
@@ -399,7 +389,7 @@ const MINUTE = 60 * SECOND;
  * arrive before the start or stay past the end, some wait in the waiting room first (a row that is no attendance).
  */
 export function generateSeries(options: GenerateOptions): FakeSeries {
-  const random = prng(options.seed);
+  const random = seededRandom(options.seed);
   const pick = (n: number) => Math.floor(random() * n);
   const poolSize = Math.ceil(options.attendeesPerInstance * 1.25);
   let nextUserId = 16_778_240;

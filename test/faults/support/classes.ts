@@ -19,7 +19,8 @@ import {
   zoomParticipantJoined,
   zoomParticipantLeft,
 } from '../../support/sign.js';
-import { seededRandom, type Provider } from './sender.js';
+import { seededRandom } from '../../support/random.js';
+import type { Provider } from './sender.js';
 
 export interface ClassOptions {
   provider: Provider;
