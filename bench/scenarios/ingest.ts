@@ -9,7 +9,7 @@
  * highest rate with p99 < 100 ms (and every answer 200) is each side's figure, and gateway/raw their ratio.
  */
 import type { Client } from '@temporalio/client';
-import { adHocSessionId } from '../../src/api/routing.js';
+import { adHocSession } from '../../src/api/routing.js';
 import { sessionStartOptions } from '../../src/api/session-workflows.js';
 import type { Config } from '../../src/config/index.js';
 import type { AttendanceEvent } from '../../src/domain/index.js';
@@ -75,16 +75,7 @@ function rawSignal(config: Config, payload: object): (client: Client) => Promise
   if (parsed.type !== 'events') throw new Error('a generated join did not parse');
   const room: RoomRef = parsed.room;
   const events: AttendanceEvent[] = parsed.events;
-  const options = sessionStartOptions(config, {
-    id: adHocSessionId(room),
-    provider: room.provider,
-    room: room.roomId,
-    instanceId: room.instanceId,
-    title: room.topic,
-    adHoc: true,
-    roster: [],
-    policy: config.defaultPolicy,
-  });
+  const options = sessionStartOptions(config, adHocSession(room, config.defaultPolicy));
   return (client) => client.workflow.signalWithStart<typeof sessionWorkflow, [AttendanceEvent[]]>('sessionWorkflow', { ...options, signal: eventsSignal, signalArgs: [events] });
 }
 

@@ -12,6 +12,11 @@ export function adHocSessionId(room: RoomRef): string {
 }
 
 /** Of the sessions whose allowed window holds `at`, the one whose scheduled window is nearest (holding it wins). */
+/** The session of a meeting no registered session covers: its window is the actual meeting. */
+export function adHocSession(room: RoomRef, policy: SessionSpec['policy']): SessionSpec {
+  return { id: adHocSessionId(room), provider: room.provider, room: room.roomId, instanceId: room.instanceId, title: room.topic, adHoc: true, roster: [], policy };
+}
+
 export function pickSession(sessions: readonly SessionSpec[], at: number, earlyJoinMs: number, maxOverrunMs: number): SessionSpec | undefined {
   const distance = (s: SessionSpec) => Math.max(0, s.scheduledStart! - at, at - s.scheduledEnd!);
   return sessions
@@ -47,7 +52,7 @@ export class SessionRouter {
       Math.abs(at - now) < DAY_MS
         ? await this.cachedSessions(room, now)
         : await registeredSessionsForRoom(this.pool, room.provider, room.roomId, at - DAY_MS, at + DAY_MS);
-    return pickSession(sessions, at, earlyJoinMs, maxOverrunMs) ?? this.adHoc(room);
+    return pickSession(sessions, at, earlyJoinMs, maxOverrunMs) ?? adHocSession(room, this.config.defaultPolicy);
   }
 
   /** Forget a room's sessions (a registration through this process); other processes see it within the TTL. */
@@ -65,18 +70,5 @@ export class SessionRouter {
     sessions.catch(() => this.cache.delete(key));
     this.cache.set(key, { expires: now + this.ttlMs, sessions });
     return sessions;
-  }
-
-  private adHoc(room: RoomRef): SessionSpec {
-    return {
-      id: adHocSessionId(room),
-      provider: room.provider,
-      room: room.roomId,
-      instanceId: room.instanceId,
-      title: room.topic,
-      adHoc: true,
-      roster: [],
-      policy: this.config.defaultPolicy,
-    };
   }
 }
