@@ -54,68 +54,72 @@ function installExitHook(): void {
 
 // ---- infrastructure --------------------------------------------------------------------------------
 
-/** Embedded PostgreSQL in its own data dir, stoppable and restartable on the same port with the same data. */
-export class ManagedPostgres {
-  private running?: RunningPostgres;
+const sayCluster = (line: string) => process.stderr.write(`[cluster] ${line}\n`);
+
+/** A server the harness stops and restarts in place (same port, same data), each start and stop timed and logged. */
+abstract class ManagedServer<R extends { stop(): Promise<void> }> {
+  private running?: R;
+
+  constructor(
+    private readonly label: string,
+    readonly port: number,
+  ) {}
+
+  protected abstract launch(): Promise<R>;
+
+  get up(): boolean {
+    return this.running !== undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const started = Date.now();
+    this.running = await this.launch();
+    sayCluster(`${this.label} up on ${this.port} in ${elapsed(started)}`);
+  }
+
+  async stop(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    this.running = undefined;
+    const started = Date.now();
+    await running.stop();
+    sayCluster(`${this.label} on ${this.port} stopped in ${elapsed(started)}`);
+  }
+}
+
+/** Embedded PostgreSQL in its own data dir. */
+export class ManagedPostgres extends ManagedServer<RunningPostgres> {
   databaseUrl = '';
 
   constructor(
     readonly dataDir: string,
-    readonly port: number,
-  ) {}
-
-  get up(): boolean {
-    return this.running !== undefined;
+    port: number,
+  ) {
+    super('PostgreSQL', port);
   }
 
-  async start(): Promise<void> {
-    if (this.running) return;
-    const started = Date.now();
-    this.running = await startEmbeddedPostgres(this.dataDir, this.port, (line) => process.stderr.write(`[cluster] ${line}\n`));
-    if (!this.databaseUrl) this.databaseUrl = await ensureDatabase(this.running.serverUrl, 'rollcall');
-    process.stderr.write(`[cluster] PostgreSQL up on ${this.port} in ${elapsed(started)}\n`);
-  }
-
-  async stop(): Promise<void> {
-    const running = this.running;
-    if (!running) return;
-    this.running = undefined;
-    const started = Date.now();
-    await running.stop();
-    process.stderr.write(`[cluster] PostgreSQL on ${this.port} stopped in ${elapsed(started)}\n`);
+  protected async launch(): Promise<RunningPostgres> {
+    const running = await startEmbeddedPostgres(this.dataDir, this.port, sayCluster);
+    if (!this.databaseUrl) this.databaseUrl = await ensureDatabase(running.serverUrl, 'rollcall');
+    return running;
   }
 }
 
-/** A Temporal dev server keeping its state in a SQLite file, restartable on the same port and file. */
-export class ManagedTemporal {
-  private running?: RunningTemporal;
+/** A Temporal dev server keeping its state in a SQLite file. */
+export class ManagedTemporal extends ManagedServer<RunningTemporal> {
   readonly address: string;
 
   constructor(
     readonly dbFile: string,
-    readonly port: number,
+    port: number,
   ) {
+    super('Temporal', port);
     this.address = `127.0.0.1:${port}`;
   }
 
-  get up(): boolean {
-    return this.running !== undefined;
-  }
-
-  async start(): Promise<void> {
-    if (this.running) return;
-    const started = Date.now();
-    this.running = await startTemporalDevServer({ dbFile: this.dbFile, port: this.port, namespace: 'default', log: (line) => process.stderr.write(`[cluster] ${line}\n`) });
-    process.stderr.write(`[cluster] Temporal up on ${this.port} in ${elapsed(started)}\n`);
-  }
-
-  async stop(): Promise<void> {
-    const running = this.running;
-    if (!running) return;
-    this.running = undefined;
-    const started = Date.now();
-    await running.stop();
-    process.stderr.write(`[cluster] Temporal on ${this.port} stopped in ${elapsed(started)}\n`);
+  protected launch(): Promise<RunningTemporal> {
+    return startTemporalDevServer({ dbFile: this.dbFile, port: this.port, namespace: 'default', log: sayCluster });
   }
 }
 
