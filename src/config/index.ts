@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { parsePayloadKeys, type PayloadKey } from './payload-keys.js';
 
 /** A start-up setting that is missing or malformed; the message names the variable and what was expected. */
 export class ConfigError extends Error {
@@ -49,10 +50,39 @@ const postgresUrl = optionalText.pipe(
     .optional(),
 );
 
+/** An interface address or host name to listen on. */
+const host = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const value = text.trim();
+      if (!/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]+|[A-Za-z0-9]([A-Za-z0-9.-]{0,253}))$/.test(value)) {
+        ctx.addIssue({ code: 'custom', message: `expected an interface address or host name (e.g. 127.0.0.1, 0.0.0.0, ::1), got "${text}"` });
+        return z.NEVER;
+      }
+      return value.replace(/^\[(.*)\]$/, '$1');
+    });
+
+const payloadKeys = optionalText.transform((text, ctx) => {
+  if (text === undefined) return undefined;
+  const parsed = parsePayloadKeys(text);
+  if (typeof parsed === 'string') {
+    ctx.addIssue({ code: 'custom', message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
 /** Every configuration variable (see the README's table). */
 const schema = z
   .object({
     PORT: port(3000),
+    HOST: host('127.0.0.1'),
+    METRICS_HOST: host('127.0.0.1'),
+    PAYLOAD_ENCRYPTION_KEY: payloadKeys,
+    VIEWER_LINK_SECRET: optionalText.pipe(z.string().min(16, 'expected at least 16 characters').optional()),
+    VIEWER_LINK_TTL: duration('12h'),
     DATABASE_URL: postgresUrl,
     DATA_DIR: z.string().default('.data'),
     TEMPORAL_ADDRESS: optionalText,
@@ -102,6 +132,15 @@ type Env = z.output<typeof schema>;
 
 export interface Config {
   port: number;
+  /** The interface the API listens on; anything but loopback requires apiToken (checked when it listens). */
+  host: string;
+  /** The interface of the worker's two metrics endpoints. */
+  metricsHost: string;
+  /** Workflow payload keys: the first encrypts, any decrypts; undefined = payloads stored unencrypted. */
+  payloadKeys?: PayloadKey[];
+  /** Signs the live page's viewer links; unset = derived from apiToken (or a random per-process key without one). */
+  viewerLinkSecret?: string;
+  viewerLinkTtlMs: number;
   databaseUrl?: string;
   dataDir: string;
   /** uiUrl: the Temporal Web UI that deep links point at (no trailing slash). */
@@ -130,6 +169,11 @@ export interface Config {
 function toConfig(env: Env): Config {
   return {
     port: env.PORT,
+    host: env.HOST,
+    metricsHost: env.METRICS_HOST,
+    payloadKeys: env.PAYLOAD_ENCRYPTION_KEY,
+    viewerLinkSecret: env.VIEWER_LINK_SECRET,
+    viewerLinkTtlMs: env.VIEWER_LINK_TTL,
     databaseUrl: env.DATABASE_URL,
     dataDir: env.DATA_DIR,
     temporal: {
@@ -170,12 +214,51 @@ function toConfig(env: Env): Config {
   };
 }
 
-/** Reads and validates the environment once; throws ConfigError naming every bad variable. */
+/** Variables whose values are secrets: never repeated in a message. */
+export const SECRET_VARIABLES = [
+  'API_TOKEN',
+  'PAYLOAD_ENCRYPTION_KEY',
+  'VIEWER_LINK_SECRET',
+  'ZOOM_WEBHOOK_SECRET_TOKEN',
+  'ZOOM_CLIENT_SECRET',
+  'LIVEKIT_API_SECRET',
+  'REPORT_WEBHOOK_SECRET',
+] as const;
+
+/** A URL's password (`scheme://user:password@host`), also in a string that does not parse as a URL. */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s"]*:)[^\s"]*@/gi;
+
+/** Text with URL passwords masked and the values of secret variables replaced, for messages and logs. */
+export function redactSecrets(text: string, env: NodeJS.ProcessEnv = {}): string {
+  // Also `user:password@host` without a well-formed scheme, as a malformed URL may hold it.
+  let redacted = text.replace(URL_PASSWORD, '$1***@').replace(/(\b[^\s"/:@]+:)[^\s"/@*]+@/g, '$1***@');
+  for (const name of SECRET_VARIABLES) {
+    const value = env[name]?.trim();
+    if (value && value.length >= 4) redacted = redacted.split(value).join('[redacted]');
+  }
+  return redacted;
+}
+
+/** Reads and validates the environment once; throws ConfigError naming every bad variable (secrets redacted). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${redactSecrets(issue.message, env)}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return toConfig(parsed.data);
+}
+
+/** Loopback names and addresses: where the API may listen without API_TOKEN. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return bare === 'localhost' || bare.endsWith('.localhost') || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || /^::ffff:127(\.\d{1,3}){3}$/.test(bare);
+}
+
+/** Start-up refusal of an open API on a reachable interface: anything but loopback needs API_TOKEN. */
+export function assertSafeExposure(config: Pick<Config, 'host' | 'apiToken'>): void {
+  if (config.apiToken || isLoopbackHost(config.host)) return;
+  throw new ConfigError(
+    `Invalid configuration:\n  HOST: "${config.host}" is not a loopback address, and API_TOKEN is unset: the API would be open to the network. Set API_TOKEN, or HOST=127.0.0.1`,
+  );
 }

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config/index.js';
-import { dataConverter } from './payload-codec.js';
+import { createDataConverter } from './payload-codec.js';
 
 /** The address npm start / tests exported, else the default dev server port. */
 export function temporalAddress(config: Config): string {
@@ -14,5 +14,5 @@ export function temporalAddress(config: Config): string {
 export function createClient(config: Config): Client {
   // A short connect timeout keeps a webhook's 503 inside Zoom's 3 s answer deadline when Temporal is down.
   const connection = Connection.lazy({ address: temporalAddress(config), connectTimeout: 1_000 });
-  return new Client({ connection, namespace: config.temporal.namespace, dataConverter });
+  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: createDataConverter(config.payloadKeys) });
 }

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Config } from '../config/index.js';
-import { dataConverter } from '../infra/payload-codec.js';
+import { createDataConverter } from '../infra/payload-codec.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import { installRuntime } from './runtime.js';
@@ -31,7 +31,7 @@ export async function createWorker({ config, pool, logger, connection, temporal,
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    dataConverter,
+    dataConverter: createDataConverter(config.payloadKeys),
     activities: createActivities({ config, pool, logger, temporal }),
     ...workflowSource(workflowBundlePath),
   });

@@ -3,7 +3,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import type { ReplayWorkerOptions } from '@temporalio/worker';
 import { Command } from 'commander';
 import { pino } from 'pino';
-import { dataConverter } from '../../infra/payload-codec.js';
+import { createDataConverter } from '../../infra/payload-codec.js';
 import { workflowUiUrl } from '../../infra/temporal-ui.js';
 import { fetchRunHistories, historyFromJson, historyToJson, type WorkflowHistory } from '../../worker/replay.js';
 import { workflowIdFor } from '../../workflows/types.js';
@@ -23,8 +23,9 @@ interface Run {
 }
 
 /** The code to replay against: `--workflows`, else what the worker runs (the prebuilt bundle when built, else src/workflows). */
-async function replayTarget(workflows: string | undefined): Promise<{ options: ReplayWorkerOptions; path: string }> {
-  // The worker's data converter: large payloads in the history are compressed.
+async function replayTarget(workflows: string | undefined, ctx: CliContext): Promise<{ options: ReplayWorkerOptions; path: string }> {
+  // The worker's data converter: large payloads in the history are compressed, and encrypted with PAYLOAD_ENCRYPTION_KEY.
+  const dataConverter = createDataConverter(ctx.config.payloadKeys);
   if (workflows) return { options: { workflowsPath: resolve(workflows), dataConverter }, path: resolve(workflows) };
   const { workflowSource } = await import('../../worker/worker.js');
   const source = workflowSource(undefined);
@@ -65,7 +66,7 @@ async function replay(ctx: CliContext, id: string | undefined, options: Options,
   if ((id === undefined) === (options.historyFile === undefined)) command.error('error: give either a session/workflow id or --history-file <file>', { exitCode: EXIT.usage });
   const runs = options.historyFile ? fromFile(options.historyFile) : await runsOf(ctx, id!);
   if (options.out) save(options.out, runs);
-  const target = await replayTarget(options.workflows);
+  const target = await replayTarget(options.workflows, ctx);
   say(`replaying against ${relative(process.cwd(), target.path)}`);
   // Loaded here, not at start-up: the SDK's native worker is the heaviest import, and only replay needs it.
   const [{ Worker }, { installRuntime }] = await Promise.all([import('@temporalio/worker'), import('../../worker/runtime.js')]);
