@@ -6,7 +6,7 @@ import type { AttendanceEvent } from './events.js';
 import type { Cycle, SessionFacts } from './cycles.js';
 import { buildDirectory, describePerson, type DirectoryUser, type PersonIdentity, type RosterEntry } from './identity.js';
 import { unionLength, type Interval } from './intervals.js';
-import { arrivalTime, latenessOf } from './lateness.js';
+import { latenessOf } from './lateness.js';
 import { personTimelines, type PersonTimeline } from './people.js';
 import { DEFAULT_POLICY, decideStatus, graceMinutesOf, percentageOf, type AttendancePolicy, type AttendanceStatus } from './policy.js';
 import { compareStrings } from './sorted-sets.js';
@@ -88,7 +88,14 @@ export function attendanceFromState(state: AttendanceState, context: AttendanceC
   const window = sessionWindow(state, facts, session, timelines, openUntil);
   const policy = session.policy ?? DEFAULT_POLICY;
 
-  const people = timelines.map((t) => personAttendance(t.identity, t.cycles, window, openUntil, session, policy));
+  const rostered = new Set((session.roster ?? []).map((r) => r.userId));
+  const people: PersonAttendance[] = [];
+  for (const t of timelines) {
+    // Someone not on the roster who has no time inside the window is not part of this session.
+    const onRoster = t.identity.userId !== undefined && rostered.has(t.identity.userId);
+    if (!onRoster && !withinWindow(t.cycles, window, openUntil)) continue;
+    people.push(personAttendance(t.identity, t.cycles, window, openUntil, session, policy));
+  }
   // Roster members never seen are absent with 0 minutes.
   const reported = new Set(people.map((p) => p.userId));
   for (const { userId } of session.roster ?? []) {
@@ -120,6 +127,19 @@ export function sessionWindow(
   });
 }
 
+/**
+ * Whether any cycle has time inside the window (a zero-length sighting strictly inside it counts); a cycle that
+ * ends at the window's start or begins at its end does not.
+ */
+function withinWindow(cycles: readonly Cycle[], window: AttendanceWindow | undefined, openUntil: number | undefined): boolean {
+  if (!window) return false;
+  for (const c of cycles) {
+    const end = c.leftAt ?? Math.max(c.joinedAt, openUntil ?? c.joinedAt);
+    if (c.joinedAt < window.end && end > window.start) return true;
+  }
+  return false;
+}
+
 /** Cycles as intervals; an open cycle runs until `openUntil` (never before its own join). */
 export function cycleIntervals(cycles: readonly Cycle[], openUntil: number | undefined): Interval[] {
   return cycles.map((c) => ({ start: c.joinedAt, end: c.leftAt ?? Math.max(c.joinedAt, openUntil ?? c.joinedAt) }));
@@ -138,9 +158,8 @@ function personAttendance(
   // Attended time: the union of the cycles clipped to the window, each instant once.
   const attendedMs = window ? unionLength(intervals, window) : 0;
   const windowMs = window ? window.end - window.start : 0;
-  const { late, lateMinutes } = window
-    ? latenessOf(arrivalTime(intervals, window), session.scheduledStart ?? window.start, graceMinutesOf(policy))
-    : { late: false, lateMinutes: 0 };
+  const firstJoin = cycles[0]?.joinedAt;
+  const { late, lateMinutes } = window ? latenessOf(firstJoin, session.scheduledStart ?? window.start, graceMinutesOf(policy)) : { late: false, lateMinutes: 0 };
   return {
     personKey: identity.personKey,
     userId: identity.userId,
@@ -148,7 +167,7 @@ function personAttendance(
     name: identity.name,
     role: identity.role,
     guest: identity.guest,
-    firstJoin: cycles[0]?.joinedAt,
+    firstJoin,
     lastLeave: lastLeaveOf(cycles),
     attendedMs,
     attendedSeconds: Math.floor(attendedMs / 1000),

@@ -12,6 +12,8 @@
  *   the same instant reopens, and a join at the end time is still ended by the end.
  * - Cycles with no closing evidence stay open (no `leftAt`): that is live presence.
  * - Report rows are complete cycles of their own ('report'); a row identical to a webhook cycle is dropped.
+ * - Meeting ends are the connection's own: the ends of its instance and the ends that name no instance.
+ * - A cycle ended by a leave that moved to another room of the meeting is marked `moved` (people.ts bridges it).
  */
 import { listingOpeners, reconcileClosure, type ReconcileClosure } from './reconcile.js';
 import { compareStrings, type Span } from './sorted-sets.js';
@@ -24,6 +26,8 @@ export interface Cycle {
   /** Undefined while the cycle is open. */
   leftAt?: number;
   closedBy?: ClosedBy;
+  /** Set only while people are grouped: its leave moved to another room of the meeting. Never in a result. */
+  moved?: true;
 }
 
 /** What is known about one connection; arrays sorted and duplicate-free. */
@@ -34,11 +38,12 @@ export interface ConnectionFacts {
   reports: Span[];
   /** Runs of consecutive reconcile snapshots that listed the connection (see reconcile.ts). */
   listed: Span[];
+  /** Leaves (also in `leaves`) that moved to another room of the same meeting (Zoom breakout rooms). */
+  moves?: number[];
 }
 
-/** Session-wide facts that close cycles; arrays sorted. */
+/** Session-wide facts that close cycles; arrays sorted. Meeting ends are per connection (see `connectionCycles`). */
 export interface SessionFacts {
-  meetingEnds: readonly number[];
   reconciles: readonly number[];
   hardStops: readonly number[];
   /** Where each hard stop (same index) closes cycles: the latest event time at or before it — the last moment the meeting was known to be live — else its own time. */
@@ -55,16 +60,15 @@ const NONE: readonly number[] = [];
 
 /**
  * The connection's cycles, in `compareCycles` order (the walk yields them in that order; report rows are merged in).
- * `extraLeaves`: leaves that name no cycle of their own but belong to this connection's guest key (Zoom's
- * participant_left without join_time carries only user_id); they end whatever is open at their time.
+ * `meetingEnds`: the ends that close this connection (its instance's and those naming none), sorted.
  */
-export function connectionCycles(connection: string, facts: ConnectionFacts, session: SessionFacts, extraLeaves: readonly number[] = []): Cycle[] {
-  const leaves = extraLeaves.length > 0 ? sortedUnion(facts.leaves, extraLeaves) : facts.leaves;
+export function connectionCycles(connection: string, facts: ConnectionFacts, session: SessionFacts, meetingEnds: readonly number[]): Cycle[] {
+  const leaves = facts.leaves;
   const openers =
     facts.listed.length > 0
-      ? sortedUnion(facts.joins, listingOpeners(facts.listed, session.reconciles, [...leaves, ...session.meetingEnds, ...session.hardStops]))
+      ? sortedUnion(facts.joins, listingOpeners(facts.listed, session.reconciles, [...leaves, ...meetingEnds, ...session.hardStops]))
       : facts.joins;
-  const cycles = openers.length > 0 ? walk(connection, facts.listed, session, [leaves, openers, session.meetingEnds, NONE, session.hardStops]) : [];
+  const cycles = openers.length > 0 ? walk(connection, facts.listed, session, [leaves, openers, meetingEnds, NONE, session.hardStops], facts.moves ?? NONE) : [];
   if (facts.reports.length === 0) return cycles;
   for (const [joinedAt, leftAt] of facts.reports) {
     if (!cycles.some((c) => c.joinedAt === joinedAt && c.leftAt === leftAt)) cycles.push({ connection, joinedAt, leftAt, closedBy: 'report' });
@@ -73,7 +77,7 @@ export function connectionCycles(connection: string, facts: ConnectionFacts, ses
 }
 
 /** Walks the facts in (time, kind) order, merging the sorted streams (indexed by kind) without building a list. */
-function walk(connection: string, listed: readonly Span[], session: SessionFacts, streams: ReadonlyArray<readonly number[]>): Cycle[] {
+function walk(connection: string, listed: readonly Span[], session: SessionFacts, streams: ReadonlyArray<readonly number[]>, moves: readonly number[]): Cycle[] {
   const next = [0, 0, 0, 0, 0];
   const cycles: Cycle[] = [];
   let joinedAt: number | undefined;
@@ -102,13 +106,13 @@ function walk(connection: string, listed: readonly Span[], session: SessionFacts
       } else if (kind === LEAVE && streams[OPEN]![next[OPEN]!] === at) {
         // nothing open, but a join at the same instant: the leave ends it (a zero-length cycle)
         while (streams[OPEN]![next[OPEN]!] === at) next[OPEN]!++;
-        cycles.push({ connection, joinedAt: at, leftAt: at, closedBy: 'left' });
+        cycles.push(leftCycle(connection, at, at, moves));
       }
       continue;
     }
     switch (kind) {
       case LEAVE:
-        cycles.push({ connection, joinedAt, leftAt: at, closedBy: 'left' });
+        cycles.push(leftCycle(connection, joinedAt, at, moves));
         break;
       case MEETING_END:
         cycles.push({ connection, joinedAt, leftAt: at, closedBy: 'meeting-ended' });
@@ -123,6 +127,10 @@ function walk(connection: string, listed: readonly Span[], session: SessionFacts
   }
   if (joinedAt !== undefined) cycles.push(pending ? { connection, joinedAt, leftAt: pending.leftAt, closedBy: 'reconcile' } : { connection, joinedAt });
   return cycles;
+}
+
+function leftCycle(connection: string, joinedAt: number, leftAt: number, moves: readonly number[]): Cycle {
+  return moves.length > 0 && moves.includes(leftAt) ? { connection, joinedAt, leftAt, closedBy: 'left', moved: true } : { connection, joinedAt, leftAt, closedBy: 'left' };
 }
 
 function sortedUnion(a: readonly number[], b: readonly number[]): number[] {

@@ -27,36 +27,57 @@ interface EventBase {
   source: EventSource;
 }
 
+/**
+ * Events are facts about a provider room; `instance` names the meeting instance they belong to (Zoom `uuid` —
+ * for a breakout room, its parent meeting's — or LiveKit room `sid`). Absent: the fact applies to the whole
+ * session (an operator's end, the hard stop, events logged before instances were recorded).
+ */
+interface InstanceFact {
+  instance?: string;
+}
+
 /** One connection joined. `connection` is the LiveKit participant sid, Zoom participant_uuid (else user_id + join time). */
-export interface JoinedEvent extends EventBase {
+export interface JoinedEvent extends EventBase, InstanceFact {
   kind: 'joined';
   connection: string;
   person: PersonRef;
 }
 
-export interface LeftEvent extends EventBase {
+/**
+ * One connection left. `joinedAt`: the connection's own join time when the leave carries it (LiveKit
+ * `participant.joinedAt`), so a leave whose join was lost still gives the cycle [joinedAt, at). `moved`: the
+ * connection left this room for another room of the same meeting (Zoom breakout rooms): the person's presence
+ * continues in the room they moved to (see people.ts).
+ */
+export interface LeftEvent extends EventBase, InstanceFact {
   kind: 'left';
   connection: string;
   person: PersonRef;
+  joinedAt?: number;
+  moved?: boolean;
 }
 
-export interface MeetingStartedEvent extends EventBase {
+export interface MeetingStartedEvent extends EventBase, InstanceFact {
   kind: 'meeting-started';
 }
 
-/** `meeting.ended` / `room_finished`: closes every open cycle at `at`. */
-export interface MeetingEndedEvent extends EventBase {
+/** `meeting.ended` / `room_finished`: closes the open cycles of its instance (of every instance when it names none) at `at`. */
+export interface MeetingEndedEvent extends EventBase, InstanceFact {
   kind: 'meeting-ended';
 }
 
-/** Who the provider says is in the room at `at` (LiveKit ListParticipants). */
-export interface ReconcileEvent extends EventBase {
+/**
+ * Who the provider says is in the room at `at` (LiveKit ListParticipants). A snapshot is about the room: one
+ * instance of a room is live at a time, so a connection of any instance that it does not list is not in the room.
+ * `instance` is recorded on the connections it lists.
+ */
+export interface ReconcileEvent extends EventBase, InstanceFact {
   kind: 'reconcile';
   present: Array<{ connection: string; person: PersonRef; joinedAt?: number }>;
 }
 
 /** One row of a provider report: a whole connection cycle [at, leftAt). */
-export interface ReportRowEvent extends EventBase {
+export interface ReportRowEvent extends EventBase, InstanceFact {
   kind: 'report-row';
   connection: string;
   person: PersonRef;

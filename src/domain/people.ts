@@ -2,7 +2,7 @@
 import { compareCycles, connectionCycles, type Cycle, type SessionFacts } from './cycles.js';
 import { describePerson, resolveConnections, type Directory, type PersonIdentity, type ProviderPerson } from './identity.js';
 import { compareStrings } from './sorted-sets.js';
-import type { AttendanceState, ConnectionState } from './state.js';
+import { endsFor, type AttendanceState } from './state.js';
 
 export interface PersonTimeline {
   identity: PersonIdentity;
@@ -17,15 +17,28 @@ interface SeenConnection {
 }
 
 /**
- * Everyone with at least one cycle, sorted by person key. A leave with no cycle is no evidence of attending.
+ * How long a move between rooms of one meeting (Zoom: main room ↔ breakout room) may take and still be one
+ * continuous presence. Zoom sends the leave of one room and the join of the other within a second or two.
+ */
+export const MOVE_GAP_MS = 60_000;
+
+/**
+ * Everyone with at least one cycle, sorted by person key. A leave with no cycle is no evidence of attending,
+ * and it closes nothing but its own connection's cycle (a leave never shortens another connection).
  * Nothing here depends on the order connections were first seen (the state's key order), only on their facts.
  */
 export function personTimelines(state: AttendanceState, directory: Directory, session: SessionFacts): PersonTimeline[] {
-  const connections = Object.entries(state.connections);
-  const orphanLeaves = orphanLeavesByGuestKey(connections);
   const seen: SeenConnection[] = [];
-  for (const [connection, c] of connections) {
-    const cycles = connectionCycles(connection, c, session, orphanLeaves.get(c.person.guestKey));
+  const endsByInstances = new Map<string, readonly number[]>();
+  for (const [connection, c] of Object.entries(state.connections)) {
+    let ends: readonly number[] = state.meetingEnds;
+    if (c.instances !== undefined && c.instances.length > 0) {
+      const key = c.instances.join('\n');
+      let known = endsByInstances.get(key);
+      if (!known) endsByInstances.set(key, (known = endsFor(state, c.instances)));
+      ends = known;
+    }
+    const cycles = connectionCycles(connection, c, session, ends);
     if (cycles.length > 0) seen.push({ connection, person: c.person, cycles });
   }
 
@@ -48,10 +61,33 @@ export function personTimelines(state: AttendanceState, directory: Directory, se
 }
 
 function timeline(userId: string | undefined, connections: readonly SeenConnection[], directory: Directory): PersonTimeline {
+  const cycles = connections.length === 1 ? connections[0]!.cycles : connections.flatMap((s) => s.cycles).sort(compareCycles);
   return {
     identity: describePerson(userId, connections[0]!.person.guestKey, directory, providerDescription(connections)),
-    cycles: connections.length === 1 ? connections[0]!.cycles : connections.flatMap((s) => s.cycles).sort(compareCycles),
+    cycles: bridgeMoves(cycles),
   };
+}
+
+/**
+ * A cycle that ended by moving to another room of the meeting lasts until the person's next join, when that
+ * join comes within MOVE_GAP_MS: main → breakout → main is continuous presence. When no join follows (the
+ * other room's join was lost, or the person dropped), the cycle ends at its leave: no credit without evidence.
+ * `cycles` sorted by join time; bridged cycles keep their place (their join time does not change).
+ */
+function bridgeMoves(cycles: Cycle[]): Cycle[] {
+  for (let i = 0; i < cycles.length; i++) {
+    const c = cycles[i]!;
+    if (c.moved !== true) continue;
+    delete c.moved;
+    const leftAt = c.leftAt!;
+    for (let k = i + 1; k < cycles.length; k++) {
+      const next = cycles[k]!.joinedAt;
+      if (next <= leftAt) continue;
+      if (next - leftAt <= MOVE_GAP_MS) c.leftAt = next;
+      break;
+    }
+  }
+  return cycles;
 }
 
 /** The provider's email and name for a person: from their earliest connection (by first cycle) that has each. */
@@ -63,14 +99,4 @@ function providerDescription(connections: readonly SeenConnection[]): { email: s
     if (s.person.name !== undefined && (!name || compareCycles(s.cycles[0]!, name.cycles[0]!) < 0)) name = s;
   }
   return { email: email?.person.email, name: name?.person.name };
-}
-
-/** Leaves of connections that never opened (Zoom participant_left without join_time names only user_id). */
-function orphanLeavesByGuestKey(connections: ReadonlyArray<[string, ConnectionState]>): Map<string, number[]> {
-  const leaves = new Map<string, number[]>();
-  for (const [, c] of connections) {
-    if (c.joins.length > 0 || c.listed.length > 0 || c.leaves.length === 0) continue;
-    leaves.set(c.person.guestKey, [...(leaves.get(c.person.guestKey) ?? []), ...c.leaves]);
-  }
-  return leaves;
 }

@@ -12,20 +12,27 @@ import { insertUnique, insertUniqueSpan, lastAtOrBefore } from './sorted-sets.js
 
 export interface ConnectionState extends ConnectionFacts {
   person: ProviderPerson;
+  /** The meeting instances its events named, sorted; absent when none did. Meeting ends of these instances (and ends naming none) close it. */
+  instances?: string[];
 }
 
 export interface AttendanceState {
   /** Connection id → its facts. Ids come from providers: read and write only own properties (see `connectionOf`). */
   connections: Record<string, ConnectionState>;
   meetingStarts: number[];
+  /** Every meeting end, whatever its instance (the session lifecycle reads this). */
   meetingEnds: number[];
+  /** Ends that named no instance: they close every connection. Absent in states saved before instances were recorded (then: `meetingEnds`). */
+  sessionEnds?: number[];
+  /** Ends that named their instance → their times; they close that instance's connections only. */
+  instanceEnds?: Record<string, number[]>;
   hardStops: number[];
   /** The time of every reconcile snapshot (one number each; who was listed lives in each connection's runs). */
   reconciles: number[];
 }
 
 export function emptyState(): AttendanceState {
-  return { connections: {}, meetingStarts: [], meetingEnds: [], hardStops: [], reconciles: [] };
+  return { connections: {}, meetingStarts: [], meetingEnds: [], sessionEnds: [], instanceEnds: {}, hardStops: [], reconciles: [] };
 }
 
 /**
@@ -36,15 +43,23 @@ export function emptyState(): AttendanceState {
 export function applyEvent(state: AttendanceState, event: AttendanceEvent): boolean {
   if (!Number.isFinite(event.at)) return false;
   switch (event.kind) {
-    case 'joined':
+    case 'joined': {
+      const c = connectionFor(state, event.connection, event.person);
+      const merged = mergeFacts(c, event.person, event.instance);
+      return insertUnique(c.joins, event.at) || merged;
+    }
     case 'left': {
       const c = connectionFor(state, event.connection, event.person);
-      const merged = mergePerson(c.person, event.person);
-      return insertUnique(event.kind === 'joined' ? c.joins : c.leaves, event.at) || merged;
+      let changed = mergeFacts(c, event.person, event.instance);
+      changed = insertUnique(c.leaves, event.at) || changed;
+      // The leave's own join time: the cycle [joinedAt, at) even when the join never arrived.
+      if (event.joinedAt !== undefined && Number.isFinite(event.joinedAt) && event.joinedAt <= event.at) changed = insertUnique(c.joins, event.joinedAt) || changed;
+      if (event.moved === true) changed = insertUnique((c.moves ??= []), event.at) || changed;
+      return changed;
     }
     case 'report-row': {
       const c = connectionFor(state, event.connection, event.person);
-      const merged = mergePerson(c.person, event.person);
+      const merged = mergeFacts(c, event.person, event.instance);
       const leftAt = Number.isFinite(event.leftAt) ? Math.max(event.at, event.leftAt) : event.at;
       return insertUniqueSpan(c.reports, [event.at, leftAt]) || merged;
     }
@@ -53,7 +68,7 @@ export function applyEvent(state: AttendanceState, event: AttendanceEvent): bool
     case 'meeting-started':
       return insertUnique(state.meetingStarts, event.at);
     case 'meeting-ended':
-      return insertUnique(state.meetingEnds, event.at);
+      return applyMeetingEnd(state, event.at, event.instance);
     case 'hard-stop':
       return insertUnique(state.hardStops, event.at);
   }
@@ -66,7 +81,7 @@ function applyReconcile(state: AttendanceState, event: ReconcileEvent): boolean 
   for (const { connection, person, joinedAt } of event.present) {
     listed.add(connection);
     const c = connectionFor(state, connection, person);
-    changed = mergePerson(c.person, person) || changed;
+    changed = mergeFacts(c, person, event.instance) || changed;
     changed = markListed(c.listed, state.reconciles, event.at) || changed;
     if (joinedAt !== undefined && Number.isFinite(joinedAt)) changed = insertUnique(c.joins, joinedAt) || changed;
   }
@@ -79,6 +94,27 @@ function applyReconcile(state: AttendanceState, event: ReconcileEvent): boolean 
   return changed;
 }
 
+function applyMeetingEnd(state: AttendanceState, at: number, instance: string | undefined): boolean {
+  // a state saved before instances were recorded: its ends named none
+  const sessionEnds = (state.sessionEnds ??= [...state.meetingEnds]);
+  const instanceEnds = (state.instanceEnds ??= {});
+  const any = insertUnique(state.meetingEnds, at);
+  if (instance === undefined) return insertUnique(sessionEnds, at) || any;
+  let times = ownValue(instanceEnds, instance);
+  if (!times) setOwn(instanceEnds, instance, (times = []));
+  return insertUnique(times, at) || any;
+}
+
+/** The meeting ends that close a connection of these instances: ends naming none, and ends of its own instances. All ends when it has none. */
+export function endsFor(state: AttendanceState, instances: readonly string[] | undefined): readonly number[] {
+  if (instances === undefined || instances.length === 0) return state.meetingEnds;
+  const sessionEnds = state.sessionEnds ?? state.meetingEnds;
+  const own = instances.map((i) => (state.instanceEnds && ownValue(state.instanceEnds, i)) ?? []).filter((t) => t.length > 0);
+  if (own.length === 0) return sessionEnds;
+  if (own.length === 1 && sessionEnds.length === 0) return own[0]!;
+  return [...new Set([...sessionEnds, ...own.flat()])].sort((a, b) => a - b);
+}
+
 /**
  * The connection's state, created empty if new. Creating it is always a change: the fact the caller then adds
  * is necessarily new.
@@ -87,15 +123,30 @@ function connectionFor(state: AttendanceState, id: string, person: PersonRef): C
   const known = connectionOf(state, id);
   if (known) return known;
   const c: ConnectionState = { person: { guestKey: person.guestKey }, joins: [], leaves: [], reports: [], listed: [] };
-  // Assigning `__proto__` would set the prototype instead of adding a key.
-  if (id === '__proto__') Object.defineProperty(state.connections, id, { value: c, enumerable: true, writable: true, configurable: true });
-  else state.connections[id] = c;
+  setOwn(state.connections, id, c);
   return c;
 }
 
-/** Own property only: a provider id such as `__proto__` must not reach the prototype. */
 function connectionOf(state: AttendanceState, id: string): ConnectionState | undefined {
-  return Object.hasOwn(state.connections, id) ? state.connections[id] : undefined;
+  return ownValue(state.connections, id);
+}
+
+/** Own property only: a provider id such as `__proto__` must not reach the prototype. */
+function ownValue<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  // Assigning `__proto__` would set the prototype instead of adding a key.
+  if (key === '__proto__') Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
+}
+
+/** What an event says about its connection besides times: the person, and the instance it belongs to. */
+function mergeFacts(c: ConnectionState, ref: PersonRef, instance: string | undefined): boolean {
+  const merged = mergePerson(c.person, ref);
+  if (instance === undefined) return merged;
+  return insertUnique((c.instances ??= []), instance) || merged;
 }
 
 /**
@@ -140,7 +191,6 @@ export function latestEvidence(state: AttendanceState, limit = Infinity): number
 
 export function sessionFacts(state: AttendanceState): SessionFacts {
   return {
-    meetingEnds: state.meetingEnds,
     reconciles: state.reconciles,
     hardStops: state.hardStops,
     hardStopClosesAt: state.hardStops.map((at) => latestEvidence(state, at) ?? at),

@@ -99,9 +99,101 @@ describe('cycles: pairing joins and leaves', () => {
       expect: { 'guest:g-ana': { seconds: 0, status: 'absent', cycles: [['c1', 10, 10, 'left']] } },
     },
     {
-      name: 'Zoom leave naming only user_id (no join_time) ends the open cycle of the same guest key',
-      events: [joined('zu1@09:00', who('zu1'), 0), left('zu1', who('zu1'), 25), meetingEnded(60)],
-      expect: { 'guest:zu1': { seconds: 1500, cycles: [['zu1@09:00', 0, 25, 'left']] } },
+      name: 'a Zoom connection keyed by user_id pairs its leave (which has no join_time) with its join',
+      events: [joined('16778241', who('16778241'), 0), left('16778241', who('16778241'), 25), meetingEnded(60)],
+      expect: { 'guest:16778241': { seconds: 1500, cycles: [['16778241', 0, 25, 'left']] } },
+    },
+  ]);
+});
+
+describe('lost joins', () => {
+  run([
+    {
+      name: 'a leave whose join was lost still gives the cycle [joinedAt, leave) from the join time it carries',
+      events: [left('PA_1', ana, 40, { joinedAtMin: 10 }), meetingEnded(60)],
+      expect: { 'guest:g-ana': { seconds: 1800, cycles: [['PA_1', 10, 40, 'left']], firstJoin: 10 } },
+    },
+    {
+      name: 'a leave carrying its join time adds nothing when the join arrived too',
+      events: [joined('PA_1', ana, 10), left('PA_1', ana, 40, { joinedAtMin: 10 })],
+      expect: { 'guest:g-ana': { seconds: 1800, cycles: [['PA_1', 10, 40, 'left']] } },
+    },
+    {
+      name: 'a leave with no join time gives no credit and never shortens another connection of the same person',
+      events: [joined('phone', ana, 0), left('laptop', ana, 20), meetingEnded(50)],
+      // the laptop's leave is no evidence about the phone: the phone runs to the meeting end
+      expect: { 'guest:g-ana': { seconds: 3000, cycles: [['phone', 0, 50, 'meeting-ended']] } },
+      everyone: ['guest:g-ana'],
+    },
+    {
+      name: 'a bare leave on the guest key does not close the guest’s connection',
+      events: [joined('zp-uuid-1', who('zu1'), 0), left('zu1', who('zu1'), 25), meetingEnded(60)],
+      expect: { 'guest:zu1': { seconds: 3600, cycles: [['zp-uuid-1', 0, 60, 'meeting-ended']] } },
+    },
+  ]);
+});
+
+describe('meeting instances', () => {
+  run([
+    {
+      name: 'a meeting end closes the connections of its own instance only',
+      events: [joined('a1', ana, 0, { instance: 'A' }), joined('b1', ben, 10, { instance: 'B' }), meetingEnded(30, 'A'), meetingEnded(55, 'B')],
+      // Ben's instance goes on after A ended at 30
+      expect: { 'guest:g-ana': { cycles: [['a1', 0, 30, 'meeting-ended']] }, 'guest:g-ben': { seconds: 2700, cycles: [['b1', 10, 55, 'meeting-ended']] } },
+    },
+    {
+      name: 'an end that names no instance closes every instance',
+      events: [joined('a1', ana, 0, { instance: 'A' }), joined('b1', ben, 10, { instance: 'B' }), meetingEnded(40)],
+      expect: { 'guest:g-ana': { cycles: [['a1', 0, 40, 'meeting-ended']] }, 'guest:g-ben': { cycles: [['b1', 10, 40, 'meeting-ended']] } },
+    },
+    {
+      name: 'a connection whose events named no instance is closed by any end',
+      events: [joined('a1', ana, 0), joined('b1', ben, 0, { instance: 'B' }), meetingEnded(25, 'B'), meetingEnded(50, 'C')],
+      expect: { 'guest:g-ana': { cycles: [['a1', 0, 25, 'meeting-ended']] }, 'guest:g-ben': { cycles: [['b1', 0, 25, 'meeting-ended']] } },
+    },
+    {
+      name: 'a connection seen in two instances is closed by the ends of both',
+      events: [joined('u7', ana, 0, { instance: 'A' }), meetingEnded(20, 'A'), joined('u7', ana, 30, { instance: 'B' }), meetingEnded(50, 'B'), meetingEnded(58, 'C')],
+      expect: { 'guest:g-ana': { cycles: [['u7', 0, 20, 'meeting-ended'], ['u7', 30, 50, 'meeting-ended']] } },
+    },
+  ]);
+});
+
+describe('breakout rooms: moving between rooms of one meeting', () => {
+  const S = 1 / 60; // one second, in minutes
+  run([
+    {
+      name: 'main → breakout → main is continuous presence: the moves’ gaps are not lost',
+      events: [
+        joined('main', ana, 0),
+        left('main', ana, 20, { moved: true }),
+        joined('bo-1', ana, 20 + 2 * S),
+        left('bo-1', ana, 40, { moved: true }),
+        joined('main', ana, 40 + 3 * S),
+        left('main', ana, 60),
+      ],
+      // without bridging: 60 min − 5 s = 3595 s
+      expect: { 'guest:g-ana': { seconds: 3600, cycles: [['main', 0, 20 + 2 * S, 'left'], ['bo-1', 20 + 2 * S, 40 + 3 * S, 'left'], ['main', 40 + 3 * S, 60, 'left']] } },
+    },
+    {
+      name: 'the other room’s join arriving before the move’s leave (provider time) overlaps: counted once',
+      events: [joined('main', ana, 0), joined('bo-1', ana, 19), left('main', ana, 20, { moved: true }), left('bo-1', ana, 50)],
+      expect: { 'guest:g-ana': { seconds: 3000, cycles: [['main', 0, 20, 'left'], ['bo-1', 19, 50, 'left']] } },
+    },
+    {
+      name: 'a move with no join after it ends at its leave: no credit without evidence',
+      events: [joined('main', ana, 0), left('main', ana, 20, { moved: true }), meetingEnded(60)],
+      expect: { 'guest:g-ana': { seconds: 1200, cycles: [['main', 0, 20, 'left']] } },
+    },
+    {
+      name: 'a join long after a move is a new arrival, not the end of the move',
+      events: [joined('main', ana, 0), left('main', ana, 20, { moved: true }), joined('main', ana, 25), left('main', ana, 40)],
+      expect: { 'guest:g-ana': { seconds: 2100, cycles: [['main', 0, 20, 'left'], ['main', 25, 40, 'left']] } },
+    },
+    {
+      name: 'an ordinary leave is not bridged to a quick rejoin',
+      events: [joined('main', ana, 0), left('main', ana, 20), joined('main', ana, 20 + 5 * S), left('main', ana, 40)],
+      expect: { 'guest:g-ana': { seconds: 2395 } },
     },
   ]);
 });
@@ -215,9 +307,16 @@ describe('window', () => {
       expect: { 'guest:g-ana': { seconds: 1200, pct: 33.33, status: 'partial', late: true, lateMinutes: 40, lastLeave: 90 } },
     },
     {
-      name: 'someone who came early and left before the start arrives late when they come back',
-      events: [joined('c1', ana, -20), left('c1', ana, -10), joined('c1', ana, 30), left('c1', ana, 60)],
-      expect: { 'guest:g-ana': { seconds: 1800, status: 'partial', late: true, lateMinutes: 30, firstJoin: -20 } },
+      name: 'lateness by first join, preparation time included: in 8:50–8:55, back at 9:20 for a 9:00 class (15 min grace) is not late',
+      events: [joined('c1', ana, -10), left('c1', ana, -5), joined('c1', ana, 20), left('c1', ana, 60)],
+      // 40 of 60 min = 66.66 %: present when on time (late would make it 'late')
+      expect: { 'guest:g-ana': { seconds: 2400, pct: 66.66, status: 'present', late: false, lateMinutes: 0, firstJoin: -10 } },
+    },
+    {
+      name: 'a first join after the grace period is late even when the person stays to the end',
+      events: [joined('c1', ana, 16), left('c1', ana, 60)],
+      // 44 of 60 min = 73.33 %: under 75 %, and late
+      expect: { 'guest:g-ana': { pct: 73.33, status: 'late', late: true, lateMinutes: 16 } },
     },
     {
       name: 'someone who came early and stayed is on time',
@@ -352,6 +451,45 @@ describe('people and identity', () => {
     // 10 of 60 min = 16.66 %, arrived 10 min after its own start → partial, not late
     assertPeople(other, { 'user:u1': { seconds: 600, pct: 16.66, status: 'partial', late: false } });
     assert.deepEqual(calculateAttendance(first), before);
+  });
+});
+
+describe('who is reported', () => {
+  const roster = [{ userId: 'u1' }, { userId: 'u2' }];
+  const u1 = who('g-u1', { providerUserIds: ['u1'] });
+  run([
+    {
+      name: 'people not on the roster with no time inside the window are not reported; roster members always are',
+      session: { ...scheduled(), roster },
+      events: [
+        joined('r1', u1, -40), left('r1', u1, -20), // on the roster, only before the class: reported, absent
+        joined('x1', who('g-prev'), -40), left('x1', who('g-prev'), 0), // the previous class, leaving at our start
+        joined('x2', who('g-next'), 60), left('x2', who('g-next'), 90), // the next class, joining at our end
+        joined('x3', who('g-eve'), 50), left('x3', who('g-eve'), 70), // a guest with 10 min inside
+      ],
+      expect: { 'user:u1': { seconds: 0, status: 'absent', firstJoin: -40 }, 'user:u2': { status: 'absent', cycles: [] }, 'guest:g-eve': { seconds: 600 } },
+      everyone: ['guest:g-eve', 'user:u1', 'user:u2'],
+    },
+    {
+      name: 'without a roster, a known user with no time inside the window is not reported either',
+      session: scheduled(),
+      users: [{ userId: 'u7' }],
+      events: [joined('k1', who('g7', { providerUserIds: ['u7'] }), 61), left('k1', who('g7'), 70), joined('c1', ana, 0), left('c1', ana, 1)],
+      expect: {},
+      everyone: ['guest:g-ana'],
+    },
+    {
+      name: 'a guest still connected from before the window is reported',
+      session: { ...scheduled(), roster },
+      events: [joined('x1', who('g-early'), -30)],
+      now: min(10),
+      expect: { 'guest:g-early': { seconds: 600, firstJoin: -30, lastLeave: null } },
+    },
+  ]);
+
+  test('counts leave out the people who are not reported', () => {
+    const result = calculateAttendance({ session: { ...scheduled(), roster }, events: [joined('x1', who('g-prev'), -40), left('x1', who('g-prev'), -20)] });
+    assert.deepEqual(result.counts, { people: 2, present: 0, late: 0, partial: 0, absent: 2, guests: 0 });
   });
 });
 

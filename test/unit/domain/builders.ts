@@ -11,26 +11,37 @@ export function who(guestKey: string, extra: Omit<PersonRef, 'guestKey'> = {}): 
   return { guestKey, ...extra };
 }
 
-export const joined = (connection: string, person: PersonRef, atMin: number): AttendanceEvent => ({
+export const joined = (connection: string, person: PersonRef, atMin: number, o: { instance?: string } = {}): AttendanceEvent => ({
   kind: 'joined',
   key: `joined:${connection}:${atMin}`,
   at: min(atMin),
   source: 'webhook',
   connection,
   person,
+  ...(o.instance !== undefined && { instance: o.instance }),
 });
 
-export const left = (connection: string, person: PersonRef, atMin: number): AttendanceEvent => ({
+/** `joinedAtMin`: the connection's own join time carried by the leave (LiveKit); `moved`: left for another room of the meeting. */
+export const left = (connection: string, person: PersonRef, atMin: number, o: { instance?: string; joinedAtMin?: number; moved?: boolean } = {}): AttendanceEvent => ({
   kind: 'left',
   key: `left:${connection}:${atMin}`,
   at: min(atMin),
   source: 'webhook',
   connection,
   person,
+  ...(o.instance !== undefined && { instance: o.instance }),
+  ...(o.joinedAtMin !== undefined && { joinedAt: min(o.joinedAtMin) }),
+  ...(o.moved === true && { moved: true }),
 });
 
 export const meetingStarted = (atMin: number): AttendanceEvent => ({ kind: 'meeting-started', key: `started:${atMin}`, at: min(atMin), source: 'webhook' });
-export const meetingEnded = (atMin: number): AttendanceEvent => ({ kind: 'meeting-ended', key: `ended:${atMin}`, at: min(atMin), source: 'webhook' });
+export const meetingEnded = (atMin: number, instance?: string): AttendanceEvent => ({
+  kind: 'meeting-ended',
+  key: `ended:${atMin}:${instance ?? ''}`,
+  at: min(atMin),
+  source: 'webhook',
+  ...(instance !== undefined && { instance }),
+});
 export const hardStop = (atMin: number): AttendanceEvent => ({ kind: 'hard-stop', key: `hard-stop:${atMin}`, at: min(atMin), source: 'system' });
 
 export const reconcile = (atMin: number, present: Array<{ connection: string; person: PersonRef; joinedAtMin?: number }>): AttendanceEvent => ({

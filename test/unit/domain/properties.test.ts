@@ -46,6 +46,12 @@ const connectionArb = fc.record({
   reports: fc.array(fc.tuple(time, fc.integer({ min: 0, max: 60 })), { maxLength: 1 }),
   /** Leaves that carry only the guest key, as Zoom's often do. */
   bareLeaves: fc.boolean(),
+  /** The meeting instance its events name (none: a session-wide fact). */
+  instance: fc.constantFrom(undefined, 'A', 'B'),
+  /** Leaves that carry the connection's join time (LiveKit), possibly a join that never arrived. */
+  leaveJoinedAt: fc.option(time, { nil: undefined }),
+  /** Leaves that moved to another room of the meeting (Zoom breakout rooms). */
+  moved: fc.boolean(),
 });
 
 const logArb = fc
@@ -53,7 +59,7 @@ const logArb = fc
     people: fc.array(personArb, { minLength: 4, maxLength: 4 }),
     connections: fc.array(connectionArb, { minLength: 1, maxLength: 7 }),
     meetingStart: fc.option(time, { nil: undefined }),
-    meetingEnds: fc.array(time, { maxLength: 2 }),
+    meetingEnds: fc.array(fc.tuple(time, fc.constantFrom(undefined, 'A', 'B')), { maxLength: 3 }),
     hardStop: fc.option(time, { nil: undefined }),
     reconciles: fc.array(fc.record({ at: time, listed: fc.nat({ max: 127 }), withJoinedAt: fc.boolean() }), { maxLength: 4 }),
     scheduled: fc.boolean(),
@@ -70,12 +76,17 @@ const logArb = fc
     g.connections.forEach((c, i) => {
       const id = `c${i}`;
       const ref = refOf(c.owner);
-      for (const at of c.joins) events.push(joined(id, ref, toMin(at)));
-      for (const at of c.leaves) events.push(left(c.bareLeaves ? `g${c.owner}` : id, c.bareLeaves ? { guestKey: ref.guestKey } : refOf(c.owner, 1), toMin(at)));
-      for (const [at, minutes] of c.reports) events.push(reportRow(id, ref, toMin(at), toMin(at) + minutes));
+      const instance = c.instance !== undefined ? { instance: c.instance } : {};
+      for (const at of c.joins) events.push(joined(id, ref, toMin(at), instance));
+      for (const at of c.leaves) {
+        // a bare leave (Zoom: only user_id) carries no join time; a described one may (LiveKit's joinedAt)
+        const facts = { ...instance, moved: c.moved, ...(c.leaveJoinedAt !== undefined && !c.bareLeaves && { joinedAtMin: toMin(c.leaveJoinedAt) }) };
+        events.push(left(c.bareLeaves ? `g${c.owner}` : id, c.bareLeaves ? { guestKey: ref.guestKey } : refOf(c.owner, 1), toMin(at), facts));
+      }
+      for (const [at, minutes] of c.reports) events.push({ ...reportRow(id, ref, toMin(at), toMin(at) + minutes), ...instance });
     });
     if (g.meetingStart !== undefined) events.push(meetingStarted(toMin(g.meetingStart)));
-    for (const at of g.meetingEnds) events.push(meetingEnded(toMin(at)));
+    for (const [at, instance] of g.meetingEnds) events.push(meetingEnded(toMin(at), instance));
     if (g.hardStop !== undefined) events.push(hardStop(toMin(g.hardStop)));
     for (const r of g.reconciles) {
       const present = g.connections.flatMap((c, i) => {

@@ -70,3 +70,26 @@ test('a provider id like __proto__ is an ordinary connection', () => {
   }
   assert.equal(Object.getPrototypeOf(state.connections), Object.prototype);
 });
+
+test('meetingEnds lists every end, whatever its instance; ends naming an instance are kept apart', () => {
+  const state = emptyState();
+  applyEvent(state, meetingEnded(50, 'B'));
+  applyEvent(state, meetingEnded(30, 'A'));
+  applyEvent(state, meetingEnded(40));
+  assert.equal(applyEvent(state, meetingEnded(30, 'A')), false);
+  assert.deepEqual(state.meetingEnds, [min(30), min(40), min(50)]);
+  assert.deepEqual(state.sessionEnds, [min(40)]);
+  assert.deepEqual(state.instanceEnds, { A: [min(30)], B: [min(50)] });
+  // an end at a known time, naming another instance, is still a new fact
+  assert.equal(applyEvent(state, meetingEnded(40, 'A')), true);
+  assert.deepEqual(state.meetingEnds, [min(30), min(40), min(50)]);
+});
+
+test('a state saved before instances were recorded keeps its ends closing every connection', () => {
+  const saved = { connections: {}, meetingStarts: [], meetingEnds: [min(40)], hardStops: [], reconciles: [] };
+  const state = JSON.parse(JSON.stringify(saved)) as ReturnType<typeof emptyState>;
+  applyEvent(state, joined('b1', who('g-ben'), 0, { instance: 'B' }));
+  applyEvent(state, meetingEnded(50, 'C'));
+  assert.deepEqual(state.sessionEnds, [min(40)]);
+  assert.deepEqual(attendanceFromState(state, { session: scheduled() }).people.map((p) => p.cycles.map((c) => c.leftAt)), [[min(40)]]);
+});
