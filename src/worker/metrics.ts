@@ -23,8 +23,8 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves GET /metrics from the worker registry; port 0 picks a free port (tests). */
-export async function serveWorkerMetrics(port: number, host = '0.0.0.0'): Promise<MetricsServer> {
+/** Serves GET /metrics from the worker registry on `host` (METRICS_HOST: loopback by default); port 0 picks a free port (tests). */
+export async function serveWorkerMetrics(port: number, host = '127.0.0.1'): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
       res.writeHead(404).end('not found\n');
@@ -39,7 +39,7 @@ export async function serveWorkerMetrics(port: number, host = '0.0.0.0'): Promis
   await once(server, 'listening');
   const { port: bound } = server.address() as AddressInfo;
   return {
-    url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${bound}/metrics`,
+    url: `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${bound}/metrics`,
     close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
   };
 }

@@ -9,9 +9,10 @@ let installed = false;
 /**
  * Routes the Temporal SDK's logs (its TypeScript side and, forwarded, its native core) into our pino logger,
  * so worker output is one JSON stream at one level, and with `metricsPort` (0: none) has the SDK serve its
- * Prometheus metrics on that port. The runtime is per process and can be installed once: later calls do nothing.
+ * Prometheus metrics on that port of `metricsHost` (METRICS_HOST, loopback by default). The runtime is per
+ * process and can be installed once: later calls do nothing.
  */
-export function installRuntime(logger: Logger, metricsPort = 0): void {
+export function installRuntime(logger: Logger, metricsPort = 0, metricsHost = '127.0.0.1'): void {
   if (installed) return;
   installed = true;
   const log = (level: LogLevel, message: string, meta?: LogMetadata) => logger[PINO_LEVEL[level]](meta ?? {}, message);
@@ -26,7 +27,7 @@ export function installRuntime(logger: Logger, metricsPort = 0): void {
     },
     telemetryOptions: {
       logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
-      ...(metricsPort > 0 && { metrics: { prometheus: { bindAddress: `0.0.0.0:${metricsPort}` } } }),
+      ...(metricsPort > 0 && { metrics: { prometheus: { bindAddress: `${metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost}:${metricsPort}` } } }),
     },
   });
 }
