@@ -1,6 +1,7 @@
 import express from 'express';
 import { bearerAuth } from './auth.js';
 import type { ApiDeps } from './deps.js';
+import { hostCheck, requireJson } from './guards.js';
 import { errorHandler } from './http-error.js';
 import { livePageRoutes } from './live/page.js';
 import { liveStreamRoutes } from './live/stream.js';
@@ -8,11 +9,14 @@ import { createApiMetrics } from './metrics.js';
 import { openApiRoutes } from './openapi.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { attendanceRoutes } from './routes/attendance.js';
+import { codecRoutes } from './routes/codec.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { healthRoutes } from './routes/health.js';
 import { reportSyncRoutes } from './routes/report-sync.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
+import { viewerLinkRoutes } from './routes/viewer-links.js';
+import { ViewerLinks } from './viewer-links.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { SessionRouter } from './routing.js';
 
@@ -20,6 +24,9 @@ import { SessionRouter } from './routing.js';
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Without API_TOKEN: loopback Host names only (DNS rebinding); webhooks exempt (signed).
+  app.use(hostCheck(deps.config.apiToken));
+  const viewers = new ViewerLinks(deps.config);
   const router = new SessionRouter(deps.pool, deps.config);
   const metrics = createApiMetrics(deps.logger);
   app.use(healthRoutes(deps));
@@ -27,7 +34,9 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use('/webhooks', webhookRoutes(deps, router, metrics));
   app.use(openApiRoutes());
   app.use(livePageRoutes());
-  app.use('/api', bearerAuth(deps.config.apiToken), express.json({ limit: '5mb' }), sessionRoutes(deps, router), attendanceRoutes(deps), userRoutes(deps), liveStreamRoutes(deps));
+  app.use(codecRoutes(deps));
+  // No CORS on /api: a write must be JSON, which no other site can send without a preflight that is never granted.
+  app.use('/api', bearerAuth(deps.config.apiToken, viewers), requireJson, express.json({ limit: '5mb' }), viewerLinkRoutes(deps, viewers), sessionRoutes(deps, router), attendanceRoutes(deps), userRoutes(deps), liveStreamRoutes(deps));
   // Behind the same bearer auth and JSON parser: every /api request passes the chain above first.
   app.use('/api', reportSyncRoutes(deps), analyticsRoutes(deps), deadLetterRoutes(deps));
   app.use((_req, res) => {

@@ -191,7 +191,7 @@ describe('the live attendance page', () => {
     await page.screenshot({ path: new URL('live-page-final.png', SCREENSHOTS).pathname, fullPage: true });
   });
 
-  it('with API_TOKEN set, reads its data (and the CSV) with the token given in the URL fragment', async () => {
+  it('with API_TOKEN set, reads its data (and the CSV) with a viewer link for this session, never the API token', async () => {
     const token = 'live-page-token';
     const guarded = await listen({ config: { ...system.config, apiToken: token }, pool: system.pool, temporal: system.client, logger: createLogger('test', 'warn') }, 0, '127.0.0.1');
     const context = await browser.newContext({ acceptDownloads: true });
@@ -201,8 +201,13 @@ describe('the live attendance page', () => {
       await refused.waitForSelector('#connection[data-state="failed"]', { timeout: SHOWS_WITHIN_MS });
       assert.match((await refused.locator('#presence-note').textContent()) ?? '', /bearer token/);
 
+      const minted = await fetch(`${guarded.url}/api/sessions/${sessionId}/viewer-link`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+      assert.equal(minted.status, 201);
+      const link = (await minted.json()) as { url: string; token: string };
+      assert.ok(!link.url.includes(token), 'the link does not carry the API token');
       const allowed = await context.newPage();
-      await allowed.goto(`${guarded.url}/sessions/${sessionId}/live#token=${token}`);
+      await allowed.goto(link.url);
+      assert.ok(!allowed.url().includes('#view='), 'the page takes the viewer token off the address bar');
       await allowed.waitForSelector('#attendance tbody tr', { timeout: SHOWS_WITHIN_MS });
       assert.equal(await allowed.locator('#attendance tbody tr').count(), 5);
       const [download] = await Promise.all([allowed.waitForEvent('download'), allowed.locator('#csv').click()]);

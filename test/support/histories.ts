@@ -1,9 +1,10 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
-import { dataConverter } from '../../src/infra/payload-codec.js';
+import { parsePayloadKeys, type PayloadKey } from '../../src/config/payload-keys.js';
+import { createDataConverter } from '../../src/infra/payload-codec.js';
 import { historyFromJson, historyToJson, type WorkflowHistory } from '../../src/worker/replay.js';
-import type { TestSystem } from './system.js';
+import { TEST_PAYLOAD_KEY, type TestSystem } from './system.js';
 
 /** Recorded workflow histories, replayed by every `npm test` against the current workflow code. */
 export const HISTORY_FIXTURES = 'test/fixtures/histories';
@@ -11,7 +12,8 @@ export const HISTORY_FIXTURES = 'test/fixtures/histories';
 export function replayOptions() {
   const codePath = process.env.ROLLCALL_TEST_WORKFLOW_BUNDLE;
   if (!codePath) throw new Error('ROLLCALL_TEST_WORKFLOW_BUNDLE is not set: run through `npm test`');
-  return { workflowBundle: { codePath }, dataConverter };
+  // Test systems encrypt with TEST_PAYLOAD_KEY (fixtures recorded before encryption are plain: passed through).
+  return { workflowBundle: { codePath }, dataConverter: createDataConverter(parsePayloadKeys(TEST_PAYLOAD_KEY) as PayloadKey[]) };
 }
 
 /**

@@ -1,8 +1,10 @@
+import './database.js';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { listen, type RunningApi } from '../../src/api/server.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
+import { unrelayedCount } from '../../src/db/facts.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { createClient } from '../../src/infra/temporal-client.js';
 import { createLogger } from '../../src/logger.js';
@@ -15,6 +17,9 @@ function harnessEnv(name: string): string {
   return value;
 }
 
+/** The payload key of every test system (its workflow payloads are encrypted, as in production). */
+export const TEST_PAYLOAD_KEY = `test-key:${Buffer.alloc(32, 7).toString('base64')}`;
+
 /** Short timers so whole sessions finish in seconds; each system gets its own task queue. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
@@ -26,6 +31,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     RECONCILE_INTERVAL: '5s',
     SESSION_MAX_OVERRUN: '1h',
     LOG_LEVEL: 'warn',
+    PAYLOAD_ENCRYPTION_KEY: TEST_PAYLOAD_KEY,
     ...overrides,
   });
 }
@@ -66,11 +72,11 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
   };
 }
 
-/** JSON request against the test API; returns status and parsed body. */
+/** JSON request against the test API (writes always say JSON, as the API requires); returns status and parsed body. */
 export async function request<T = unknown>(system: TestSystem, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
   const res = await fetch(`${system.api.url}${path}`, {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    headers: { ...(body === undefined && method !== 'POST' && method !== 'PUT' ? {} : { 'content-type': 'application/json' }), ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -87,4 +93,9 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** Waits until the relay has delivered every stored fact to its sessions' workflows (their queries then see them). */
+export async function relayed(system: TestSystem, timeoutMs = 20_000): Promise<void> {
+  await eventually(async () => ((await unrelayedCount(system.pool)) === 0 ? true : undefined), timeoutMs, 'the relay to deliver every fact');
 }

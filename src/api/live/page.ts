@@ -11,7 +11,8 @@ const STATIC_DIR = fileURLToPath(new URL('../../../src/api/live/static/', import
 
 /**
  * GET /sessions/:id/live, the live attendance page, and its assets under /live/. Public: the page itself holds
- * no data; it reads /api/sessions/:id/live, which needs the API token when one is set (passed as `#token=`).
+ * no data; it reads /api/sessions/:id/live, which needs the API token when one is set, or the session's viewer
+ * token (`#view=`, from POST /api/sessions/:id/viewer-link).
  */
 export function livePageRoutes(): Router {
   const router = Router();

@@ -26,7 +26,8 @@ function serverListening(req: Request): boolean {
 
 /**
  * GET /api/sessions/:id/live: the live page's data as Server-Sent Events (`session`, `presence`, `timeline`,
- * `attendance`, and `problem` when a tick failed), each sent when it changed. Under /api, so API_TOKEN applies.
+ * `attendance`, and `problem` when a tick failed: no detail, it is logged), each sent when it changed. Under /api,
+ * so API_TOKEN applies, or the session's viewer token (POST /api/sessions/:id/viewer-link).
  */
 export function liveStreamRoutes(deps: ApiDeps): Router {
   const router = Router();
@@ -44,7 +45,7 @@ export function liveStreamRoutes(deps: ApiDeps): Router {
         for (const message of await feed.tick(Date.now())) write(res, message.event, message.json);
       } catch (error) {
         log.warn({ err: error }, 'live page update failed');
-        write(res, 'problem', JSON.stringify({ error: error instanceof Error ? error.message : String(error) }));
+        write(res, 'problem', JSON.stringify({ error: 'update failed; retrying' }));
       }
       await sleep(TICK_MS, undefined, { signal: closed.signal }).catch(() => undefined);
     }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { optionalUtcTime } from './common.js';
 
-const zoomId = z.string().trim().min(1).max(200);
+/** Zoom meeting and webinar ids are numbers (9-11 digits today); anything else never reaches a Zoom API path. */
+const zoomId = z.string().trim().regex(/^\d{1,20}$/, 'expected a Zoom meeting or webinar id (digits only)');
 
 /**
  * POST /api/zoom/report-sync: one Zoom meeting or webinar by id, and which past instances: one `instanceUuid`,
@@ -12,7 +13,11 @@ export const reportSyncSchema = z
     meetingId: zoomId.optional(),
     webinarId: zoomId.optional(),
     recurring: z.boolean().default(false),
-    instanceUuid: z.string().min(1).max(200).optional().describe("one instance's uuid, as Zoom gives it (not encoded)"),
+    instanceUuid: z
+      .string()
+      .regex(/^[A-Za-z0-9+/=_-]{1,100}$/, "expected an instance uuid as Zoom gives it (base64: letters, digits, + / =)")
+      .optional()
+      .describe("one instance's uuid, as Zoom gives it (not encoded)"),
   })
   .strict()
   .refine((body) => (body.meetingId === undefined) !== (body.webinarId === undefined), 'expected exactly one of meetingId or webinarId')

@@ -26,6 +26,8 @@ export const registerSessionSchema = z
     id: z
       .string()
       .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'expected 1-100 letters, digits or . _ : -')
+      // Ad-hoc sessions are `<provider>-<instance>`: a registered one under such an id would take that meeting's webhooks.
+      .refine((id) => !/^(zoom|livekit)-/i.test(id), 'ids beginning with zoom- or livekit- are reserved for ad-hoc sessions')
       .optional(),
     provider: z.enum(['zoom', 'livekit']),
     room: z.string().min(1).max(200),

@@ -6,8 +6,11 @@ import { renderTimeline } from './timeline.js';
 const $ = (id) => document.getElementById(id);
 const sessionId = decodeURIComponent(location.pathname.split('/')[2] ?? '');
 const api = `/api/sessions/${encodeURIComponent(sessionId)}`;
-// With API_TOKEN set, open the page as /sessions/<id>/live#token=<token>: a fragment never reaches the server.
-const token = new URLSearchParams(location.hash.slice(1)).get('token');
+// With API_TOKEN set, open the link POST /api/sessions/<id>/viewer-link gives: /sessions/<id>/live#view=<token>, a
+// read-only token for this session alone. A fragment never reaches the server; it is also taken off the address
+// bar (and the history) once read.
+const token = new URLSearchParams(location.hash.slice(1)).get('view');
+if (token) history.replaceState(null, '', location.pathname + location.search);
 const headers = token ? { authorization: `Bearer ${token}` } : {};
 
 /** Phases in which someone can be in the room. */
