@@ -7,20 +7,23 @@
  * Arguments select test files or folders (default: test/unit, test/integration, test/e2e, test/faults and test/fuzz;
  * the last two start their own processes, see test/support/processes.ts).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { migrate } from '../src/db/migrate.js';
 import { freePort } from '../src/infra/ports.js';
-import { databaseUrlFor, startEmbeddedPostgres } from '../src/infra/postgres.js';
+import { databaseUrlFor, removeEmbeddedPostgresData, startEmbeddedPostgres } from '../src/infra/postgres.js';
+import { killDescendants, killDescendantsOnExit } from '../src/infra/processes.js';
+import { describeError } from '../src/infra/run-main.js';
 import { startTemporalDevServer } from '../src/infra/temporal-server.js';
 import { createLogger } from '../src/logger.js';
 import { bundleWorkflows } from '../src/worker/bundle.js';
 
 const say = (line: string) => process.stderr.write(`[test] ${line}\n`);
 const cleanups: Array<() => Promise<void>> = [];
+let testRunner: ChildProcess | undefined;
 
 function testFiles(targets: string[]): string[] {
   return targets.flatMap((target) => {
@@ -35,19 +38,25 @@ function testFiles(targets: string[]): string[] {
 async function provideDatabase(scratch: string): Promise<string> {
   let serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
-    const postgres = await startEmbeddedPostgres(join(scratch, 'postgres'), await freePort(), say);
+    const dataDir = join(scratch, 'postgres');
+    cleanups.push(() => Promise.resolve(removeEmbeddedPostgresData(dataDir)));
+    const postgres = await startEmbeddedPostgres(dataDir, await freePort(), say);
     cleanups.push(postgres.stop);
     serverUrl = postgres.serverUrl;
   }
   const database = `rollcall_test_${Date.now()}_${process.pid}`;
   const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
+  await admin.connect().catch((error: unknown) => {
+    throw new Error(`DATABASE_URL: cannot connect (${describeError(error)})`);
+  });
   await admin.query(`CREATE DATABASE ${database}`);
   await admin.end();
   cleanups.push(async () => {
     const client = new pg.Client({ connectionString: serverUrl });
     await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    // The run's database and every per-file copy of it (test/support/database.ts).
+    const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${database}%`]);
+    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
     await client.end();
   });
   const url = databaseUrlFor(serverUrl, database);
@@ -60,12 +69,6 @@ async function provideTemporal(): Promise<string> {
   const temporal = await startTemporalDevServer({ port: await freePort(), namespace: 'default', log: say });
   cleanups.push(temporal.stop);
   return temporal.address;
-}
-
-function settled<T extends readonly unknown[]>(results: { [K in keyof T]: PromiseSettledResult<T[K]> }): T {
-  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failed) throw failed.reason;
-  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 async function main(): Promise<number> {
@@ -82,31 +85,47 @@ async function main(): Promise<number> {
     chmodSync(scratch, 0o755);
     cleanups.push(() => Promise.resolve(rmSync(scratch, { recursive: true, force: true })));
     const started = Date.now();
-    // allSettled: when one part fails, the others have still registered their cleanup before we throw.
-    const [databaseUrl, temporalAddress, bundle] = settled(
-      await Promise.allSettled([
-        provideDatabase(scratch),
-        provideTemporal(),
-        bundleWorkflows(),
-      ]),
-    );
+    // The first failure ends the run at once: what the others started so far is stopped or killed on the way out.
+    const [databaseUrl, temporalAddress, bundle] = await Promise.all([provideDatabase(scratch), provideTemporal(), bundleWorkflows()]);
     const bundlePath = join(scratch, 'workflow-bundle.js');
     writeFileSync(bundlePath, bundle);
     Object.assign(env, { TEST_DATABASE_URL: databaseUrl, TEST_TEMPORAL_ADDRESS: temporalAddress, ROLLCALL_TEST_WORKFLOW_BUNDLE: bundlePath });
     say(`infrastructure ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal ${temporalAddress})`);
   }
   return new Promise((resolveExit) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { env, stdio: 'inherit' });
-    child.on('exit', (code) => resolveExit(code ?? 1));
+    testRunner = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { env, stdio: 'inherit' });
+    testRunner.on('exit', (code) => resolveExit(code ?? 1));
   });
 }
 
-let exitCode = 1;
-try {
-  exitCode = await main();
-} catch (error) {
-  say(`harness failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-} finally {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => say(`cleanup failed: ${String(error)}`));
+let finishing: Promise<never> | undefined;
+/** Stops the test runner, runs the cleanups, kills whatever is still running (a server half-started), exits. */
+function finish(exitCode: number): Promise<never> {
+  finishing ??= (async () => {
+    if (testRunner && testRunner.exitCode === null && testRunner.signalCode === null) killDescendants();
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => say(`cleanup failed: ${describeError(error)}`));
+    killDescendants();
+    process.exit(exitCode);
+  })();
+  return finishing;
 }
-process.exit(exitCode);
+
+// However this process ends, nothing it started outlives it.
+killDescendantsOnExit();
+process.on('uncaughtException', (error) => {
+  say(`harness failed: ${describeError(error)}`);
+  void finish(1);
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    say(`${signal}, stopping...`);
+    void finish(130);
+  });
+}
+
+try {
+  await finish(await main());
+} catch (error) {
+  say(`harness failed: ${describeError(error)}`);
+  await finish(1);
+}

@@ -10,7 +10,11 @@ export interface LiveKitServer {
   apiSecret: string;
 }
 
-const listParticipantsAnswer = z.object({ participants: z.array(participantSchema).optional() });
+const listParticipantsAnswer = z.object({ participants: z.array(participantSchema.extend({ state: z.union([z.string(), z.number()]).optional() })).optional() });
+const listRoomsAnswer = z.object({ rooms: z.array(z.object({ sid: z.string(), name: z.string() })).optional() });
+
+/** A participant is in the room only once fully connected: JOINING (protojson omits it, the default) and JOINED are not yet. */
+const isActive = (state: unknown) => state === 'ACTIVE' || state === 2;
 
 /** A short-lived server token with the roomAdmin grant ListParticipants requires. */
 async function roomAdminToken(server: LiveKitServer, room: string): Promise<string> {
@@ -28,22 +32,35 @@ function twirpUrl(server: LiveKitServer, method: string): string {
   return `${base}/twirp/livekit.RoomService/${method}`;
 }
 
-/**
- * Who LiveKit says is in `room` right now (RoomService ListParticipants). A room LiveKit no longer has
- * (Twirp `not_found`) is an empty room: that too is evidence that everyone has left.
- */
-export async function listRoomParticipants(server: LiveKitServer, room: string): Promise<ReconcileEvent['present']> {
-  const res = await fetch(twirpUrl(server, 'ListParticipants'), {
+/** One Twirp call; undefined for `not_found`. */
+async function twirp(server: LiveKitServer, method: string, room: string, request: object): Promise<unknown> {
+  const res = await fetch(twirpUrl(server, method), {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${await roomAdminToken(server, room)}` },
-    body: JSON.stringify({ room }),
+    body: JSON.stringify(request),
     signal: AbortSignal.timeout(10_000),
   });
   const body: unknown = await res.json().catch(() => undefined);
-  if (res.status === 404 && (body as { code?: string } | undefined)?.code === 'not_found') return [];
-  if (!res.ok) throw new Error(`LiveKit ListParticipants answered ${res.status}: ${JSON.stringify(body)}`);
-  const parsed = listParticipantsAnswer.parse(body);
-  return (parsed.participants ?? []).map((p) => ({
+  if (res.status === 404 && (body as { code?: string } | undefined)?.code === 'not_found') return undefined;
+  if (!res.ok) throw new Error(`LiveKit ${method} answered ${res.status}`);
+  return body;
+}
+
+/** The sid of the room LiveKit has under this name now, if any (names are reused: each new room gets a new sid). */
+export async function currentRoomSid(server: LiveKitServer, room: string): Promise<string | undefined> {
+  const answer = await twirp(server, 'ListRooms', room, { names: [room] });
+  return listRoomsAnswer.parse(answer ?? {}).rooms?.find((r) => r.name === room)?.sid;
+}
+
+/**
+ * Who LiveKit says is in `room` right now (RoomService ListParticipants), fully connected (ACTIVE) only. A room
+ * LiveKit no longer has (Twirp `not_found`) is an empty room: that too is evidence that everyone has left.
+ */
+export async function listRoomParticipants(server: LiveKitServer, room: string): Promise<ReconcileEvent['present']> {
+  const answer = await twirp(server, 'ListParticipants', room, { room });
+  if (answer === undefined) return [];
+  const parsed = listParticipantsAnswer.parse(answer);
+  return (parsed.participants ?? []).filter((p) => isActive(p.state)).map((p) => ({
     connection: p.sid,
     person: personOf(p),
     ...((p.joinedAtMs ?? p.joinedAt) !== undefined && { joinedAt: p.joinedAtMs ?? p.joinedAt! * 1000 }),

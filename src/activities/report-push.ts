@@ -1,10 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { loadAttendanceReport } from '../db/reports.js';
 import type { ActivityDeps } from './index.js';
 
 /** A receiver that hangs must not hold the attempt forever; Temporal retries after this. */
 const PUSH_TIMEOUT_MS = 15_000;
+/** A receiver that refuses the report (4xx) is asked this many times, then the push gives up. */
+const REFUSED_ATTEMPTS = 5;
 /** Receivers refuse signatures older (or newer) than this, so a captured request cannot be replayed later. */
 const SIGNATURE_TOLERANCE_SECONDS = 5 * 60;
 
@@ -40,11 +42,13 @@ export function verifyReportSignature({ secret, headers, rawBody, nowMs = Date.n
  */
 export function reportPushActivities({ config, pool, logger }: ActivityDeps) {
   return {
-    async pushReport(sessionId: string): Promise<'sent' | 'disabled'> {
+    async pushReport(sessionId: string, version: number): Promise<'sent' | 'disabled' | 'superseded'> {
       const target = config.reportWebhook;
       if (!target) return 'disabled';
       const report = await loadAttendanceReport(pool, sessionId);
       if (!report) throw ApplicationFailure.nonRetryable(`session ${sessionId} is not in the database`, 'UnknownSession');
+      // A newer calculation has its own push, which sends the same newest report: this one has nothing left to do.
+      if (report.calculationSeq > version) return 'superseded';
       const body = JSON.stringify(report);
       const timestamp = String(Math.floor(Date.now() / 1000));
       const response = await fetch(target.url, {
@@ -62,6 +66,11 @@ export function reportPushActivities({ config, pool, logger }: ActivityDeps) {
         signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
       });
       await response.body?.cancel();
+      if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
+        const message = `report webhook refused the report of session ${sessionId} (${response.status})`;
+        if (Context.current().info.attempt >= REFUSED_ATTEMPTS) throw ApplicationFailure.nonRetryable(message, 'ReportRefused');
+        throw new Error(message);
+      }
       if (!response.ok) throw new Error(`report webhook answered ${response.status} for session ${sessionId}`);
       logger.info({ sessionId, calculatedAt: report.calculatedAt, people: report.people.length }, 'attendance report pushed');
       return 'sent';

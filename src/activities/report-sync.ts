@@ -1,15 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
-import { Gateway, MAX_EVENTS_PER_SIGNAL } from '../api/gateway.js';
-import { pickSession, SessionRouter } from '../api/routing.js';
+import { storeFacts } from '../db/facts.js';
 import type { Config } from '../config/index.js';
-import type { Pool } from '../db/pool.js';
-import { getSession, registeredSessionsForRoom } from '../db/sessions.js';
+import { getSession } from '../db/sessions.js';
 import type { RoomRef } from '../providers/common.js';
 import type { PagesOutcome, PagesRequest, ReportSyncProgress, ReportSyncTarget } from '../workflows/report-sync.js';
-import type { SessionSpec } from '../workflows/types.js';
 import { ZoomApiClient } from '../zoom-api/client.js';
 import { ZoomApiError, ZoomOAuthError } from '../zoom-api/errors.js';
+import { accountLimiter } from '../zoom-api/limiter.js';
 import { listInstances, participantsPage, type Instance, type ParticipantsPage, type ZoomKind } from '../zoom-api/reports.js';
 import { reportRowEvent, type ZoomReportRowEvent } from '../zoom-api/rows.js';
 import { startReportSync, syncTargetForSession, zoomApiConfigured } from '../zoom-api/start.js';
@@ -20,6 +18,8 @@ import type { ActivityDeps } from './index.js';
 const PAGE_TOKEN_EXPIRED = 300;
 /** One activity reads pages for at most this long, then hands its cursor back to the workflow. */
 const MAX_ACTIVITY_MS = 60_000;
+/** Pages of one activity being written at once; reading waits while this many are. */
+const MAX_WRITES_IN_FLIGHT = 4;
 
 /** How far an activity got: its heartbeat details, so a retried attempt (after a 429, a crash) resumes here. */
 interface Cursor {
@@ -29,51 +29,14 @@ interface Cursor {
   delivered: number;
 }
 
-type Read = { page: ParticipantsPage } | { error: unknown };
-
 /** Activities of the report-sync workflows; every one is safe to retry (event keys make re-sent rows harmless). */
 export function reportSyncActivities({ config, pool, logger, temporal }: ActivityDeps) {
-  const router = new SessionRouter(pool, config);
-  const gateway = new Gateway(temporal, config, router);
   let client: ZoomApiClient | undefined;
   // One client (one cached token) per worker process.
   const zoom = () => (client ??= zoomClient(config));
 
-  /**
-   * Each event's session, by SessionRouter's rule (the registered session whose widened window holds the join
-   * time, else the instance's ad-hoc session) with one database read per page: the room's sessions around the
-   * page's times, rather than one lookup per join time (the router caches only around now).
-   */
-  const routeAll = async (room: RoomRef, events: ZoomReportRowEvent[]): Promise<SessionSpec[]> => {
-    if (events.length === 0) return [];
-    const { earlyJoinMs, maxOverrunMs } = config.timings;
-    const times = events.map((event) => event.at);
-    const nearby = await registeredSessionsForRoom(pool, room.provider, room.roomId, Math.min(...times) - maxOverrunMs, Math.max(...times) + earlyJoinMs);
-    let adHoc: Promise<SessionSpec> | undefined;
-    return Promise.all(events.map(async ({ at }) => pickSession(nearby, at, earlyJoinMs, maxOverrunMs) ?? (await (adHoc ??= router.route(room, at)))));
-  };
-
-  /** Signals each session its events in batches, skipping those its log already holds; returns how many were sent. */
-  const deliver = async (room: RoomRef, events: ZoomReportRowEvent[]): Promise<number> => {
-    const sessions = await routeAll(room, events);
-    const bySession = new Map<string, ZoomReportRowEvent[]>();
-    events.forEach((event, i) => {
-      const id = sessions[i]!.id;
-      const group = bySession.get(id) ?? [];
-      if (group.length === 0) bySession.set(id, group);
-      group.push(event);
-    });
-    let delivered = 0;
-    for (const [sessionId, sessionEvents] of bySession) {
-      const fresh = await unlogged(pool, sessionId, sessionEvents);
-      for (let i = 0; i < fresh.length; i += MAX_EVENTS_PER_SIGNAL) {
-        const batch = fresh.slice(i, i + MAX_EVENTS_PER_SIGNAL);
-        await gateway.deliver(room, batch);
-        delivered += batch.length;
-      }
-    }
-    return delivered;
-  };
+  /** Stores the rows as facts of their room instance (one statement); the relay brings them to their sessions. */
+  const deliver = (room: RoomRef, events: ZoomReportRowEvent[]): Promise<number> => storeFacts(pool, room, events);
 
   return {
     /** Which instances the target means, and whether its id is a meeting or a webinar. */
@@ -95,33 +58,74 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
 
     /**
      * Reads an instance's pages from `pageToken` on, up to `maxPages` (or a minute): each page's rows become
-     * report-row events delivered to their sessions, while the next page is already being fetched. Heartbeats its
-     * cursor after every page, so a retried attempt (after a 429's Retry-After, a worker crash) resumes there.
+     * report-row events delivered to their sessions. Fetching does not wait for writing: the next page is asked
+     * for (at the account limiter's pace) as soon as the previous one's token is known, while up to
+     * MAX_WRITES_IN_FLIGHT pages are being written. The heartbeated cursor moves past a page once it and every
+     * page before it are written, so a retried attempt (after a 429 it could not absorb, a worker crash) resumes
+     * at the first page not written.
      */
     async syncZoomReportPages(request: PagesRequest): Promise<PagesOutcome> {
       const { kind, meetingId, uuid, startTime, source, maxPages } = request;
       const context = Context.current();
       const cursor: Cursor = (context.info.heartbeatDetails as Cursor | undefined) ?? { pageToken: request.pageToken, pages: 0, rows: 0, delivered: 0 };
       const room: RoomRef = { provider: 'zoom', roomId: meetingId, instanceId: uuid, ...(startTime !== undefined && { startTime }) };
-      const read = (token: string | undefined): Promise<Read> => participantsPage(zoom(), kind, source, uuid, token).then((page) => ({ page }), (error: unknown) => ({ error }));
       const started = Date.now();
-      let reading = read(cursor.pageToken);
-      for (;;) {
-        const result = await reading;
-        if ('error' in result) return stopped(result.error, cursor);
-        const { page } = result;
-        const next = page.nextPageToken;
-        const goOn = next !== undefined && cursor.pages + 1 < maxPages && Date.now() - started < MAX_ACTIVITY_MS;
-        // Fetch the next page while this one is delivered: the two waits overlap instead of adding up.
-        if (goOn) reading = read(next);
+
+      /** Pages read and not yet past the cursor, in page order. */
+      const unsettled: Array<{ written: boolean; rows: number; delivered: number; next?: string }> = [];
+      const writes = new Set<Promise<void>>();
+      let writeFailure: { error: unknown } | undefined;
+      const advance = () => {
+        let moved = false;
+        while (unsettled[0]?.written) {
+          const page = unsettled.shift()!;
+          cursor.pages += 1;
+          cursor.rows += page.rows;
+          cursor.delivered += page.delivered;
+          cursor.pageToken = page.next;
+          moved = true;
+        }
+        if (moved) context.heartbeat(cursor);
+      };
+      const write = (page: ParticipantsPage) => {
+        const entry = { written: false, rows: page.rows.length, delivered: 0, ...(page.nextPageToken !== undefined && { next: page.nextPageToken }) };
+        unsettled.push(entry);
         const events = page.rows.map((row) => reportRowEvent(uuid, row)).filter((event) => event !== undefined);
-        cursor.delivered += await deliver(room, events);
-        cursor.pages += 1;
-        cursor.rows += page.rows.length;
-        cursor.pageToken = next;
-        context.heartbeat(cursor);
-        if (!goOn) return { status: next === undefined ? 'done' : 'more', ...cursor };
+        const done: Promise<void> = deliver(room, events)
+          .then(
+            (delivered) => {
+              entry.delivered = delivered;
+              entry.written = true;
+              advance();
+            },
+            (error: unknown) => {
+              writeFailure ??= { error };
+            },
+          )
+          .finally(() => writes.delete(done));
+        writes.add(done);
+      };
+
+      let token = cursor.pageToken;
+      let readFailure: { error: unknown } | undefined;
+      for (;;) {
+        while (writes.size >= MAX_WRITES_IN_FLIGHT && !writeFailure) await Promise.race(writes);
+        if (writeFailure) break;
+        try {
+          const page = await participantsPage(zoom(), kind, source, uuid, token);
+          write(page);
+          token = page.nextPageToken;
+        } catch (error) {
+          readFailure = { error };
+          break;
+        }
+        if (token === undefined || cursor.pages + unsettled.length >= maxPages || Date.now() - started >= MAX_ACTIVITY_MS) break;
       }
+      // Every write settles before the activity answers: what it reports is what is in the sessions' logs.
+      await Promise.all(writes);
+      if (writeFailure) throw writeFailure.error;
+      if (readFailure) return stopped(readFailure.error, cursor);
+      return { status: cursor.pageToken === undefined ? 'done' : 'more', ...cursor };
     },
 
     /**
@@ -173,7 +177,8 @@ function zoomClient(config: Config): ZoomApiClient {
   if (!accountId || !clientId || !clientSecret) {
     throw ApplicationFailure.nonRetryable('Zoom API credentials are not set (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET)', 'ZoomNotConfigured');
   }
-  return new ZoomApiClient(apiBaseUrl, new ZoomTokenCache({ oauthUrl, accountId, clientId, clientSecret }));
+  // Every sync of the worker shares the account's limiter, so together they stay under Zoom's per-second limit.
+  return new ZoomApiClient(apiBaseUrl, new ZoomTokenCache({ oauthUrl, accountId, clientId, clientSecret }), fetch, accountLimiter(apiBaseUrl, accountId));
 }
 
 function progressOf(kind: ZoomKind, instances: Instance[]): ReportSyncProgress {
@@ -190,16 +195,6 @@ function selectInstances(target: ReportSyncTarget, instances: Instance[]): Insta
   const window = target.startedWithin;
   if (window) return instances.filter((i) => i.startTime !== undefined && i.startTime >= window.from && i.startTime <= window.to);
   return instances.slice(-1);
-}
-
-/** Events whose key the session's log does not hold yet: a re-sync signals nothing, so it cannot wake a finished session. */
-async function unlogged(pool: Pool, sessionId: string, events: ZoomReportRowEvent[]): Promise<ZoomReportRowEvent[]> {
-  const { rows } = await pool.query<{ event_key: string }>('SELECT event_key FROM attendance_events WHERE session_id = $1 AND event_key = ANY($2::text[])', [
-    sessionId,
-    events.map((event) => event.key),
-  ]);
-  const logged = new Set(rows.map((row) => row.event_key));
-  return events.filter((event) => !logged.has(event.key));
 }
 
 /**

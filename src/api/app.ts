@@ -18,30 +18,33 @@ import { userRoutes } from './routes/users.js';
 import { viewerLinkRoutes } from './routes/viewer-links.js';
 import { ViewerLinks } from './viewer-links.js';
 import { webhookRoutes } from './routes/webhooks.js';
-import { SessionRouter } from './routing.js';
+import { Relay } from '../sessions/relay.js';
 
-/** The HTTP API, as an express app with no listening socket (tests mount it on a free port). */
-export function createApp(deps: ApiDeps): express.Express {
+/**
+ * The HTTP API, as an express app with no listening socket (tests mount it on a free port), and the relay that
+ * brings the facts its webhook routes store to the session workflows (started and stopped by `listen`).
+ */
+export function createApp(deps: ApiDeps): { app: express.Express; relay: Relay } {
   const app = express();
   app.disable('x-powered-by');
   // Without API_TOKEN: loopback Host names only (DNS rebinding); webhooks exempt (signed).
   app.use(hostCheck(deps.config.apiToken));
   const viewers = new ViewerLinks(deps.config);
-  const router = new SessionRouter(deps.pool, deps.config);
   const metrics = createApiMetrics(deps.logger);
+  const relay = new Relay(deps.pool, deps.temporal, deps.config, deps.logger, { timeSignal: metrics.timeSignal });
   app.use(healthRoutes(deps));
   app.get('/metrics', metrics.serve);
-  app.use('/webhooks', webhookRoutes(deps, router, metrics));
+  app.use('/webhooks', webhookRoutes(deps, relay, metrics));
   app.use(openApiRoutes());
   app.use(livePageRoutes());
   app.use(codecRoutes(deps));
   // No CORS on /api: a write must be JSON, which no other site can send without a preflight that is never granted.
-  app.use('/api', bearerAuth(deps.config.apiToken, viewers), requireJson, express.json({ limit: '5mb' }), viewerLinkRoutes(deps, viewers), sessionRoutes(deps, router), attendanceRoutes(deps), userRoutes(deps), liveStreamRoutes(deps));
+  app.use('/api', bearerAuth(deps.config.apiToken, viewers), requireJson, express.json({ limit: '5mb' }), viewerLinkRoutes(deps, viewers), sessionRoutes(deps), attendanceRoutes(deps), userRoutes(deps), liveStreamRoutes(deps));
   // Behind the same bearer auth and JSON parser: every /api request passes the chain above first.
   app.use('/api', reportSyncRoutes(deps), analyticsRoutes(deps), deadLetterRoutes(deps));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });
   app.use(errorHandler(deps.logger));
-  return app;
+  return { app, relay };
 }

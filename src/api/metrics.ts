@@ -1,17 +1,16 @@
 import type { RequestHandler, Response } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../logger.js';
-import type { SignalTimer } from './gateway.js';
 
-/** Why a provider webhook got its answer; `accepted` means Temporal took the signal. */
+/** Why a provider webhook got its answer; `accepted` means its facts are committed. */
 export type WebhookOutcome = 'accepted' | 'ignored' | 'url_validation' | 'unauthorized' | 'invalid' | 'unavailable' | 'error';
 
 /** What a webhook route knows about a 2xx answer that its status code does not say. */
 export interface WebhookNote {
   outcome: 'accepted' | 'ignored' | 'url_validation';
-  sessionId?: string;
-  workflowId?: string;
   events?: number;
+  /** Facts new to the store (a provider's retry stores none). */
+  stored?: number;
 }
 
 /** Bounds the `provider` label: any other path under /webhooks is a 404, not a provider. */
@@ -34,8 +33,8 @@ export interface ApiMetrics {
   registry: Registry;
   /** Middleware for the webhook routes: counts and logs each answered webhook by provider and outcome. */
   observeWebhooks: RequestHandler;
-  /** Times a signalWithStart round trip (the gateway's part of a webhook's latency). */
-  timeSignal: SignalTimer;
+  /** Times the relay's signalWithStart round trips. */
+  timeSignal: <T>(signal: Promise<T>) => Promise<T>;
   /** GET /metrics in the Prometheus text format. */
   serve: RequestHandler;
 }
@@ -52,10 +51,10 @@ export function createApiMetrics(logger: Logger): ApiMetrics {
   });
   const signalLatency = new Histogram({
     name: 'rollcall_signal_latency_seconds',
-    help: 'signalWithStart round trip from the webhook gateway to Temporal',
+    help: 'signalWithStart round trip from the relay to Temporal',
     labelNames: ['outcome'] as const,
-    // The gateway gives Temporal 2 s before answering 503.
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 2.5],
+    // The relay gives a signal 5 s.
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
     registers: [registry],
   });
 

@@ -18,12 +18,15 @@ const urlHost = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localh
  */
 export async function listen(deps: ApiDeps, port: number, host = deps.config.host): Promise<RunningApi> {
   assertSafeExposure({ host, apiToken: deps.config.apiToken });
-  const server = createApp(deps).listen(port, host);
+  const { app, relay } = createApp(deps);
+  const server = app.listen(port, host);
   await once(server, 'listening');
+  relay.start();
   const address = server.address() as AddressInfo;
   return {
     url: `http://${urlHost(host)}:${address.port}`,
     close: async () => {
+      await relay.stop();
       server.closeIdleConnections();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { CommanderError } from 'commander';
-import { isTemporalUnavailable, within } from '../api/temporal-errors.js';
+import { isTemporalUnavailable, within } from '../sessions/temporal-errors.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { createPool, type Pool } from '../db/pool.js';
 import { required } from '../infra/run-main.js';

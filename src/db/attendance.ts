@@ -5,6 +5,8 @@ export interface SaveOptions {
   /** True when the workflow ran it on its own (after the meeting), false when an operator asked. */
   auto: boolean;
   calculatedAt: Date;
+  /** The calculation's sequence number: saved only if no calculation with a higher one saved before. */
+  seq: number;
 }
 
 const ts = (epochMs: number | undefined) => (epochMs === undefined ? null : new Date(epochMs));
@@ -13,11 +15,17 @@ const ts = (epochMs: number | undefined) => (epochMs === undefined ? null : new 
  * Replaces a session's calculated attendance in one transaction: participants and reports are upserted,
  * cycles rewritten, and people who no longer appear (e.g. a guest since matched to a user) removed.
  */
-export async function saveAttendance(pool: Pool, sessionId: string, result: AttendanceResult, options: SaveOptions): Promise<void> {
+export async function saveAttendance(pool: Pool, sessionId: string, result: AttendanceResult, options: SaveOptions): Promise<boolean> {
   const people = result.people;
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    // The session row is locked until commit: two attempts of one calculation, or two calculations, save one at a time.
+    const newest = await client.query('UPDATE sessions SET calculation_seq = $2 WHERE id = $1 AND calculation_seq <= $2', [sessionId, options.seq]);
+    if (newest.rowCount === 0) {
+      await client.query('ROLLBACK');
+      return false;
+    }
     const keys = people.map((person) => person.personKey);
     await client.query('DELETE FROM participants WHERE session_id = $1 AND NOT (person_key = ANY($2::text[]))', [sessionId, keys]);
     await client.query('DELETE FROM attendance WHERE session_id = $1', [sessionId]);
@@ -61,6 +69,7 @@ export async function saveAttendance(pool: Pool, sessionId: string, result: Atte
     );
     await client.query('UPDATE sessions SET calculated_at = $2, updated_at = now() WHERE id = $1', [sessionId, options.calculatedAt]);
     await client.query('COMMIT');
+    return true;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -30,6 +30,8 @@ export interface AttendanceReport {
   sessionId: string;
   /** Null until the first calculation persisted anyone. */
   calculatedAt: string | null;
+  /** The sequence number of the calculation this report is from (0: none yet); a receiver keeps the highest. */
+  calculationSeq: number;
   /** The scheduled window; ad-hoc sessions' actual window is not persisted, so it is left out. */
   window?: { start: string; end: string };
   people: ReportPerson[];
@@ -97,7 +99,7 @@ export async function loadAttendanceReport(pool: Pool, sessionId: string): Promi
   if (!session) return undefined;
   const { rows } = await pool.query<PersonRow>(PEOPLE_SQL, [sessionId]);
   const calculatedAt = session.calculatedAt === undefined ? null : utc(session.calculatedAt);
-  const report: AttendanceReport = { sessionId, calculatedAt, people: rows.map(personFrom) };
+  const report: AttendanceReport = { sessionId, calculatedAt, calculationSeq: session.calculationSeq, people: rows.map(personFrom) };
   if (session.scheduledStart !== undefined && session.scheduledEnd !== undefined) {
     report.window = { start: utc(session.scheduledStart), end: utc(session.scheduledEnd) };
   }

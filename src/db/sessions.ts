@@ -1,4 +1,6 @@
 import type { Pool } from './pool.js';
+import type { FactSpan, RoutableSession } from '../sessions/routing.js';
+import { SESSION_PHASES, type SessionPhase } from '../workflows/phases.js';
 import type { SessionSpec } from '../workflows/types.js';
 
 export interface SessionRow extends SessionSpec {
@@ -8,6 +10,8 @@ export interface SessionRow extends SessionSpec {
   meetingEnded?: number;
   /** When attendance was last calculated, if ever. */
   calculatedAt?: number;
+  /** The sequence number of the newest saved calculation (0: none). */
+  calculationSeq: number;
   createdAt: number;
 }
 
@@ -28,6 +32,9 @@ interface DbRow {
   meeting_ended: Date | null;
   calculated_at: Date | null;
   created_at: Date;
+  facts_from: Date | null;
+  facts_to: Date | null;
+  calculation_seq: number;
 }
 
 const ms = (date: Date | null) => (date ? date.getTime() : undefined);
@@ -50,17 +57,37 @@ function fromDb(row: DbRow): SessionRow {
     meetingStarted: ms(row.meeting_started),
     meetingEnded: ms(row.meeting_ended),
     calculatedAt: ms(row.calculated_at),
+    calculationSeq: row.calculation_seq,
     createdAt: row.created_at.getTime(),
   };
 }
 
-/** Inserts the session unless its id exists; returns the stored row either way so callers can detect conflicts. */
-export async function insertSession(pool: Pool, spec: SessionSpec, workflowId: string): Promise<{ row: SessionRow; created: boolean }> {
+/**
+ * Inserts the session unless its id exists; returns the stored row either way so callers can detect conflicts.
+ * `span`: the provider time a registered session reads facts from (see sessions/routing.ts).
+ */
+export async function insertSession(pool: Pool, spec: SessionSpec, workflowId: string, span: FactSpan | undefined): Promise<{ row: SessionRow; created: boolean }> {
   const inserted = await pool.query<DbRow>(
-    `INSERT INTO sessions (id, workflow_id, provider, room, instance_id, title, ad_hoc, scheduled_start, scheduled_end, roster, policy)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    `INSERT INTO sessions (id, workflow_id, provider, room, instance_id, title, ad_hoc, scheduled_start, scheduled_end, roster, policy,
+       facts_from, facts_to, instances_since)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
      ON CONFLICT (id) DO NOTHING RETURNING *`,
-    [spec.id, workflowId, spec.provider, spec.room, spec.instanceId ?? null, spec.title ?? null, spec.adHoc, ts(spec.scheduledStart), ts(spec.scheduledEnd), JSON.stringify(spec.roster), JSON.stringify(spec.policy)],
+    [
+      spec.id,
+      workflowId,
+      spec.provider,
+      spec.room,
+      spec.instanceId ?? null,
+      spec.title ?? null,
+      spec.adHoc,
+      ts(spec.scheduledStart),
+      ts(spec.scheduledEnd),
+      JSON.stringify(spec.roster),
+      JSON.stringify(spec.policy),
+      ts(span?.factsFrom),
+      ts(span?.factsTo),
+      ts(span?.instancesSince),
+    ],
   );
   if (inserted.rows[0]) return { row: fromDb(inserted.rows[0]), created: true };
   const existing = await getSession(pool, spec.id);
@@ -86,22 +113,27 @@ function canonicalJson(value: unknown): string {
   );
 }
 
-/** Records where the workflow is (status, meeting start/end evidence) for readers of the sessions table. */
-export async function updateSessionPhase(pool: Pool, id: string, status: string, meetingStarted?: number, meetingEnded?: number): Promise<void> {
+/**
+ * Records where the workflow is (status, meeting start/end evidence) for readers of the sessions table. A
+ * phase only moves forward: a late write of an earlier phase (a retried activity) changes nothing.
+ */
+export async function updateSessionPhase(pool: Pool, id: string, status: SessionPhase, meetingStarted?: number, meetingEnded?: number): Promise<void> {
   await pool.query(
-    'UPDATE sessions SET status = $2, meeting_started = coalesce($3, meeting_started), meeting_ended = coalesce($4, meeting_ended), updated_at = now() WHERE id = $1',
-    [id, status, ts(meetingStarted), ts(meetingEnded)],
+    `UPDATE sessions SET status = $2, meeting_started = coalesce($3, meeting_started), meeting_ended = coalesce($4, meeting_ended), updated_at = now()
+     WHERE id = $1 AND array_position($5::text[], status) <= array_position($5::text[], $2)`,
+    [id, status, ts(meetingStarted), ts(meetingEnded), SESSION_PHASES],
   );
 }
 
-/** Registered sessions of a room whose scheduled window overlaps [from, to] (epoch ms). */
-export async function registeredSessionsForRoom(pool: Pool, provider: string, room: string, from: number, to: number): Promise<SessionRow[]> {
+/** Registered sessions of these rooms whose fact span overlaps [from, to] (epoch ms): one query for a relay batch. */
+export async function sessionsForRooms(pool: Pool, rooms: ReadonlyArray<{ provider: string; room: string }>, from: number, to: number): Promise<RoutableSession[]> {
+  if (rooms.length === 0) return [];
   const { rows } = await pool.query<DbRow>(
-    `SELECT * FROM sessions WHERE provider = $1 AND room = $2 AND NOT ad_hoc AND scheduled_start <= $4 AND scheduled_end >= $3
-     ORDER BY scheduled_start`,
-    [provider, room, new Date(from), new Date(to)],
+    `SELECT s.* FROM sessions s JOIN unnest($1::text[], $2::text[]) AS r(provider, room) ON s.provider = r.provider AND s.room = r.room
+     WHERE NOT s.ad_hoc AND s.facts_from <= $4 AND s.facts_to >= $3`,
+    [rooms.map((r) => r.provider), rooms.map((r) => r.room), new Date(from), new Date(to)],
   );
-  return rows.map(fromDb);
+  return rows.map((row) => ({ ...fromDb(row), factsFrom: row.facts_from!.getTime(), factsTo: row.facts_to!.getTime() }));
 }
 
 /**

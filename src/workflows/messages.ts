@@ -1,8 +1,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AttendanceCounts, AttendanceEvent, Presence } from '../domain/index.js';
+import type { AttendanceCounts, AttendanceEvent, MeetingEndedEvent, Presence } from '../domain/index.js';
+import type { SessionPhase } from './phases.js';
 
-/** Where a session is in its life; also the SessionStatus search attribute. */
-export type SessionPhase = 'scheduled' | 'live' | 'ended' | 'calculated';
+export type { SessionPhase } from './phases.js';
 
 export interface SessionSummary {
   sessionId: string;
@@ -16,16 +16,16 @@ export interface SessionSummary {
   calculations: number;
   lastCounts?: AttendanceCounts;
   connections: number;
-  /** Events that changed the state (duplicates excluded), across continue-as-new runs. */
+  /** Facts that changed the state (duplicates excluded), across continue-as-new runs. */
   acceptedEvents: number;
 }
 
-/** A batch of normalised provider events; the gateway sends one batch per webhook. */
-export const eventsSignal = defineSignal<[AttendanceEvent[]]>('events');
+/** Stored facts of the session's room, brought by the relay (a batch per round, any order, duplicates allowed). */
+export const factsSignal = defineSignal<[AttendanceEvent[]]>('facts');
 /** Live presence at `now` (epoch ms, the caller's clock: a query has no clock of its own). */
 export const presenceQuery = defineQuery<Presence, [number]>('presence');
 export const summaryQuery = defineQuery<SessionSummary>('summary');
-/** Ends the meeting now (or at `at`), as if the provider had sent its end event; the final calculation follows after the grace delay. */
-export const endUpdate = defineUpdate<SessionSummary, [{ at?: number }]>('end');
-/** Recomputes attendance from the stored event log now; resolves once it is persisted. */
+/** An operator's end, already stored as a fact of this session; the final calculation follows after the grace delay. */
+export const endUpdate = defineUpdate<SessionSummary, [MeetingEndedEvent]>('end');
+/** Recomputes attendance from the stored facts; resolves once a calculation that started after the request is persisted. */
 export const recalculateUpdate = defineUpdate<SessionSummary, []>('recalculate');

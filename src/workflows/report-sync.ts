@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { ParticipantSource, ZoomKind } from '../zoom-api/reports.js';
 
@@ -45,7 +45,11 @@ export interface ReportSyncProgress {
 
 export interface ReportSyncInput {
   target: ReportSyncTarget;
-  /** Instances read at the same time (pages of one instance are a chain and go one after another). */
+  /**
+   * Instances read at the same time (pages of one instance are a chain and go one after another); default
+   * DEFAULT_CONCURRENCY. The worker's account limiter paces their requests together, so more instances than the
+   * limit needs only keep its slots filled while some instances wait for their writes or their next activity.
+   */
   concurrency?: number;
   /** Carried over continue-as-new. */
   progress?: ReportSyncProgress;
@@ -97,6 +101,8 @@ const PAGES_PER_ACTIVITY = 20;
 const MAX_ACTIVITIES_PER_RUN = 1_000;
 /** A page token that keeps expiring means something else is wrong. */
 const MAX_RESTARTS = 3;
+/** Instances at a time: enough that the limiter always has a request waiting (runs started before it read 4). */
+const DEFAULT_CONCURRENCY = 8;
 
 /**
  * Imports Zoom's participant report of one meeting or webinar (one instance, the latest, those in a window, or
@@ -104,7 +110,9 @@ const MAX_RESTARTS = 3;
  * turn rows into report-row events, route them to their session and signal them there; the workflow keeps only
  * cursors, so its history stays small for a thousand pages (and it continues as new past that).
  */
-export async function reportSyncWorkflow({ target, concurrency = 4, progress }: ReportSyncInput): Promise<ReportSyncResult> {
+export async function reportSyncWorkflow(input: ReportSyncInput): Promise<ReportSyncResult> {
+  const { target, progress } = input;
+  const concurrency = input.concurrency ?? (patched('report-sync-8-instances') ? DEFAULT_CONCURRENCY : 4);
   let state: ReportSyncProgress = progress ?? { kind: target.kind ?? 'meeting', instances: [] };
   setHandler(progressQuery, () => state);
   if (!progress) state = await zoom.resolveZoomInstances(target);

@@ -4,7 +4,7 @@ import { presenceQuery, summaryQuery } from '../../src/workflows/messages.js';
 import { MIN, PROVIDER_SETTINGS, WebhookSender, comparable, pastMinute, reports, waitForCalculations } from '../support/scenario.js';
 import { zoomMeetingEnded, zoomMeetingStarted, zoomParticipantJoined, zoomParticipantLeft } from '../support/sign.js';
 import { replayAndKeep } from '../support/histories.js';
-import { eventually, request, startSystem, type TestSystem } from '../support/system.js';
+import { eventually, relayed, request, startSystem, type TestSystem } from '../support/system.js';
 
 /**
  * A registered Zoom class of 10 students driven by signed webhooks. Window 40 min (2,400 s), grace 15 min.
@@ -60,6 +60,7 @@ describe('a registered Zoom class, end to end', () => {
     await zoom.accept(zoomParticipantLeft({ ...guest, leaveTime: at(20) }));
     await zoom.accept(zoomParticipantJoined({ ...zoomUser(9, 'b'), joinTime: at(20) })); // s9 device B overlaps A
 
+    await relayed(system);
     const handle = system.client.workflow.getHandle(`session-${sessionId}`);
     const presence = await handle.query(presenceQuery, at(25));
     assert.deepEqual(
@@ -85,6 +86,7 @@ describe('a registered Zoom class, end to end', () => {
     await zoom.accept(zoomParticipantLeft({ ...zoomUser(1), leaveTime: at(41) })); // after the scheduled end
 
     // Through the API, at the real clock (long after these provider times), only s4 and s7 are still open.
+    await relayed(system);
     const live = await request<{ inRoom: Array<{ userId: string }> }>(system, 'GET', `/api/sessions/${sessionId}/presence`);
     assert.deepEqual(
       live.body.inRoom.map((p) => p.userId),

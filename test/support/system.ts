@@ -1,8 +1,10 @@
+import './database.js';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { listen, type RunningApi } from '../../src/api/server.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
+import { unrelayedCount } from '../../src/db/facts.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { createClient } from '../../src/infra/temporal-client.js';
 import { createLogger } from '../../src/logger.js';
@@ -91,4 +93,9 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** Waits until the relay has delivered every stored fact to its sessions' workflows (their queries then see them). */
+export async function relayed(system: TestSystem, timeoutMs = 20_000): Promise<void> {
+  await eventually(async () => ((await unrelayedCount(system.pool)) === 0 ? true : undefined), timeoutMs, 'the relay to deliver every fact');
 }

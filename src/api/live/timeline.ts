@@ -1,5 +1,5 @@
 import { calculateAttendance } from '../../domain/index.js';
-import { loadEvents } from '../../db/events.js';
+import { loadSessionFacts } from '../../db/facts.js';
 import type { Pool } from '../../db/pool.js';
 import type { ReportCycle } from '../../db/reports.js';
 import type { SessionRow } from '../../db/sessions.js';
@@ -20,9 +20,9 @@ export interface Timeline {
   people: TimelinePerson[];
 }
 
-/** How many events the session's log holds: the log only grows, so a new count means a new timeline. */
+/** How many facts bear on the session: they only grow, so a new count means a new timeline. */
 export async function countEvents(pool: Pool, sessionId: string): Promise<number> {
-  const { rows } = await pool.query<{ count: string }>('SELECT count(*) FROM attendance_events WHERE session_id = $1', [sessionId]);
+  const { rows } = await pool.query<{ count: string }>('SELECT count(*) FROM session_facts($1)', [sessionId]);
   return Number(rows[0]?.count ?? 0);
 }
 
@@ -33,7 +33,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * live session's chart becomes the persisted one once it is calculated. Open cycles have `leftAt: null`.
  */
 export async function loadTimeline(pool: Pool, session: SessionRow, now: number): Promise<Timeline> {
-  const events = await loadEvents(pool, session.id);
+  const events = await loadSessionFacts(pool, session.id);
   const users = await loadDirectoryFor(pool, events);
   const { window, people } = calculateAttendance({ session, users, events, now });
   return {

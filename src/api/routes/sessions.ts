@@ -6,11 +6,11 @@ import { workflowUiUrl } from '../../infra/temporal-ui.js';
 import { presenceQuery, summaryQuery } from '../../workflows/messages.js';
 import { workflowIdFor, type SessionSpec } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
-import type { SessionRouter } from '../routing.js';
 import { HttpError } from '../http-error.js';
 import { endSessionSchema, registerSessionSchema, sessionIdParam, type RegisterSessionBody } from '../schemas/sessions.js';
 import { presentSession, presentState } from '../session-views.js';
-import { endSession, recalculateSession, startSessionWorkflow } from '../session-workflows.js';
+import { endSession, recalculateSession, startSessionWorkflow } from '../../sessions/workflow-client.js';
+import { factSpan } from '../../sessions/routing.js';
 import { within, withTemporal } from '../temporal-errors.js';
 import { parseOr400 } from '../validate.js';
 
@@ -34,7 +34,7 @@ function specFrom(body: RegisterSessionBody, deps: ApiDeps): SessionSpec {
  */
 const BUDGET_MS = { state: 2_000, presence: 5_000, end: 5_000, recalculate: 60_000 };
 
-export function sessionRoutes(deps: ApiDeps, sessionRouter: SessionRouter): Router {
+export function sessionRoutes(deps: ApiDeps): Router {
   const router = Router();
   const handleFor = (id: string) => deps.temporal.workflow.getHandle(workflowIdFor(id));
 
@@ -51,9 +51,8 @@ export function sessionRoutes(deps: ApiDeps, sessionRouter: SessionRouter): Rout
   /** Registers a session and starts its workflow; a retried identical registration answers the same. */
   router.post('/sessions', async (req, res) => {
     const spec = specFrom(parseOr400(registerSessionSchema, req.body), deps);
-    const { row, created } = await insertSession(deps.pool, spec, workflowIdFor(spec.id));
-    // This process routes the room's next webhook to the new session at once; others within the cache TTL.
-    sessionRouter.invalidate(row.provider, row.room);
+    const { earlyJoinMs, maxOverrunMs } = deps.config.timings;
+    const { row, created } = await insertSession(deps.pool, spec, workflowIdFor(spec.id), factSpan(spec, earlyJoinMs, maxOverrunMs));
     if (!created && !sameRegistration(row, spec)) throw new HttpError(409, `session ${spec.id} already exists with different details`);
     const workflowId = await withTemporal(() => startSessionWorkflow(deps.temporal, deps.config, row));
     res.status(created ? 201 : 200).json({ id: row.id, workflowId, temporalUiUrl: workflowUiUrl(deps.config, workflowId) });
@@ -82,7 +81,9 @@ export function sessionRoutes(deps: ApiDeps, sessionRouter: SessionRouter): Rout
   router.post('/sessions/:id/end', async (req, res) => {
     const { id } = parseOr400(sessionIdParam, req.params);
     const { at } = parseOr400(endSessionSchema, req.body ?? {});
-    const summary = await onWorkflow(id, BUDGET_MS.end, () => endSession(deps.temporal, id, at === undefined ? undefined : Date.parse(at)));
+    const session = await getSession(deps.pool, id);
+    if (!session) throw new HttpError(404, `no session ${id}`);
+    const summary = await onWorkflow(id, BUDGET_MS.end, () => endSession(deps.temporal, deps.pool, session, at === undefined ? undefined : Date.parse(at)));
     res.status(202).json(presentState(summary));
   });
 

@@ -3,11 +3,12 @@ import type { ParsedWebhook } from '../../providers/common.js';
 import { parseLiveKitWebhook, verifyLiveKitWebhook } from '../../providers/livekit.js';
 import { answerUrlValidation, parseZoomWebhook, verifyZoomSignature } from '../../providers/zoom.js';
 import type { ApiDeps } from '../deps.js';
-import { Gateway } from '../gateway.js';
 import { keepDeadLetter } from '../../db/dead-letters.js';
+import { storeFacts } from '../../db/facts.js';
+import { isDataError } from '../../db/storable.js';
+import type { Relay } from '../../sessions/relay.js';
 import { HttpError } from '../http-error.js';
 import { noteWebhook, type ApiMetrics } from '../metrics.js';
-import type { SessionRouter } from '../routing.js';
 
 /** Provider webhooks are small; anything bigger is refused before it is read in full. */
 const MAX_WEBHOOK_BYTES = 256 * 1024;
@@ -33,11 +34,11 @@ function bodyOf(req: Request): Buffer {
 /**
  * POST /webhooks/zoom and /webhooks/livekit: 401 unless signed as the provider signs, 400 for a
  * malformed payload (saying what is wrong), 200 for a well-signed event type we ignore, and for attendance
- * events 200 only once Temporal has accepted the signal (503 otherwise, so the provider retries).
+ * events 200 once their facts are committed in PostgreSQL (503 when they cannot be, so the provider retries).
+ * Temporal is not on this path: the relay brings the facts to their sessions' workflows.
  */
-export function webhookRoutes(deps: ApiDeps, router: SessionRouter, metrics: ApiMetrics): Router {
-  const { config, temporal } = deps;
-  const gateway = new Gateway(temporal, config, router, metrics.timeSignal);
+export function webhookRoutes(deps: ApiDeps, relay: Relay, metrics: ApiMetrics): Router {
+  const { config } = deps;
   const routes = Router();
   routes.use(metrics.observeWebhooks);
 
@@ -55,9 +56,14 @@ export function webhookRoutes(deps: ApiDeps, router: SessionRouter, metrics: Api
       res.json({ status: 'ignored', event: parsed.event });
       return;
     }
-    const delivery = await gateway.deliver(parsed.room, parsed.events);
-    noteWebhook(res, { outcome: 'accepted', ...delivery, events: parsed.events.length });
-    res.json({ status: 'accepted', ...delivery, events: parsed.events.length });
+    const stored = await storeFacts(deps.pool, parsed.room, parsed.events).catch(async (error: unknown) => {
+      if (isDataError(error)) return refuse(provider, raw, 'the event holds a value that cannot be stored');
+      deps.logger.error({ err: error }, 'webhook facts not stored');
+      throw new HttpError(503, 'the event cannot be stored now; retry later');
+    });
+    relay.announce();
+    noteWebhook(res, { outcome: 'accepted', events: parsed.events.length, stored });
+    res.json({ status: 'accepted', events: parsed.events.length, stored });
   }
 
   routes.post('/zoom', rawBody, async (req, res) => {

@@ -2,7 +2,8 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import { isoTime } from '../../api/schemas/common.js';
 import { presentState } from '../../api/session-views.js';
-import { endSession } from '../../api/session-workflows.js';
+import { getSession } from '../../db/sessions.js';
+import { endSession } from '../../sessions/workflow-client.js';
 import { action, CliError, say } from '../context.js';
 import { iso } from '../format.js';
 
@@ -22,7 +23,9 @@ export function endCommand(): Command {
     .option('--json', 'print the workflow summary as JSON')
     .action(
       action(async (ctx, sessionId: string, options: { at?: number; json?: boolean }) => {
-        const summary = await ctx.call(BUDGET_MS, `ending session ${sessionId}`, () => endSession(ctx.temporal(), sessionId, options.at)).catch((error: unknown) => {
+        const session = await getSession(ctx.database(), sessionId);
+        if (!session) throw new CliError(`no session ${sessionId}`);
+        const summary = await ctx.call(BUDGET_MS, `ending session ${sessionId}`, () => endSession(ctx.temporal(), ctx.database(), session, options.at)).catch((error: unknown) => {
           if (error instanceof WorkflowNotFoundError) throw new CliError(`session ${sessionId} has no running workflow (finished, or never started)`);
           throw error;
         });

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { presentState } from '../../api/session-views.js';
-import { recalculateSession } from '../../api/session-workflows.js';
+import { recalculateSession } from '../../sessions/workflow-client.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import { getSession, sessionsEndedSince, type SessionRow } from '../../db/sessions.js';
 import type { SessionSummary } from '../../workflows/messages.js';

@@ -1,7 +1,10 @@
 import { WithStartWorkflowOperation, WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { Config } from '../config/index.js';
 import type { sessionWorkflow } from '../workflows/index.js';
-import { endUpdate, recalculateUpdate, type SessionSummary } from '../workflows/messages.js';
+import type { AttendanceEvent } from '../domain/index.js';
+import { storeFacts } from '../db/facts.js';
+import type { Pool } from '../db/pool.js';
+import { endUpdate, factsSignal, recalculateUpdate, type SessionSummary } from '../workflows/messages.js';
 import { ProviderAttr, RoomAttr, SessionIdAttr, SessionStatusAttr } from '../workflows/search-attributes.js';
 import { workflowIdFor, type SessionSpec, type SessionTimings } from '../workflows/types.js';
 
@@ -10,7 +13,7 @@ export function timingsFrom(config: Config): SessionTimings {
   return { calculationDelayMs, lateEventWindowMs, reconcileIntervalMs, maxOverrunMs };
 }
 
-/** Start options shared by registration (start) and the webhook gateway (signalWithStart). */
+/** Start options shared by registration (start), the relay (signalWithStart) and recalculation (update-with-start). */
 export function sessionStartOptions(config: Config, spec: SessionSpec) {
   return {
     workflowId: workflowIdFor(spec.id),
@@ -19,6 +22,7 @@ export function sessionStartOptions(config: Config, spec: SessionSpec) {
       {
         session: spec,
         timings: timingsFrom(config),
+        earlyJoinMs: config.timings.earlyJoinMs,
         pushReports: config.reportWebhook !== undefined,
         reconcile: spec.provider === 'livekit' && config.livekit.url !== undefined,
         continueAsNewEvents: config.continueAsNewEvents,
@@ -41,9 +45,23 @@ export async function startSessionWorkflow(client: Client, config: Config, spec:
   return handle.workflowId;
 }
 
-/** Ends the meeting as the provider's end event would (now, or at `at` epoch ms); the API's end route and `rollcall end`. */
-export async function endSession(client: Client, sessionId: string, at?: number): Promise<SessionSummary> {
-  return client.workflow.getHandle(workflowIdFor(sessionId)).executeUpdate(endUpdate, { args: [at === undefined ? {} : { at }] });
+/** Hands the session's workflow facts of its room, starting it if needed: the relay's one call. */
+export async function deliverFacts(client: Client, config: Config, spec: SessionSpec, facts: AttendanceEvent[]): Promise<void> {
+  await client.workflow.signalWithStart<typeof sessionWorkflow, [AttendanceEvent[]]>('sessionWorkflow', {
+    ...sessionStartOptions(config, spec),
+    signal: factsSignal,
+    signalArgs: [facts],
+  });
+}
+
+/**
+ * Ends the meeting as the provider's end event would (now, or at `at` epoch ms); the API's end route and
+ * `rollcall end`. The end is stored first, as a fact of this session only, so the calculation reads it.
+ */
+export async function endSession(client: Client, pool: Pool, session: SessionSpec, at = Date.now()): Promise<SessionSummary> {
+  const event: AttendanceEvent = { kind: 'meeting-ended', key: `system:end:${session.id}:${at}`, at, source: 'system' };
+  await storeFacts(pool, { provider: session.provider, roomId: session.room, instanceId: '' }, [event], { sessionId: session.id, relayed: true });
+  return client.workflow.getHandle(workflowIdFor(session.id)).executeUpdate(endUpdate, { args: [event] });
 }
 
 /**
