@@ -1,14 +1,25 @@
 import { ZoomApiError, zoomError } from './errors.js';
+import type { RateLimiter } from './limiter.js';
 import type { ZoomTokenCache } from './token.js';
 
 export type Query = Record<string, string | number | undefined>;
 
-/** Zoom REST API v2 with a cached server-to-server token; a 401 (token expired or revoked) is retried once with a fresh token. */
+/** A 429 is retried in place this many times (the limiter pauses and slows down first); then it is the caller's. */
+const RATE_LIMIT_RETRIES = 5;
+/** A 429 asking to wait longer than this (a daily limit) is the caller's at once: no request should sleep that long. */
+const MAX_IN_PLACE_WAIT_MS = 5_000;
+
+/**
+ * Zoom REST API v2 with a cached server-to-server token; a 401 (token expired or revoked) is retried once with a
+ * fresh token. With a limiter, every request waits for its slot, and a 429 (per-second limit) tells the limiter and
+ * is retried after the pause it sets, up to RATE_LIMIT_RETRIES times.
+ */
 export class ZoomApiClient {
   constructor(
     private readonly baseUrl: string,
     private readonly tokens: ZoomTokenCache,
     private readonly fetchImpl: typeof fetch = fetch,
+    private readonly limiter?: RateLimiter,
   ) {}
 
   /** `path` starts with `/` and holds its ids already encoded (see zoomPathId); throws ZoomApiError on any non-2xx. */
@@ -16,16 +27,26 @@ export class ZoomApiClient {
     // WHATWG URL keeps percent-escapes in the path as given, so double-encoded UUIDs reach Zoom intact.
     const url = new URL(`${this.baseUrl.replace(/\/+$/, '')}/v2${path}`);
     for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
-    for (let attempt = 1; ; attempt++) {
+    let refreshed = false;
+    let rateLimited = 0;
+    for (;;) {
       const token = await this.tokens.token();
+      await this.limiter?.take();
       const res = await this.fetchImpl(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
-      if (res.status === 401 && attempt === 1) {
+      if (res.status === 401 && !refreshed) {
         await res.body?.cancel();
         this.tokens.invalidate(token);
+        refreshed = true;
         continue;
       }
-      if (!res.ok) throw await zoomError(ZoomApiError, res, `GET ${path}`);
-      return res.json();
+      if (res.ok) return res.json();
+      const error = await zoomError(ZoomApiError, res, `GET ${path}`);
+      if (error.status === 429 && this.limiter) {
+        this.limiter.throttled(error.retryAfterMs);
+        rateLimited += 1;
+        if (rateLimited <= RATE_LIMIT_RETRIES && (error.retryAfterMs ?? 0) <= MAX_IN_PLACE_WAIT_MS) continue;
+      }
+      throw error;
     }
   }
 }

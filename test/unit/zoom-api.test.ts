@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ZoomApiClient } from '../../src/zoom-api/client.js';
 import { parseRetryAfter, ZoomOAuthError, type ZoomApiError } from '../../src/zoom-api/errors.js';
+import { RateLimiter } from '../../src/zoom-api/limiter.js';
 import { listInstances, participantsPage } from '../../src/zoom-api/reports.js';
 import { reportRowEvent } from '../../src/zoom-api/rows.js';
 import { ZoomTokenCache, type ZoomCredentials } from '../../src/zoom-api/token.js';
@@ -155,6 +156,119 @@ describe('Zoom API client against the fake', () => {
   it('reports refused credentials as an OAuth error', async () => {
     const bad = new ZoomTokenCache({ oauthUrl: `${fake.url}/oauth/token`, accountId: 'acct', clientId: 'cid', clientSecret: 'wrong' });
     await assert.rejects(new ZoomApiClient(fake.url, bad).get('/past_webinars/900/instances'), (error: Error) => error instanceof ZoomOAuthError && error.status === 400);
+  });
+});
+
+/**
+ * A limiter on a clock of the test's own: sleepers wake one at a time in order of their wake-up time, the clock
+ * jumping to it, so pacing is exact and instant.
+ */
+function clockedLimiter(perSecond: number) {
+  let now = 1_000_000;
+  const timers: Array<{ at: number; wake: () => void }> = [];
+  const fire = () =>
+    setImmediate(() => {
+      timers.sort((a, b) => a.at - b.at);
+      const timer = timers.shift();
+      if (!timer) return;
+      now = Math.max(now, timer.at);
+      timer.wake();
+      if (timers.length > 0) fire();
+    });
+  const sleep = (ms: number) =>
+    new Promise<void>((wake) => {
+      timers.push({ at: now + ms, wake });
+      if (timers.length === 1) fire();
+    });
+  const limiter = new RateLimiter({ perSecond, now: () => now, sleep });
+  return { limiter, now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+describe('account rate limiter', () => {
+  it('spaces requests 5 % wider than the limit, so no one-second window gets more than it allows', async () => {
+    const { limiter, now } = clockedLimiter(40);
+    const grants: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      await limiter.take();
+      grants.push(now());
+    }
+    const gaps = grants.slice(1).map((t, i) => t - grants[i]!);
+    assert.ok(gaps.every((gap) => Math.abs(gap - 26.25) < 1e-6), `every gap 26.25 ms: ${gaps.slice(0, 5).join(', ')}`);
+    for (let i = 0; i + 40 < grants.length; i++) assert.ok(grants[i + 40]! - grants[i]! > 1_000, 'never 41 requests within a second');
+  });
+
+  it('serves concurrent callers in turn at the same pace', async () => {
+    const { limiter, now } = clockedLimiter(10);
+    const start = now();
+    const grants: number[] = [];
+    await Promise.all(Array.from({ length: 5 }, () => limiter.take().then(() => grants.push(now() - start))));
+    assert.deepEqual(grants, [0, 105, 210, 315, 420]);
+  });
+
+  it('pauses everyone after a 429, slows down by a quarter once per pause, and recovers second by second', async () => {
+    const { limiter, now, advance } = clockedLimiter(40);
+    await limiter.take();
+    limiter.throttled(2_000);
+    limiter.throttled(2_000); // the same burst refused twice: one decrease
+    assert.equal(limiter.stats.rate, 30);
+    const before = now();
+    await limiter.take();
+    assert.ok(now() - before >= 2_000, 'waited out Retry-After');
+    limiter.throttled(); // no Retry-After: half a second
+    const paused = now();
+    await limiter.take();
+    assert.equal(now() - paused, 500);
+    assert.equal(limiter.stats.rate, 22.5);
+    for (let second = 0; second < 10; second++) {
+      advance(1_000);
+      await limiter.take();
+    }
+    assert.equal(limiter.stats.rate, 40, 'back at the ceiling (+2/s each quiet second), never above');
+    assert.equal(limiter.stats.throttled, 3);
+  });
+
+  it('sends a caller that slept into a pause to the back of it', async () => {
+    const { limiter, now } = clockedLimiter(1);
+    await limiter.take(); // the next slot is 1,050 ms away
+    const waiting = limiter.take().then(() => now());
+    limiter.throttled(5_000);
+    assert.ok((await waiting) >= 1_000_000 + 5_000);
+  });
+});
+
+describe('Zoom API client under a per-second limit', () => {
+  let fake: FakeZoomApi;
+  const tokens = () => new ZoomTokenCache({ oauthUrl: `${fake.url}/oauth/token`, accountId: 'acct', clientId: 'cid', clientSecret: 'csecret' });
+
+  before(async () => {
+    fake = await startFakeZoomApi({ accountId: 'acct', clientId: 'cid', clientSecret: 'csecret', rateLimit: { perSecond: 20, retryAfter: 'never' } });
+    fake.add({ kind: 'webinar', id: '901', instances: [{ uuid: 'only==', startTime: 1_700_000_000_000, endTime: 1_700_003_600_000, rows: [] }] });
+  });
+  after(() => fake.close());
+
+  it('paced at the limit, is never refused', async () => {
+    const client = new ZoomApiClient(fake.url, tokens(), fetch, new RateLimiter({ perSecond: 20 }));
+    const refusedBefore = fake.stats.rateLimitedWithoutRetryAfter;
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 50 }, () => listInstances(client, 'webinar', '901')));
+    assert.equal(fake.stats.rateLimitedWithoutRetryAfter, refusedBefore, 'no 429');
+    assert.ok(Date.now() - started >= 49 * 52, 'paced, not sent at once');
+  });
+
+  it('paced above the limit, absorbs the 429s and slows down', async () => {
+    const limiter = new RateLimiter({ perSecond: 60 });
+    const client = new ZoomApiClient(fake.url, tokens(), fetch, limiter);
+    const refusedBefore = fake.stats.rateLimitedWithoutRetryAfter;
+    const answers = await Promise.all(Array.from({ length: 60 }, () => listInstances(client, 'webinar', '901')));
+    assert.equal(answers.length, 60, 'every request answered');
+    assert.ok(fake.stats.rateLimitedWithoutRetryAfter > refusedBefore, 'the fake refused some');
+    assert.ok(limiter.stats.throttled > 0 && limiter.stats.rate < 60, JSON.stringify(limiter.stats));
+  });
+
+  it('without a limiter, hands the 429 to the caller', async () => {
+    const client = new ZoomApiClient(fake.url, tokens());
+    const results = await Promise.allSettled(Array.from({ length: 40 }, () => listInstances(client, 'webinar', '901')));
+    assert.ok(results.some((result) => result.status === 'rejected' && (result.reason as ZoomApiError).status === 429));
   });
 });
 
