@@ -8,9 +8,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import type { Client } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import type { ReportSyncResult } from '../src/workflows/report-sync.js';
 import { startFakeZoomApi, type FakeInstance, type FakeRow } from '../test/support/fake-zoom-api.js';
 import { BenchCluster, coresBetween } from './support/cluster.js';
+import { percentile, round } from './support/stats.js';
 
 const INSTANCES = 48;
 const PEOPLE = 2_000;
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
     let runs = 0;
     for await (const run of cluster.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs += run.workflowId === workflowId ? 1 : 0;
 
+    const timeline = await syncTimeline(cluster.client, workflowId, started, fake.stats.requests, RATE_LIMIT);
     const figures = {
       scenario: `${rows} rows, ${pages} pages, ${INSTANCES} instances, ${RATE_LIMIT} requests/s limit (429 without Retry-After)`,
       rows,
@@ -101,6 +105,7 @@ async function main(): Promise<void> {
       workflowRuns: runs,
       coresBusy: cores,
       analyticsMs,
+      timeline,
       machine: { cpus: availableParallelism(), loadAverage1mAtStart: loadAtStart },
       node: process.version,
     };
@@ -113,6 +118,121 @@ async function main(): Promise<void> {
     if (leftovers.length > 0) log(`killed leftover processes: ${leftovers.join('; ')}`);
     await fake.close();
   }
+}
+
+// ---- where the time goes --------------------------------------------------------------------------
+// The requests the fake Zoom API answered, second by second, and the page activities of the sync workflow (from
+// its history: scheduled, started, closed), so idle stretches of the request stream can be put next to what the
+// workflow was doing then.
+
+export interface Second {
+  /** Seconds since the sync was requested. */
+  s: number;
+  /** Requests answered 2xx that arrived in this second. */
+  ok: number;
+  rateLimited: number;
+  /** Page activities running at the middle of the second. */
+  activities: number;
+}
+
+export interface SyncTimeline {
+  /** From the sync request to the first and the last API request. */
+  firstRequestS: number;
+  lastRequestS: number;
+  /** 2xx requests per second between the first and the last request. */
+  sustainedPerSecond: number;
+  /** Stretches of more than 100 ms without a request, between the first and the last. */
+  gapsOver100ms: { count: number; totalS: number; longestMs: number };
+  /** Seconds (whole ones, first and last excluded) that saw fewer than 90 % of the limit. */
+  underfilledSeconds: number;
+  activities: {
+    count: number;
+    /** How long each page activity ran, and how long it waited for a worker slot. */
+    runS: { p50: number; max: number };
+    scheduleToStartMs: { p50: number; max: number };
+    /** From an activity's close to the next activity scheduled after it: the workflow's turnaround. */
+    closeToNextScheduleMs: { p50: number; max: number };
+  };
+  seconds: Second[];
+}
+
+interface Span {
+  scheduled: number;
+  started?: number;
+  closed?: number;
+}
+
+const ms = (time: temporal.api.history.v1.IHistoryEvent['eventTime']) => Number(time?.seconds ?? 0) * 1000 + Math.round((time?.nanos ?? 0) / 1e6);
+
+async function pageActivities(client: Client, workflowId: string): Promise<Span[]> {
+  const spans: Span[] = [];
+  for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    const history = await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
+    const byId = new Map<string, Span>();
+    for (const event of (history.events ?? []) as temporal.api.history.v1.IHistoryEvent[]) {
+      const at = ms(event.eventTime);
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      if (scheduled?.activityType?.name === 'syncZoomReportPages') {
+        const span = { scheduled: at };
+        byId.set(String(event.eventId), span);
+        spans.push(span);
+      }
+      const started = event.activityTaskStartedEventAttributes;
+      if (started) {
+        const span = byId.get(String(started.scheduledEventId));
+        if (span) span.started = at;
+      }
+      const closed = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
+      if (closed) {
+        const span = byId.get(String(closed.scheduledEventId));
+        if (span) span.closed = at;
+      }
+    }
+  }
+  return spans.sort((a, b) => a.scheduled - b.scheduled);
+}
+
+export async function syncTimeline(client: Client, workflowId: string, startedAt: number, requests: Array<{ at: number; status: number }>, limit: number): Promise<SyncTimeline> {
+  const spans = await pageActivities(client, workflowId);
+  const times = requests.map((r) => r.at).sort((a, b) => a - b);
+  const first = times[0] ?? startedAt;
+  const last = times.at(-1) ?? startedAt;
+  const gaps = times.slice(1).map((t, i) => t - times[i]!).filter((gap) => gap > 100);
+  const okCount = requests.filter((r) => r.status < 300).length;
+  const seconds: Second[] = [];
+  const end = Math.max(last, ...spans.map((span) => span.closed ?? 0));
+  for (let s = 0; startedAt + s * 1000 <= end; s++) {
+    const from = startedAt + s * 1000;
+    const inSecond = requests.filter((r) => r.at >= from && r.at < from + 1000);
+    const middle = from + 500;
+    seconds.push({
+      s,
+      ok: inSecond.filter((r) => r.status < 300).length,
+      rateLimited: inSecond.filter((r) => r.status === 429).length,
+      activities: spans.filter((span) => (span.started ?? span.scheduled) <= middle && (span.closed ?? Infinity) > middle).length,
+    });
+  }
+  const whole = seconds.filter((second) => startedAt + second.s * 1000 > first && startedAt + (second.s + 1) * 1000 < last);
+  const closedSpans = spans.filter((span) => span.closed !== undefined);
+  const turnaround = closedSpans
+    .map((span) => spans.find((next) => next.scheduled >= span.closed!)?.scheduled)
+    .map((next, i) => (next === undefined ? undefined : next - closedSpans[i]!.closed!))
+    .filter((gap): gap is number => gap !== undefined);
+  const summary = (values: number[], digits = 0) => ({ p50: round(percentile(values, 0.5), digits), max: round(Math.max(0, ...values), digits) });
+  return {
+    firstRequestS: round((first - startedAt) / 1000, 2),
+    lastRequestS: round((last - startedAt) / 1000, 2),
+    sustainedPerSecond: round(okCount / Math.max(0.001, (last - first) / 1000)),
+    gapsOver100ms: { count: gaps.length, totalS: round(gaps.reduce((sum, gap) => sum + gap, 0) / 1000, 2), longestMs: Math.max(0, ...gaps) },
+    underfilledSeconds: whole.filter((second) => second.ok < 0.9 * limit).length,
+    activities: {
+      count: spans.length,
+      runS: summary(closedSpans.map((span) => (span.closed! - (span.started ?? span.scheduled)) / 1000), 1),
+      scheduleToStartMs: summary(spans.filter((span) => span.started !== undefined).map((span) => span.started! - span.scheduled)),
+      closeToNextScheduleMs: summary(turnaround),
+    },
+    seconds,
+  };
 }
 
 await main();

@@ -85,6 +85,8 @@ export interface FakeZoomStats {
   pages: { report: number; past: number };
   /** The ids or uuids seen in participant requests, decoded. */
   participantTargets: Set<string>;
+  /** Every API request (not the token endpoint) as it was answered: when it arrived (epoch ms) and its status. */
+  requests: Array<{ at: number; status: number }>;
 }
 
 const MAX_PAGE_SIZE = 300;
@@ -110,6 +112,7 @@ export class FakeZoomApi {
     refused: 0,
     pages: { report: 0, past: 0 },
     participantTargets: new Set(),
+    requests: [],
   };
   private readonly series = new Map<string, FakeSeries>();
   private readonly instances = new Map<string, { series: FakeSeries; instance: FakeInstance }>();
@@ -162,6 +165,8 @@ export class FakeZoomApi {
     if (req.method === 'POST' && rawPath === '/oauth/token') return this.token(req, url, res);
     if (req.method !== 'GET' || !rawPath.startsWith('/v2/')) return send(res, 404, { code: 404, message: 'Not found' });
     this.stats.apiRequests += 1;
+    const at = Date.now();
+    res.once('finish', () => this.stats.requests.push({ at, status: res.statusCode }));
     if (!this.authorised(req, res)) return;
     if (!this.withinRateLimit(res)) return;
     const every = this.options.revokeTokensEvery;
