@@ -70,7 +70,12 @@ const participantSchema = z.object({
   join_time: optionalTime,
   // Documented for participant_left, but may be missing on webinars: event_ts stands in.
   leave_time: optionalTime,
+  /** Free text; on participant_left it tells a move to or from a breakout room from a departure (see `isMove`). */
+  leave_reason: optionalText,
 });
+
+/** A participant in a breakout room event: `user_id` is the breakout room's own; `parent_user_id` the one in the main meeting. */
+const breakoutParticipantSchema = participantSchema.extend({ parent_user_id: optionalText });
 
 const objectSchema = z.object({
   id: idText,
@@ -85,15 +90,20 @@ const withObject = <O extends z.ZodType>(object: O) =>
 
 const lifecycleSchema = withObject(objectSchema);
 const participantEventSchema = withObject(objectSchema.extend({ participant: participantSchema }));
+/** Breakout room events: `id` and `uuid` are the parent meeting's, `breakout_room_uuid` the room's. */
+const breakoutEventSchema = withObject(objectSchema.extend({ breakout_room_uuid: z.string().min(1), participant: breakoutParticipantSchema }));
 const envelopeSchema = z.object({ event: z.string().min(1) });
 const urlValidationSchema = z.object({ payload: z.object({ plainToken: z.string().min(1) }) });
 
 type Lifecycle = z.output<typeof lifecycleSchema>;
 type ParticipantEvent = z.output<typeof participantEventSchema>;
 type Participant = ParticipantEvent['payload']['object']['participant'];
+type BreakoutEvent = z.output<typeof breakoutEventSchema>;
 
 /** meeting.* and webinar.* carry the same fields; the action decides what we produce. */
 const EVENT_PATTERN = /^(?:meeting|webinar)\.(started|ended|participant_joined|participant_left)$/;
+/** Breakout rooms exist in meetings only. */
+const BREAKOUT_PATTERN = /^meeting\.(participant_joined_breakout_room|participant_left_breakout_room)$/;
 
 // ---- parsing ------------------------------------------------------------------------------------
 
@@ -122,6 +132,11 @@ function parseZoomWebhookBody(body: unknown): ZoomParsedWebhook {
     const parsed = check(participantEventSchema, body);
     return parsed.ok ? participantEvent(event, action, parsed.value) : parsed.invalid;
   }
+  const breakoutAction = BREAKOUT_PATTERN.exec(event)?.[1];
+  if (breakoutAction === 'participant_joined_breakout_room' || breakoutAction === 'participant_left_breakout_room') {
+    const parsed = check(breakoutEventSchema, body);
+    return parsed.ok ? breakoutEvent(event, breakoutAction, parsed.value) : parsed.invalid;
+  }
   return { type: 'ignored', event };
 }
 
@@ -140,7 +155,7 @@ function lifecycle(event: string, action: 'started' | 'ended', body: Lifecycle):
   const at = (action === 'started' ? object.start_time : object.end_time) ?? body.event_ts;
   const key = derivedKey('zoom', [event, object.uuid, at]);
   const kind = action === 'started' ? 'meeting-started' : 'meeting-ended';
-  return { type: 'events', room: roomOf(body), events: [{ kind, key, at, source: 'webhook' }] };
+  return { type: 'events', room: roomOf(body), events: [{ kind, key, at, source: 'webhook', instance: object.uuid }] };
 }
 
 function participantEvent(
@@ -157,18 +172,66 @@ function participantEvent(
     key: derivedKey('zoom', [event, object.uuid, p.participant_uuid, p.user_id, p.join_time, at]),
     at,
     source: 'webhook' as const,
+    instance: object.uuid,
     connection: p.participant_uuid ?? p.user_id,
-    person: personOf(p),
+    person: personOf(p, p.participant_uuid ?? p.user_id),
   };
-  const attendance: AttendanceEvent = joined ? { kind: 'joined', ...common } : { kind: 'left', ...common };
+  const attendance: AttendanceEvent = joined ? { kind: 'joined', ...common } : { kind: 'left', ...common, ...leaveFacts(p, false) };
   return { type: 'events', room: roomOf(body), events: [attendance] };
 }
 
-function personOf(p: Participant): PersonRef {
+/**
+ * Breakout rooms are part of their meeting (what we rely on, from Zoom's webhook reference and observed payloads):
+ * - `meeting.participant_joined_breakout_room` / `meeting.participant_left_breakout_room` carry the parent meeting's
+ *   `id` and `uuid` in `payload.object`, the room's `breakout_room_uuid`, and a participant with `join_time` /
+ *   `leave_time`, `leave_reason`, `participant_uuid`, `user_id` (the room's own) and `parent_user_id` (the main
+ *   meeting's user_id);
+ * - moving into a breakout room also sends the main room's `meeting.participant_left`, whose `leave_reason` reads
+ *   "left the meeting to join breakout room"; coming back, "… leave breakout room to join main meeting", then a
+ *   main-room `meeting.participant_joined`. The leave of one room and the join of the other come within a second
+ *   or two, in either order.
+ * So a breakout room stay is a connection of its own (`<participant>@breakout:<room>`), in the parent meeting's
+ * instance, so a move's leave never closes the main room's connection or the other way round; a leave that moves
+ * between rooms is marked `moved`, and the engine joins it to the person's next join (continuous presence).
+ */
+function breakoutEvent(event: string, action: 'participant_joined_breakout_room' | 'participant_left_breakout_room', body: BreakoutEvent): ZoomParsedWebhook {
+  const { object } = body.payload;
+  const p = object.participant;
+  const joined = action === 'participant_joined_breakout_room';
+  const at = (joined ? p.join_time : p.leave_time) ?? body.event_ts;
+  const participant = p.participant_uuid ?? p.user_id;
+  const common = {
+    key: derivedKey('zoom', [event, object.uuid, object.breakout_room_uuid, p.participant_uuid, p.user_id, p.join_time, at]),
+    at,
+    source: 'webhook' as const,
+    instance: object.uuid,
+    connection: `${participant}@breakout:${object.breakout_room_uuid}`,
+    // the person's key in the main meeting: participant_uuid, else the main meeting's user_id
+    person: personOf(p, p.participant_uuid ?? p.parent_user_id ?? p.user_id),
+  };
+  const attendance: AttendanceEvent = joined ? { kind: 'joined', ...common } : { kind: 'left', ...common, ...leaveFacts(p, true) };
+  return { type: 'events', room: roomOf(body), events: [attendance] };
+}
+
+/**
+ * What a leave tells besides its time: its own join time (the cycle stands even if the join was lost), and
+ * whether it moved between rooms of the meeting: a `leave_reason` naming a breakout room or the main meeting;
+ * leaving a breakout room with no reason is going back to the main room (the room closed).
+ */
+function leaveFacts(p: Participant, fromBreakout: boolean): { joinedAt?: number; moved?: boolean } {
+  return { ...(p.join_time !== undefined && { joinedAt: p.join_time }), ...(isMove(p.leave_reason, fromBreakout) && { moved: true }) };
+}
+
+function isMove(reason: string | undefined, fromBreakout: boolean): boolean {
+  if (reason === undefined) return fromBreakout;
+  return /breakout room|main meeting/i.test(reason);
+}
+
+function personOf(p: Participant, guestKey: string): PersonRef {
   const ids = [p.participant_user_id, p.registrant_id, p.id].filter((id): id is string => id !== undefined);
   const email = p.email?.trim();
   return {
-    guestKey: p.participant_uuid ?? p.user_id,
+    guestKey,
     ...(email && { email }),
     ...(ids.length > 0 && { providerUserIds: [...new Set(ids)] }),
     ...(p.user_name !== undefined && { name: p.user_name }),

@@ -35,6 +35,7 @@ export function reportRowEvent(instanceUuid: string, row: ParticipantRow): ZoomR
     at,
     leftAt,
     source: 'report',
+    instance: instanceUuid,
     connection,
     person: personOf(row, connection),
     ...(row.registrant_id !== undefined && { registrantId: row.registrant_id }),

@@ -297,6 +297,7 @@ describe('report rows as events', () => {
         at: Date.parse('2026-01-01T10:00:00Z'),
         leftAt: Date.parse('2026-01-01T10:30:00Z'),
         source: 'report',
+        instance: 'uuid-1',
         connection: '16778240',
         person: { guestKey: 'reg-1', email: 'Ann@Example.com', providerUserIds: ['reg-1'], name: 'Ann' },
         registrantId: 'reg-1',

@@ -14,6 +14,7 @@ import {
   signLiveKit,
 } from '../../support/sign.js';
 import vectors from '../../fixtures/providers/vectors.json' with { type: 'json' };
+import { calculateAttendance } from '../../../src/domain/index.js';
 
 const { apiKey, apiSecret, body: vectorBody, authorization: vectorToken } = vectors.livekit;
 /** A clock inside the vector token's validity, independent of the machine clock. */
@@ -112,6 +113,7 @@ describe('parseLiveKitWebhook: normalisation', () => {
           key: 'livekit:EV_3vDfWofby5m2',
           at: 1763721005312,
           source: 'webhook',
+          instance: 'RM_hycBMAjmt6Ub',
           connection: 'PA_39FqalxXZbsA',
           person: { guestKey: 'user-1042', providerUserIds: ['user-1042'], name: 'Jill Chill' },
         },
@@ -173,6 +175,65 @@ describe('parseLiveKitWebhook: normalisation', () => {
     assert.equal(onlyEvent(parseLiveKitWebhook(JSON.parse(JSON.stringify(noId)))).key, key);
     const rejoin = { ...noId, participant: { ...noId.participant, sid: 'PA_other' } };
     assert.notEqual(onlyEvent(parseLiveKitWebhook(rejoin)).key, key);
+  });
+});
+
+describe('parseLiveKitWebhook: instances and lost joins', () => {
+  const session = { scheduledStart: T0, scheduledEnd: T0 + 60 * MIN };
+  const events = (...bodies: unknown[]) => bodies.map((body) => onlyEvent(parseLiveKitWebhook(body)));
+
+  it('names the room sid as the instance of every event', () => {
+    const roomSid = 'RM_second0instance';
+    for (const body of [
+      livekitRoomStarted({ roomSid, at: T0 }),
+      livekitRoomFinished({ roomSid, at: T0 + MIN }),
+      livekitParticipantJoined({ roomSid, identity: 'u-1', joinedAt: T0 }),
+      livekitParticipantLeft({ roomSid, identity: 'u-1', joinedAt: T0, leftAt: T0 + MIN }),
+      livekitParticipantLeft({ roomSid, identity: 'u-1', joinedAt: T0, leftAt: T0 + MIN, aborted: true }),
+    ]) {
+      assert.equal(onlyEvent(parseLiveKitWebhook(body)).instance, roomSid, body.event);
+    }
+  });
+
+  it('participant_left carries the connection’s join time (joinedAtMs, else joinedAt seconds); connection_aborted does not', () => {
+    const body = livekitParticipantLeft({ identity: 'u-2', joinedAt: T0 + 1234, leftAt: T0 + 20 * MIN });
+    const left = onlyEvent(parseLiveKitWebhook(body));
+    assert.equal(left.kind === 'left' && left.joinedAt, T0 + 1234);
+    const secondsOnly = onlyEvent(parseLiveKitWebhook({ ...body, participant: omit(body.participant, 'joinedAtMs') }));
+    assert.equal(secondsOnly.kind === 'left' && secondsOnly.joinedAt, T0 + 1000);
+    const aborted = onlyEvent(parseLiveKitWebhook(livekitParticipantLeft({ identity: 'u-2', joinedAt: T0, leftAt: T0 + MIN, aborted: true })));
+    assert.equal('joinedAt' in aborted, false);
+  });
+
+  it('a participant_left whose join never arrived still gives the cycle [joinedAt, leave)', () => {
+    const log = events(livekitParticipantLeft({ identity: 'u-3', sid: 'PA_3', joinedAt: T0 + 5 * MIN, leftAt: T0 + 35 * MIN }), livekitRoomFinished({ at: T0 + 60 * MIN }));
+    const [person] = calculateAttendance({ session, events: log }).people;
+    assert.deepEqual(person?.cycles, [{ connection: 'PA_3', joinedAt: T0 + 5 * MIN, leftAt: T0 + 35 * MIN, closedBy: 'left' }]);
+    assert.equal(person?.attendedSeconds, 30 * 60);
+  });
+
+  it('a connection aborted before its join arrived is not credited; one that was open is ended by it', () => {
+    const neverActive = events(livekitParticipantLeft({ identity: 'u-4', sid: 'PA_4', joinedAt: T0 + 5 * MIN, leftAt: T0 + 6 * MIN, aborted: true }), livekitRoomFinished({ at: T0 + 60 * MIN }));
+    assert.deepEqual(calculateAttendance({ session, events: neverActive }).people, []);
+
+    const dropped = events(
+      livekitParticipantJoined({ identity: 'u-5', sid: 'PA_5', joinedAt: T0 }),
+      livekitParticipantLeft({ identity: 'u-5', sid: 'PA_5', joinedAt: T0, leftAt: T0 + 10 * MIN, aborted: true }),
+      livekitRoomFinished({ at: T0 + 60 * MIN }),
+    );
+    const [person] = calculateAttendance({ session, events: dropped }).people;
+    assert.deepEqual(person?.cycles.map((c) => [c.leftAt, c.closedBy]), [[T0 + 10 * MIN, 'left']]);
+  });
+
+  it('a room that finished does not close the connections of the room recreated under the same name', () => {
+    const log = events(
+      livekitParticipantJoined({ roomSid: 'RM_old', identity: 'u-6', sid: 'PA_6', joinedAt: T0 }),
+      livekitRoomFinished({ roomSid: 'RM_old', at: T0 + 10 * MIN }),
+      livekitParticipantJoined({ roomSid: 'RM_new', identity: 'u-7', sid: 'PA_7', joinedAt: T0 + 5 * MIN }),
+      livekitRoomFinished({ roomSid: 'RM_new', at: T0 + 45 * MIN }),
+    );
+    const result = calculateAttendance({ session, events: log });
+    assert.deepEqual(result.people.map((p) => [p.personKey, p.attendedSeconds]), [['guest:u-6', 10 * 60], ['guest:u-7', 40 * 60]]);
   });
 });
 

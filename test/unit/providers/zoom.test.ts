@@ -10,6 +10,8 @@ import {
   type ZoomParticipantOptions,
 } from '../../support/sign.js';
 import vectors from '../../fixtures/providers/vectors.json' with { type: 'json' };
+import breakout from '../../fixtures/providers/zoom-breakout.json' with { type: 'json' };
+import { calculateAttendance } from '../../../src/domain/index.js';
 
 const { secretToken, signature: sigVector, urlValidation } = vectors.zoom;
 const vectorClockMs = Number(sigVector.timestamp) * 1000;
@@ -115,6 +117,7 @@ describe('parseZoomWebhook: normalisation', () => {
       kind: 'joined',
       at: Date.parse('2025-11-21T10:30:00Z'),
       source: 'webhook',
+      instance: '4444AAAiAAAAAiAiAiiAii==',
       connection: '6BD1A2C0-6E03-4A42-8A4E-2C5C0B8E1F00',
       // id is '' and registrant_id null: neither becomes a provider user id.
       person: { guestKey: '6BD1A2C0-6E03-4A42-8A4E-2C5C0B8E1F00', email: 'jchill@example.com', name: 'Jill Chill' },
@@ -199,6 +202,105 @@ describe('parseZoomWebhook: normalisation', () => {
       assert.deepEqual(webinar.events.map(withoutKey), meeting.events.map(withoutKey));
       assert.notEqual(webinar.events[0]?.key, meeting.events[0]?.key);
     }
+  });
+});
+
+describe('parseZoomWebhook: meeting instances', () => {
+  it('names the instance (object.uuid) on every event', () => {
+    const uuid = 'q9Zr/3nYT2+u0ZC3sL4kOw==';
+    for (const body of [
+      zoomMeetingStarted({ uuid, startTime: T0 }),
+      zoomMeetingEnded({ uuid, endTime: T0 + 60 * MIN }),
+      zoomParticipantJoined({ uuid, joinTime: T0 }),
+      zoomParticipantLeft({ uuid, leaveTime: T0 + MIN }),
+      zoomParticipantJoined({ scope: 'webinar', uuid, joinTime: T0 }),
+    ]) {
+      assert.equal(onlyEvent(body).instance, uuid, body.event);
+    }
+  });
+
+  it('an instance that ends does not close the participants of the next instance of the same meeting id', () => {
+    const bodies = [
+      zoomParticipantJoined({ uuid: 'first==', participantUuid: 'P-A', joinTime: T0 }),
+      zoomMeetingEnded({ uuid: 'first==', endTime: T0 + 20 * MIN }),
+      zoomParticipantJoined({ uuid: 'second==', participantUuid: 'P-B', joinTime: T0 + 10 * MIN }),
+      zoomMeetingEnded({ uuid: 'second==', endTime: T0 + 50 * MIN }),
+    ];
+    const events = bodies.map(onlyEvent);
+    const result = calculateAttendance({ session: { scheduledStart: T0, scheduledEnd: T0 + 60 * MIN }, events });
+    assert.deepEqual(
+      result.people.map((p) => [p.personKey, p.attendedSeconds]),
+      [['guest:P-A', 20 * 60], ['guest:P-B', 40 * 60]],
+    );
+  });
+});
+
+describe('parseZoomWebhook: leaves', () => {
+  it('a leave that carries join_time gives its cycle even if the join was lost; one without gives nothing', () => {
+    const body = zoomParticipantLeft({ participantUuid: 'P-7', leaveTime: T0 + 30 * MIN });
+    assert.equal(onlyEvent(body).kind === 'left' && 'joinedAt' in onlyEvent(body), false);
+    Object.assign(body.payload.object.participant, { join_time: '2026-03-02T09:02:00Z' });
+    const left = onlyEvent(body);
+    assert.equal(left.kind === 'left' && left.joinedAt, T0 + 2 * MIN);
+    const result = calculateAttendance({ session: { scheduledStart: T0, scheduledEnd: T0 + 60 * MIN }, events: [left] });
+    assert.deepEqual(result.people.map((p) => p.cycles.map((c) => [c.joinedAt, c.leftAt])), [[[T0 + 2 * MIN, T0 + 30 * MIN]]]);
+  });
+
+  it('a leave_reason naming a breakout room or the main meeting is a move; other reasons are departures', () => {
+    const moved = (leaveReason: string) => {
+      const event = onlyEvent(zoomParticipantLeft({ participantUuid: 'P-8', leaveTime: T0, leaveReason }));
+      return event.kind === 'left' && event.moved === true;
+    };
+    assert.equal(moved('left the meeting. Reason : left the meeting to join breakout room'), true);
+    assert.equal(moved('left the meeting. Reason : left the meeting leave breakout room to join main meeting'), true);
+    assert.equal(moved('left the meeting. Reason : left the meeting'), false);
+    assert.equal(moved('got disconnected from the meeting. Reason : Client Close.'), false);
+    assert.equal(moved('left the meeting. Reason : Host ended the meeting.'), false);
+  });
+});
+
+describe('parseZoomWebhook: breakout rooms', () => {
+  const session = { scheduledStart: Date.parse(breakout.session.scheduledStart), scheduledEnd: Date.parse(breakout.session.scheduledEnd) };
+  const parsed = breakout.bodies.map((body) => eventsOf(parseZoomWebhook(body)));
+
+  it('breakout room events belong to the parent meeting: its room and instance', () => {
+    const [, joinedRoom, , leftRoom] = parsed;
+    for (const p of [joinedRoom!, leftRoom!]) {
+      assert.deepEqual(p.room, { provider: 'zoom', roomId: '85746065432', instanceId: 'm4InMeEtInGuU1d+Aa0zQw==', topic: 'Biology, period 2', startTime: Date.parse('2026-03-02T09:58:41Z') });
+      assert.equal(p.events[0]?.instance, 'm4InMeEtInGuU1d+Aa0zQw==');
+    }
+    const joined = joinedRoom!.events[0]!;
+    assert.equal(joined.kind, 'joined');
+    assert.equal(joined.at, Date.parse('2026-03-02T10:20:01Z'));
+    // a connection of its own (a move's leave never closes the main room's connection), the same person
+    assert.equal(joined.kind === 'joined' && joined.connection, '6BD1A2C0-6E03-4A42-8A4E-2C5C0B8E1F00@breakout:bR3akOuT+r0oM1uUiDAAAA==');
+    assert.equal(joined.kind === 'joined' && joined.person.guestKey, '6BD1A2C0-6E03-4A42-8A4E-2C5C0B8E1F00');
+    const left = leftRoom!.events[0]!;
+    assert.deepEqual(left.kind === 'left' && [left.at, left.moved], [Date.parse('2026-03-02T10:40:00Z'), true]);
+  });
+
+  it('main → breakout → main is continuous presence, whatever order the moves are notified in', () => {
+    const events = parsed.flatMap((p) => p.events);
+    for (const order of [events, [...events].reverse()]) {
+      const [jill] = calculateAttendance({ session, events: order }).people;
+      // 10:00:05 to 10:45:00 without a gap: 44 min 55 s (the 2 s of the move back would be lost otherwise)
+      assert.equal(jill?.attendedSeconds, 44 * 60 + 55);
+      assert.equal(jill?.personKey, 'guest:6BD1A2C0-6E03-4A42-8A4E-2C5C0B8E1F00');
+      assert.equal(jill?.lastLeave, Date.parse('2026-03-02T10:45:00Z'));
+    }
+  });
+
+  it('leaving the meeting from a breakout room is a departure, not a move', () => {
+    const body = structuredClone(breakout.bodies[3]!) as { payload: { object: { participant: Record<string, unknown> } } };
+    body.payload.object.participant.leave_reason = 'got disconnected from the meeting. Reason : Client Close.';
+    const left = onlyEvent(body);
+    assert.equal(left.kind === 'left' && left.moved, undefined);
+  });
+
+  it('without parent ids a breakout event is malformed', () => {
+    const body = structuredClone(breakout.bodies[1]!) as { payload: { object: Record<string, unknown> } };
+    delete body.payload.object.breakout_room_uuid;
+    assert.match(invalidMessage(body), /^payload\.object\.breakout_room_uuid: /);
   });
 });
 
