@@ -7,6 +7,7 @@ import { provideDatabase } from '../infra/database.js';
 import { isListening } from '../infra/ports.js';
 import { stopChild } from '../infra/processes.js';
 import { runMain } from '../infra/run-main.js';
+import { dataDirPayloadKey, payloadKeyFile } from '../infra/secrets.js';
 import { startTemporalDevServer, waitForTemporal } from '../infra/temporal-server.js';
 import { createLogger, type Logger } from '../logger.js';
 
@@ -43,6 +44,8 @@ async function provideTemporal(config: Config, stops: Stop[]): Promise<{ address
     dbFile,
     port: DEV_TEMPORAL_PORT,
     uiPort: config.temporal.uiPort,
+    // The UI decodes encrypted payloads through the API (which answers once it is up).
+    uiCodecEndpoint: `http://localhost:${config.port}/codec`,
     namespace: config.temporal.namespace,
     log: say,
   });
@@ -90,7 +93,10 @@ runMain('rollcall', async () => {
     const applied = await migrate(databaseUrl, logger);
     say(applied.length ? `Applied migrations: ${applied.join(', ')}` : 'Database schema is up to date.');
     const temporal = await provideTemporal(config, stops);
-    const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address };
+    // Workflow payloads are encrypted: with PAYLOAD_ENCRYPTION_KEY unset, with a key made once for this data dir.
+    const payloadKey = config.payloadKeys ? undefined : dataDirPayloadKey(config.dataDir);
+    if (payloadKey) say(`Workflow payloads are encrypted with the key in ${resolve(payloadKeyFile(config.dataDir))} (PAYLOAD_ENCRYPTION_KEY for the CLI).`);
+    const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, ...(payloadKey && { PAYLOAD_ENCRYPTION_KEY: payloadKey }) };
     const onChildExit = () => {
       if (stopping) return;
       say('A Rollcall process exited unexpectedly; stopping everything.');

@@ -12,6 +12,8 @@ export interface DevServerOptions {
   port: number;
   /** Web UI port; omitted = headless. */
   uiPort?: number;
+  /** The Web UI's remote codec (`--ui-codec-endpoint`): the API's /codec, so the UI shows decrypted payloads. */
+  uiCodecEndpoint?: string;
   namespace: string;
   /** `--sqlite-pragma` values on top of DEV_SQLITE_PRAGMAS (the dev server accepts journal_mode and synchronous). */
   sqlitePragmas?: Record<string, string>;
@@ -63,6 +65,7 @@ const pragmasOf = (options: DevServerOptions) => (options.dbFile ? { ...DEV_SQLI
 function devServerArgs(options: DevServerOptions): string[] {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--namespace', options.namespace, '--log-level', 'warn'];
   args.push(...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]));
+  if (options.uiPort !== undefined && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   for (const [pragma, value] of Object.entries(pragmasOf(options))) args.push('--sqlite-pragma', `${pragma}=${value}`);
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${value}`);
@@ -109,6 +112,7 @@ async function sdkDevServer(options: DevServerOptions): Promise<RunningTemporal>
       ui: options.uiPort !== undefined,
       uiPort: options.uiPort,
       extraArgs: [
+        ...(options.uiPort !== undefined && options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
         ...SEARCH_ATTRIBUTE_DECLARATIONS.flatMap((declaration) => ['--search-attribute', declaration]),
         ...Object.entries(pragmasOf(options)).flatMap(([pragma, value]) => ['--sqlite-pragma', `${pragma}=${value}`]),
         ...Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]),

@@ -11,7 +11,7 @@ import { ensureDatabase } from '../../src/infra/postgres.js';
 import { createLogger } from '../../src/logger.js';
 import { eventsSignal } from '../../src/workflows/messages.js';
 import { generateSeries, startFakeZoomApi, type FakeSeries, type FakeZoomApi } from '../support/fake-zoom-api.js';
-import { eventually, request, startSystem, type TestSystem } from '../support/system.js';
+import { eventually, request, startSystem, type TestSystem, TEST_PAYLOAD_KEY } from '../support/system.js';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
@@ -119,6 +119,8 @@ describe('operator CLI', () => {
       DATABASE_URL: database.url,
       TEMPORAL_ADDRESS: system.config.temporal.address,
       TEMPORAL_TASK_QUEUE: system.config.temporal.taskQueue,
+      // The worker encrypts workflow payloads: the CLI reads them (status, replay) with the same key.
+      PAYLOAD_ENCRYPTION_KEY: TEST_PAYLOAD_KEY,
       LOG_LEVEL: 'warn',
     };
     delete env.API_URL;

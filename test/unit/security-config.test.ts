@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertSafeExposure, ConfigError, isLoopbackHost, loadConfig } from '../../src/config/index.js';
+import { dataDirPayloadKey, payloadKeyFile } from '../../src/infra/secrets.js';
 
 const refusal = (env: Record<string, string>) => {
   try {
@@ -55,5 +59,21 @@ describe('safe-by-default configuration', () => {
     const message = refusal({ PAYLOAD_ENCRYPTION_KEY: key });
     assert.match(message, /PAYLOAD_ENCRYPTION_KEY: expected 32 bytes in base64/);
     assert.ok(!message.includes(key), message);
+  });
+});
+
+describe('secrets kept in the data directory', () => {
+  it('makes the payload key once, readable by its owner only, and gives the same key on every start', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollcall-secret-'));
+    try {
+      const key = dataDirPayloadKey(join(dir, 'data'));
+      assert.equal(statSync(payloadKeyFile(join(dir, 'data'))).mode & 0o777, 0o600);
+      assert.equal(loadConfig({ PAYLOAD_ENCRYPTION_KEY: key }).payloadKeys?.length, 1);
+      chmodSync(payloadKeyFile(join(dir, 'data')), 0o644);
+      assert.equal(dataDirPayloadKey(join(dir, 'data')), key);
+      assert.equal(statSync(payloadKeyFile(join(dir, 'data'))).mode & 0o777, 0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
