@@ -1,22 +1,16 @@
 /**
  * Ingest: signed webhooks into the gateway at rising rates, side by side with the raw ceiling of the same
- * Temporal server — the same signalWithStart (same start options, same events) sent straight from a client with
- * the same concurrency. Each request is a distinct join of a distinct participant, spread over many rooms, each
- * room an ad-hoc session whose workflow the first join starts.
+ * PostgreSQL — the same facts inserted straight into `room_facts` (storeFacts, the gateway's one write) from a
+ * pool with the same concurrency. Each request is a distinct join of a distinct participant, spread over many
+ * rooms, each room an ad-hoc session that the relay starts and signals (after the ack, in both cases).
  *
  * Per run: a closed loop per side (the saturation throughput: the raw ceiling), then a ladder of paced rates
  * at fractions of that run's raw ceiling, raw and gateway alternating step by step so drift hits both; the
  * highest rate with p99 < 100 ms (and every answer 200) is each side's figure, and gateway/raw their ratio.
  */
-import type { Client } from '@temporalio/client';
-import { adHocSession } from '../../src/api/routing.js';
-import { sessionStartOptions } from '../../src/api/session-workflows.js';
-import type { Config } from '../../src/config/index.js';
-import type { AttendanceEvent } from '../../src/domain/index.js';
-import type { RoomRef } from '../../src/providers/common.js';
+import { storeFacts } from '../../src/db/facts.js';
+import type { Pool } from '../../src/db/pool.js';
 import { parseZoomWebhook } from '../../src/providers/zoom.js';
-import { eventsSignal } from '../../src/workflows/messages.js';
-import type { sessionWorkflow } from '../../src/workflows/index.js';
 import { pastMinute, ZOOM_SECRET } from '../../test/support/scenario.js';
 import { zoomParticipantJoined, zoomRequest } from '../../test/support/sign.js';
 import { coresBetween, cpuBetween, noCrashTarget, runOnCluster, type BenchCluster, type Part } from '../support/cluster.js';
@@ -65,18 +59,15 @@ function prepare(side: Side, payloads: object[], cluster: BenchCluster, poster: 
     const signed = payloads.map((payload) => zoomRequest(payload, ZOOM_SECRET));
     return (i) => poster.post('/webhooks/zoom', signed[i]!.body, { ...signed[i]!.headers }).then((res) => String(res.status));
   }
-  const signals = payloads.map((payload) => rawSignal(cluster.config, payload));
-  return (i) => signals[i]!(cluster.client).then(() => '200');
+  const inserts = payloads.map((payload) => rawInsert(payload));
+  return (i) => inserts[i]!(cluster.pool).then(() => '200');
 }
 
-/** Exactly what the gateway does after verifying and parsing: route to the ad-hoc session, signalWithStart. */
-function rawSignal(config: Config, payload: object): (client: Client) => Promise<unknown> {
+/** Exactly what the gateway does after verifying and parsing: one insert of the webhook's facts. */
+function rawInsert(payload: object): (pool: Pool) => Promise<unknown> {
   const parsed = parseZoomWebhook(payload);
   if (parsed.type !== 'events') throw new Error('a generated join did not parse');
-  const room: RoomRef = parsed.room;
-  const events: AttendanceEvent[] = parsed.events;
-  const options = sessionStartOptions(config, adHocSession(room, config.defaultPolicy));
-  return (client) => client.workflow.signalWithStart<typeof sessionWorkflow, [AttendanceEvent[]]>('sessionWorkflow', { ...options, signal: eventsSignal, signalArgs: [events] });
+  return (pool) => storeFacts(pool, parsed.room, parsed.events);
 }
 
 interface Step {

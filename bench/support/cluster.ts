@@ -112,7 +112,7 @@ export class BenchCluster {
       stops.push(() => worker.stop(), () => api.stop());
       await Promise.all([worker.start(), api.start()]);
       const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: 'default', dataConverter });
-      const pool = createPool(databaseUrl, 4);
+      const pool = createPool(databaseUrl, 40);
       stops.push(async () => {
         await client.connection.close();
         await pool.end();
