@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { migrate } from '../db/migrate.js';
 import { provideDatabase } from '../infra/database.js';
 import { isListening } from '../infra/ports.js';
-import { stopChild } from '../infra/processes.js';
+import { killDescendantsOnExit, stopChild } from '../infra/processes.js';
 import { runMain } from '../infra/run-main.js';
 import { dataDirPayloadKey, payloadKeyFile } from '../infra/secrets.js';
 import { startTemporalDevServer, waitForTemporal } from '../infra/temporal-server.js';
@@ -75,8 +75,19 @@ async function waitForApi(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`the API did not become ready at ${url}/readyz within ${timeoutMs / 1000} s`);
 }
 
+/** Ports the API and the worker will listen on: taken ones stop the start before anything is started. */
+async function checkPortsFree(config: Config): Promise<void> {
+  const ports: Array<[string, number]> = [['PORT', config.port], ['WORKER_METRICS_PORT', config.workerMetricsPort], ['SDK_METRICS_PORT', config.sdkMetricsPort]];
+  for (const [variable, port] of ports) {
+    if (port && (await isListening(port))) throw new ConfigError(`Invalid configuration:\n  ${variable}: port ${port} is taken; free it or set ${variable}`);
+  }
+}
+
 runMain('rollcall', async () => {
   const config = loadConfig();
+  // However the start fails or this process ends, nothing it started is left running.
+  killDescendantsOnExit();
+  await checkPortsFree(config);
   const logger = createLogger('supervisor', config.logLevel);
   // Stopped in reverse order of starting: API and worker first, then Temporal, then PostgreSQL.
   const stops: Stop[] = [];

@@ -3,7 +3,7 @@ import { ConfigError } from '../config/index.js';
 type Stop = () => Promise<void>;
 
 /**
- * Runs a process entry point: a bad setting prints its message and exits 1 (no stack trace);
+ * Runs a process entry point: a bad setting or a failed start prints one message and exits 1 (no stack trace);
  * SIGINT/SIGTERM call the returned stop function once, a second signal exits at once.
  */
 export function runMain(name: string, start: () => Promise<Stop>): void {
@@ -28,10 +28,19 @@ export function runMain(name: string, start: () => Promise<Stop>): void {
       stop = stopFn;
     },
     (error: unknown) => {
-      process.stderr.write(error instanceof ConfigError ? `${name}: ${error.message}\n` : `${name}: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(error instanceof ConfigError ? `${name}: ${error.message}\n` : `${name}: failed to start: ${describeError(error)}\n`);
       process.exit(1);
     },
   );
+}
+
+/**
+ * What a start-up failure prints: its message, no stack trace (a failure to start is about the machine or a
+ * setting, and its message says which); LOG_LEVEL=debug or trace adds the stack.
+ */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return ['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '') ? (error.stack ?? error.message) : error.message;
 }
 
 /** A setting a standalone process needs even though npm start would provide it. */
