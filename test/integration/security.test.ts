@@ -4,16 +4,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { listen } from '../../src/api/server.js';
 import { ConfigError } from '../../src/config/index.js';
 import { createPool } from '../../src/db/pool.js';
-import { databaseUrlFor } from '../../src/infra/postgres.js';
+import pg from 'pg';
+import { databaseUrlFor, startEmbeddedPostgres } from '../../src/infra/postgres.js';
+import { passwordFileFor } from '../../src/infra/postgres-password.js';
 import { ENCRYPTED_ENCODING } from '../../src/infra/payload-codec.js';
 import { freePort } from '../../src/infra/ports.js';
 import { createLogger } from '../../src/logger.js';
@@ -338,5 +342,58 @@ describe('with API_TOKEN: student data in Temporal, the codec endpoint and viewe
     const tampered = minted.body.token.replace(/.$/, (last) => (last === 'A' ? 'B' : 'A'));
     assert.equal((await request(system, 'GET', `/api/sessions/${sessionId}/attendance.csv`, undefined, { authorization: `Bearer ${tampered}` })).status, 401);
     assert.equal((await request(system, 'GET', '/openapi.json')).status, 200);
+  });
+});
+
+describe('embedded PostgreSQL', () => {
+  /** Whether user:password may log in to the server. */
+  async function logsIn(port: number, password: string): Promise<boolean> {
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', connectionTimeoutMillis: 5_000 });
+    try {
+      await client.connect();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  it('has a random superuser password kept beside its data (0600), and gives old data directories one', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'rollcall-pg-'));
+    // As root, PostgreSQL runs as the postgres user, which must be able to enter the scratch directory.
+    chmodSync(scratch, 0o755);
+    const dataDir = join(scratch, 'postgres');
+    const port = await freePort();
+    try {
+      let server = await startEmbeddedPostgres(dataDir, port, () => undefined);
+      const password = readFileSync(passwordFileFor(dataDir), 'utf8').trim();
+      try {
+        assert.ok(password.length >= 24);
+        assert.equal(statSync(passwordFileFor(dataDir)).mode & 0o777, 0o600);
+        assert.equal(decodeURIComponent(new URL(server.serverUrl).password), password);
+        assert.equal(await logsIn(port, 'postgres'), false, 'postgres:postgres logs in');
+        assert.equal(await logsIn(port, password), true);
+        // Make it what data directories made before were: the fixed password, no password file.
+        const admin = new pg.Client({ connectionString: server.serverUrl });
+        await admin.connect();
+        await admin.query("ALTER ROLE postgres PASSWORD 'postgres'");
+        await admin.end();
+      } finally {
+        await server.stop();
+      }
+      rmSync(passwordFileFor(dataDir));
+      server = await startEmbeddedPostgres(dataDir, port, () => undefined);
+      try {
+        const adopted = readFileSync(passwordFileFor(dataDir), 'utf8').trim();
+        assert.notEqual(adopted, 'postgres');
+        assert.equal(await logsIn(port, 'postgres'), false, 'the old fixed password still logs in');
+        assert.equal(await logsIn(port, adopted), true);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 });
