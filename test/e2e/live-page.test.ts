@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { listen } from '../../src/api/server.js';
 import { createLogger } from '../../src/logger.js';
 import { MIN, PROVIDER_SETTINGS, WebhookSender, pastMinute } from '../support/scenario.js';
 import { zoomMeetingEnded, zoomMeetingStarted, zoomParticipantJoined, zoomParticipantLeft } from '../support/sign.js';
 import { request, startSystem, type TestSystem } from '../support/system.js';
+import { launchChromium } from './browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOTS = new URL('./screenshots/', import.meta.url);
 /** The page polls the workflow every second: a join must show well within this. */
 const SHOWS_WITHIN_MS = 5_000;
@@ -53,9 +52,8 @@ describe('the live attendance page', () => {
     });
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: the live page test needs it. Install it (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH.`);
-    }
+    // CHROMIUM_PATH, the system's Chromium, or the one from npm (./browser.ts); first, so a missing one fails fast.
+    browser = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });
     system = await startSystem({ ...PROVIDER_SETTINGS, CALCULATION_DELAY: '1s' });
     zoom = new WebhookSender(system, 'zoom');
@@ -69,7 +67,6 @@ describe('the live attendance page', () => {
     });
     assert.equal(registered.status, 201);
     sessionId = registered.body.id;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, timezoneId: 'UTC', locale: 'en-GB' });
   });
   after(async () => {
