@@ -1,7 +1,8 @@
 #!/bin/sh
 # One-shot, once the Temporal frontend is healthy: the namespace Rollcall uses and the custom
 # search attributes its workflows set (src/workflows/search-attributes.ts). Idempotent:
-# whatever already exists is left alone, so it runs on every `docker compose up`.
+# whatever already exists is left alone, so it runs on every `docker compose up`. It exits only once a
+# workflow start that sets every attribute has succeeded (the worker and the API start after it).
 set -eu
 
 ADDRESS="${TEMPORAL_ADDRESS:-temporal:7233}"
@@ -53,3 +54,26 @@ for pair in $ATTRIBUTES; do
   done
   echo "search attribute $name ($type): registered"
 done
+
+# Registered is not yet usable: right after `search-attribute create`, a start that sets the new attribute
+# fails for a few seconds ("no mapping defined for search attribute ...") until the frontend's caches
+# refresh. So: start a throwaway workflow setting every attribute, as the API's registration does, until
+# that succeeds; then delete it (nothing ever runs it).
+set --
+for pair in $ATTRIBUTES; do
+  case "${pair#*=}" in
+    Int) value=0 ;;
+    *) value='"setup-probe"' ;;
+  esac
+  set -- "$@" --search-attribute "${pair%%=*}=$value"
+done
+attempt=0
+until probe="rollcall-setup-probe-$(date +%s)-$attempt" &&
+  output=$(t workflow start --namespace "$NAMESPACE" --type rollcallSetupProbe --task-queue rollcall-setup-probe \
+    --workflow-id "$probe" "$@" 2>&1); do
+  attempt=$((attempt + 1))
+  [ "$attempt" -lt "$ATTEMPTS" ] || { echo "a workflow start with every search attribute still fails: $output" >&2; exit 1; }
+  sleep 1
+done
+t workflow delete --namespace "$NAMESPACE" --workflow-id "$probe" >/dev/null 2>&1 || echo "probe workflow $probe: not deleted (harmless)"
+echo "a workflow start with every search attribute succeeded (after $attempt failed attempts)"
