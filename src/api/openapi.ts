@@ -43,13 +43,15 @@ const bad = reply('invalid request; the message names the fields');
 const unauthorized = reply('missing or wrong bearer token');
 const unknown = reply('no such session');
 const unavailable = reply('Temporal is unreachable; retry later');
+const notJson = reply('a write that is not `content-type: application/json`');
+const badHost = reply('without API_TOKEN: a Host that is not localhost, 127.x or [::1] on this port');
 
 /** /api/* operations take the bearer token and most name a session. */
 const api = (operation: Record<string, unknown>, withId = true) => ({
   security: [{ bearer: [] }],
   ...(withId ? { parameters: [{ name: 'id', in: 'path', required: true, schema: jsonSchema(sessionIdParam.shape.id, 'input') }] } : {}),
   ...operation,
-  responses: { 401: unauthorized, ...(operation.responses as object) },
+  responses: { 401: unauthorized, 421: badHost, ...(operation.responses as object) },
 });
 
 const webhook = (provider: string, contentType: string) => ({
@@ -59,6 +61,17 @@ const webhook = (provider: string, contentType: string) => ({
     requestBody: { required: true, content: { [contentType]: { schema: { type: 'object', description: `${provider}'s event payload, verified on its raw bytes` } } } },
     responses: { 200: { description: 'durably accepted (signalled to Temporal), or a well-signed event type that is ignored' }, 400: bad, 401: reply('bad or missing signature'), 503: unavailable },
   },
+});
+
+/** The Temporal Web UI's remote codec protocol (the payloads' metadata values and data in base64). */
+const codec = (direction: 'decode' | 'encode') => ({
+  summary: `${direction} Temporal payloads with PAYLOAD_ENCRYPTION_KEY (the Temporal Web UI's remote codec); CORS for TEMPORAL_UI_URL's origin only`,
+  security: [{ bearer: [] }],
+  requestBody: {
+    required: true,
+    content: { 'application/json': { schema: { type: 'object', properties: { payloads: { type: 'array', items: { type: 'object', properties: { metadata: { type: 'object', additionalProperties: { type: 'string' } }, data: { type: 'string' } } } } } } } },
+  },
+  responses: { 200: { description: '`{payloads}` in the same form' }, 400: bad, 401: unauthorized, 415: notJson },
 });
 
 function buildDocument() {
@@ -113,6 +126,44 @@ function buildDocument() {
       '/api/sessions/{id}/recalculate': {
         post: api({ summary: 'recalculate from the event log; answers once persisted', responses: { 200: reply('the workflow summary', 'SessionState'), 404: unknown, 503: unavailable } }),
       },
+      '/api/sessions/{id}/viewer-link': {
+        post: api({
+          summary: "a link to the session's live page with a signed, expiring, read-only token for this session's stream and CSV only",
+          responses: {
+            201: {
+              description: 'the link; the token travels in its fragment',
+              content: { 'application/json': { schema: { type: 'object', properties: { url: { type: 'string' }, path: { type: 'string' }, token: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } } } },
+            },
+            404: unknown,
+            415: notJson,
+          },
+        }),
+      },
+      '/api/dead-letters': {
+        get: api(
+          {
+            summary: 'well-signed webhooks that failed validation, newest first, a page at a time; bodies cut to 4,096 characters',
+            parameters: [
+              { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+              { name: 'before', in: 'query', description: 'an id: only older dead letters', schema: { type: 'integer', minimum: 1 } },
+            ],
+            responses: { 200: { description: '`{deadLetters: [{id, provider, reason, body, bodyBytes, truncated, receivedAt}], next}`' }, 400: bad },
+          },
+          false,
+        ),
+      },
+      '/api/dead-letters/{id}': {
+        get: api(
+          {
+            summary: 'one dead letter with its whole body',
+            parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+            responses: { 200: { description: '`{id, provider, reason, body, bodyBytes, truncated: false, receivedAt}`' }, 404: reply('no such dead letter') },
+          },
+          false,
+        ),
+      },
+      '/codec/decode': { post: codec('decode') },
+      '/codec/encode': { post: codec('encode') },
       '/api/users': {
         put: api(
           {

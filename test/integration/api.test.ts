@@ -275,6 +275,8 @@ describe('HTTP API', () => {
     assert.equal(res.body.openapi, '3.1.0');
     const operations = Object.entries(res.body.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
     assert.deepEqual(operations.sort(), [
+      'GET /api/dead-letters',
+      'GET /api/dead-letters/{id}',
       'GET /api/sessions/{id}',
       'GET /api/sessions/{id}/attendance',
       'GET /api/sessions/{id}/attendance.csv',
@@ -286,7 +288,10 @@ describe('HTTP API', () => {
       'POST /api/sessions',
       'POST /api/sessions/{id}/end',
       'POST /api/sessions/{id}/recalculate',
+      'POST /api/sessions/{id}/viewer-link',
       'POST /api/zoom/report-sync',
+      'POST /codec/decode',
+      'POST /codec/encode',
       'POST /webhooks/livekit',
       'POST /webhooks/zoom',
       'PUT /api/users',
