@@ -54,7 +54,9 @@ function systemUser(log: (line: string) => void): Ids {
   if (existing) return existing;
   log(`Creating the system user "${SYSTEM_USER}" to run PostgreSQL (it refuses to run as root)...`);
   const run = (command: string, args: string[]) => spawnSync(command, args, { encoding: 'utf8' });
-  let result = run('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', SYSTEM_USER]);
+  // A `postgres` group may exist without the user (useradd --user-group then refuses): join it instead.
+  const groupExists = run('getent', ['group', SYSTEM_USER]).status === 0;
+  let result = run('useradd', ['--system', ...(groupExists ? ['-g', SYSTEM_USER] : ['--user-group']), '--no-create-home', '--shell', '/usr/sbin/nologin', SYSTEM_USER]);
   // BusyBox systems have adduser instead.
   if (result.error) result = run('adduser', ['-S', '-D', '-H', '-s', '/sbin/nologin', SYSTEM_USER]);
   const created = lookupUser();
