@@ -30,7 +30,7 @@ export interface InstanceProgress {
   pages: number;
   /** Rows of the current pass (a restart or a fallback starts counting again). */
   rows: number;
-  /** Events handed to session workflows (rows already in a session's log are not sent again). */
+  /** Rows stored as new facts of the instance (a row stored before, by this sync or an earlier one, is not counted). */
   delivered: number;
   /** Restarts from page 1 after Zoom said the page token expired. */
   restarts: number;
@@ -75,7 +75,7 @@ export interface PagesOutcome {
 
 export interface PagesRequest {
   kind: ZoomKind;
-  /** The room rows are routed under. */
+  /** The room (meeting or webinar id) the rows are facts of. */
   meetingId: string;
   uuid: string;
   startTime?: number;
@@ -106,9 +106,10 @@ const DEFAULT_CONCURRENCY = 8;
 
 /**
  * Imports Zoom's participant report of one meeting or webinar (one instance, the latest, those in a window, or
- * every instance of a recurring series) into the sessions' event logs. Activities read runs of pages: they fetch,
- * turn rows into report-row events, route them to their session and signal them there; the workflow keeps only
- * cursors, so its history stays small for a thousand pages (and it continues as new past that).
+ * every instance of a recurring series) as facts of its instances, which the relay brings to their sessions.
+ * Activities read runs of pages: they fetch, turn rows into report-row events and store each page in one
+ * statement; the workflow keeps only cursors, so its history stays small for a thousand pages (and it continues
+ * as new past that).
  */
 export async function reportSyncWorkflow(input: ReportSyncInput): Promise<ReportSyncResult> {
   const { target, progress } = input;
@@ -135,7 +136,7 @@ export async function reportSyncWorkflow(input: ReportSyncInput): Promise<Report
           instance.status = 'done';
           break;
         case 'page-token-expired':
-          // Page 1 again: rows already delivered carry the same keys, so sending them twice adds nothing.
+          // Page 1 again: rows already stored carry the same keys, so storing them twice adds nothing.
           instance.restarts += 1;
           restart(instance);
           if (instance.restarts > MAX_RESTARTS) fail(instance, `the page token expired ${instance.restarts} times`);

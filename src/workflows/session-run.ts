@@ -131,7 +131,6 @@ export class SessionRun {
 
   view(now: number, handlersFinished: boolean): LoopView {
     const { data, input } = this;
-    const info = workflowInfo();
     return {
       now,
       seeded: data.seeded,
@@ -145,13 +144,19 @@ export class SessionRun {
       hardStopAt: this.hardStopAt(),
       reconcileDueAt: input.reconcile && this.phase() === 'live' ? data.lastReconcileAt! + input.timings.reconcileIntervalMs : Infinity,
       lateWindowEndsAt: data.finalizedAt === undefined ? undefined : data.finalizedAt + input.timings.lateEventWindowMs,
-      continueAsNewDue:
-        info.continueAsNewSuggested ||
-        this.signals >= MAX_SIGNALS_PER_RUN ||
-        info.historyLength >= (input.continueAsNewEvents ?? DEFAULT_MAX_HISTORY_EVENTS) ||
-        info.historySize >= MAX_HISTORY_BYTES,
+      continueAsNewDue: this.continueAsNewDue(),
       handlersFinished,
     };
+  }
+
+  continueAsNewDue(): boolean {
+    const info = workflowInfo();
+    return (
+      info.continueAsNewSuggested ||
+      this.signals >= MAX_SIGNALS_PER_RUN ||
+      info.historyLength >= (this.input.continueAsNewEvents ?? DEFAULT_MAX_HISTORY_EVENTS) ||
+      info.historySize >= MAX_HISTORY_BYTES
+    );
   }
 
   /** First run of a session: the stored row (created if new); a run after the session was finalised recalculates at once. */
@@ -170,8 +175,9 @@ export class SessionRun {
     const early = this.data.early;
     Object.assign(this.data, { state, seeded: true, early: [] });
     this.connected = false;
+    // Stored facts may already hold the end: the grace delay runs from now.
+    if (this.endedAt() !== undefined) this.data.endSeenAt ??= Date.now();
     for (const event of early) this.fold(event);
-    if (Object.keys(state.connections).length > 0 || state.meetingEnds.length > 0) this.noteChange(false);
   }
 
   /** No end came: the hard stop is itself stored, so the calculation stays a function of the facts. */

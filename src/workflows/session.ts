@@ -37,7 +37,8 @@ export async function sessionWorkflow(input: SessionWorkflowInput): Promise<Sess
   if (!input.carried) await run.start();
   for (;;) {
     await run.publish();
-    const action = nextAction(run.view(Date.now(), allHandlersFinished()));
+    const view = run.view(Date.now(), allHandlersFinished());
+    const action = nextAction(view);
     switch (action.kind) {
       case 'seed':
         await run.seed();
@@ -57,7 +58,8 @@ export async function sessionWorkflow(input: SessionWorkflowInput): Promise<Sess
         return run.summary();
       case 'wait': {
         const seen = run.version;
-        const wake = () => run.version !== seen || (action.forHandlers && allHandlersFinished()) || run.view(Date.now(), false).continueAsNewDue;
+        // Wake for what changes the next action: a handler's news, the handlers finishing, continue-as-new becoming due.
+        const wake = () => run.version !== seen || (action.forHandlers && allHandlersFinished()) || (!view.continueAsNewDue && run.continueAsNewDue());
         if (action.until === Infinity) await condition(wake);
         else await condition(wake, Math.max(1, action.until - Date.now()));
       }
