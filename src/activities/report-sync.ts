@@ -35,8 +35,12 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
   // One client (one cached token) per worker process.
   const zoom = () => (client ??= zoomClient(config));
 
-  /** Stores the rows as facts of their room instance (one statement); the relay brings them to their sessions. */
-  const deliver = (room: RoomRef, events: ZoomReportRowEvent[]): Promise<number> => storeFacts(pool, room, events);
+  /**
+   * Stores a page's rows as facts of their room instance in one statement, returning how many were new; the relay
+   * brings them to every session they bear on. Rows stored before (same key) are skipped, so a second sync
+   * stores nothing and wakes no session.
+   */
+  const store = (room: RoomRef, events: ZoomReportRowEvent[]): Promise<number> => storeFacts(pool, room, events);
 
   return {
     /** Which instances the target means, and whether its id is a meeting or a webinar. */
@@ -58,7 +62,7 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
 
     /**
      * Reads an instance's pages from `pageToken` on, up to `maxPages` (or a minute): each page's rows become
-     * report-row events delivered to their sessions. Fetching does not wait for writing: the next page is asked
+     * report-row events stored as facts, one statement per page. Fetching does not wait for writing: the next page is asked
      * for (at the account limiter's pace) as soon as the previous one's token is known, while up to
      * MAX_WRITES_IN_FLIGHT pages are being written. The heartbeated cursor moves past a page once it and every
      * page before it are written, so a retried attempt (after a 429 it could not absorb, a worker crash) resumes
@@ -91,10 +95,10 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
         const entry = { written: false, rows: page.rows.length, delivered: 0, ...(page.nextPageToken !== undefined && { next: page.nextPageToken }) };
         unsettled.push(entry);
         const events = page.rows.map((row) => reportRowEvent(uuid, row)).filter((event) => event !== undefined);
-        const done: Promise<void> = deliver(room, events)
+        const done: Promise<void> = store(room, events)
           .then(
-            (delivered) => {
-              entry.delivered = delivered;
+            (stored) => {
+              entry.delivered = stored;
               entry.written = true;
               advance();
             },
@@ -121,7 +125,7 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
         }
         if (token === undefined || cursor.pages + unsettled.length >= maxPages || Date.now() - started >= MAX_ACTIVITY_MS) break;
       }
-      // Every write settles before the activity answers: what it reports is what is in the sessions' logs.
+      // Every write settles before the activity answers: what it reports is stored.
       await Promise.all(writes);
       if (writeFailure) throw writeFailure.error;
       if (readFailure) return stopped(readFailure.error, cursor);
