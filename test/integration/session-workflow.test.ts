@@ -28,28 +28,28 @@ class Stubs {
 
   activities(): Partial<Activities> {
     return {
-      saveSession: async () => this.note('saveSession', { finalized: false, calculationSeq: 0 }),
-      loadSessionState: async () => this.note('loadSessionState', emptyState()),
-      storeSessionFact: async (_session, event) => this.note(`storeSessionFact:${event.kind}`, undefined),
-      recordPhase: async (_id, phase) => this.note(`recordPhase:${phase}`, undefined),
+      saveSession: () => this.note('saveSession', { finalized: false, calculationSeq: 0 }),
+      loadSessionState: () => this.note('loadSessionState', emptyState()),
+      storeSessionFact: (_session, event) => this.note(`storeSessionFact:${event.kind}`, undefined),
+      recordPhase: (_id, phase) => this.note(`recordPhase:${phase}`, undefined),
       calculateAttendance: async (_id, seq, auto) => {
         this.calls.push(`calculate:${seq}:${auto ? 'auto' : 'manual'}`);
         await sleep(this.calculationMs);
         return { saved: true, counts: { people: 0, present: 0, late: 0, partial: 0, absent: 0, guests: 0 }, people: 0, events: 0, durationMs: this.calculationMs };
       },
-      scheduleReportSync: async () => this.note('scheduleReportSync', undefined),
-      pushReport: async (_id, version) => {
+      scheduleReportSync: () => this.note('scheduleReportSync', undefined),
+      pushReport: (_id, version) => {
         this.pushAttempts += 1;
-        if (this.pushDown) throw new Error('receiver down');
+        if (this.pushDown) return Promise.reject(new Error('receiver down'));
         this.pushed.push(version);
-        return 'sent';
+        return Promise.resolve('sent' as const);
       },
     } as Partial<Activities>;
   }
 
-  private note<T>(call: string, value: T): T {
+  private note<T>(call: string, value: T): Promise<T> {
     this.calls.push(call);
-    return value;
+    return Promise.resolve(value);
   }
 }
 
