@@ -1,16 +1,16 @@
 /**
- * Attendance: the one pure function from a session's event log to every person's attendance. It folds the
- * events into state and computes from there, so the workflow's incremental state gives the very same result.
+ * Attendance: the one pure function from a session's event log to every person's attendance. The log folds into
+ * the same facts as the workflow's incremental state (see columns.ts), so both give the very same result.
  */
 import type { AttendanceEvent } from './events.js';
-import type { Cycle, SessionFacts } from './cycles.js';
-import { buildDirectory, describePerson, type DirectoryUser, type PersonIdentity, type RosterEntry } from './identity.js';
-import { unionLength, type Interval } from './intervals.js';
+import { columnsFromEvents, columnsFromState, type FactColumns } from './columns.js';
+import type { Cycle } from './cycles.js';
+import { buildDirectory, describePerson, type Directory, type DirectoryUser, type PersonIdentity, type RosterEntry } from './identity.js';
 import { latenessOf } from './lateness.js';
 import { personTimelines, type PersonTimeline } from './people.js';
 import { DEFAULT_POLICY, decideStatus, graceMinutesOf, percentageOf, type AttendancePolicy, type AttendanceStatus } from './policy.js';
 import { compareStrings } from './sorted-sets.js';
-import { applyEvent, emptyState, latestEvidence, sessionFacts, type AttendanceState } from './state.js';
+import { applyEvent, emptyState, type AttendanceState } from './state.js';
 import { attendanceWindow, type AttendanceWindow } from './window.js';
 
 /** What the engine needs to know about a session besides its events. */
@@ -74,55 +74,86 @@ export function stateFromEvents(events: readonly AttendanceEvent[]): AttendanceS
   return state;
 }
 
+/** Attendance from an event log: its facts folded straight into columns (the state's when the log has snapshots). */
 export function calculateAttendance(input: AttendanceInput): AttendanceResult {
-  return attendanceFromState(stateFromEvents(input.events), input, input.now);
+  const columns = columnsFromEvents(input.events) ?? columnsFromState(stateFromEvents(input.events));
+  return attendanceFromColumns(columns, input, input.now);
 }
 
 /** Attendance from the (incrementally maintained) state; `now` as in `AttendanceInput`. */
 export function attendanceFromState(state: AttendanceState, context: AttendanceContext, now?: number): AttendanceResult {
-  const { session } = context;
-  const directory = buildDirectory(context.users, session.roster);
-  const facts = sessionFacts(state);
-  const timelines = personTimelines(state, directory, facts);
-  const openUntil = now ?? latestEvidence(state);
-  const window = sessionWindow(state, facts, session, timelines, openUntil);
-  const policy = session.policy ?? DEFAULT_POLICY;
+  return attendanceFromColumns(columnsFromState(state), context, now);
+}
 
-  const rostered = new Set((session.roster ?? []).map((r) => r.userId));
+/** What attendance and presence both need: everyone's timeline and the window's inputs. */
+export interface Timelines {
+  columns: FactColumns;
+  directory: Directory;
+  timelines: PersonTimeline[];
+  /** The earliest join of anyone. */
+  firstJoin: number | undefined;
+}
+
+export function timelinesOf(columns: FactColumns, context: AttendanceContext): Timelines {
+  const directory = buildDirectory(context.users, context.session.roster);
+  const timelines = personTimelines(columns, directory);
+  let firstJoin: number | undefined;
+  for (const t of timelines) if (firstJoin === undefined || t.cycles[0]!.joinedAt < firstJoin) firstJoin = t.cycles[0]!.joinedAt;
+  return { columns, directory, timelines, firstJoin };
+}
+
+function attendanceFromColumns(columns: FactColumns, context: AttendanceContext, now: number | undefined): AttendanceResult {
+  return attendanceOf(timelinesOf(columns, context), context, now);
+}
+
+export function attendanceOf({ columns, directory, timelines, firstJoin }: Timelines, context: AttendanceContext, now: number | undefined): AttendanceResult {
+  const { session } = context;
+  const openUntil = now ?? columns.latest;
+  const window = sessionWindow(columns, session, firstJoin, openUntil);
+  const policy = session.policy ?? DEFAULT_POLICY;
+  const grace = graceMinutesOf(policy);
+
+  const rostered = new Set<string>();
+  for (const r of session.roster ?? []) rostered.add(r.userId);
   const people: PersonAttendance[] = [];
+  const reported = new Set<string>();
   for (const t of timelines) {
     // Someone not on the roster who has no time inside the window is not part of this session.
-    const onRoster = t.identity.userId !== undefined && rostered.has(t.identity.userId);
+    const userId = t.identity.userId;
+    const onRoster = userId !== undefined && rostered.has(userId);
     if (!onRoster && !withinWindow(t.cycles, window, openUntil)) continue;
-    people.push(personAttendance(t.identity, t.cycles, window, openUntil, session, policy));
+    if (userId !== undefined) reported.add(userId);
+    people.push(personAttendance(t.identity, t.cycles, window, openUntil, session, policy, grace));
   }
-  // Roster members never seen are absent with 0 minutes.
-  const reported = new Set(people.map((p) => p.userId));
+  // Roster members never seen are absent with 0 minutes; merged into the (sorted) timelines' order.
+  const absent: PersonAttendance[] = [];
   for (const { userId } of session.roster ?? []) {
     if (reported.has(userId)) continue;
     reported.add(userId);
-    people.push(personAttendance(describePerson(userId, '', directory), [], window, openUntil, session, policy));
+    absent.push(personAttendance(describePerson(userId, '', directory), [], window, openUntil, session, policy, grace));
   }
-  people.sort((a, b) => compareStrings(a.personKey, b.personKey));
-
-  return { window, people, counts: countStatuses(people) };
+  const all = absent.length === 0 ? people : mergeByKey(people, absent.sort((a, b) => compareStrings(a.personKey, b.personKey)));
+  return { window, people: all, counts: countStatuses(all) };
 }
 
-/** The window for this state; `openUntil` ends it while an ad-hoc meeting is live. */
-export function sessionWindow(
-  state: AttendanceState,
-  facts: SessionFacts,
-  session: SessionSettings,
-  timelines: readonly PersonTimeline[],
-  openUntil: number | undefined,
-): AttendanceWindow | undefined {
-  let firstJoin: number | undefined;
-  for (const t of timelines) if (firstJoin === undefined || t.cycles[0]!.joinedAt < firstJoin) firstJoin = t.cycles[0]!.joinedAt;
+/** Two lists sorted by (unique) person key, merged. */
+function mergeByKey(a: readonly PersonAttendance[], b: readonly PersonAttendance[]): PersonAttendance[] {
+  const merged: PersonAttendance[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) merged.push(a[i]!.personKey < b[j]!.personKey ? a[i++]! : b[j++]!);
+  while (i < a.length) merged.push(a[i++]!);
+  while (j < b.length) merged.push(b[j++]!);
+  return merged;
+}
+
+/** The window for these facts; `openUntil` ends it while an ad-hoc meeting is live. */
+export function sessionWindow(columns: FactColumns, session: SessionSettings, firstJoin: number | undefined, openUntil: number | undefined): AttendanceWindow | undefined {
   return attendanceWindow(session, {
-    meetingStarts: state.meetingStarts,
-    meetingEnds: state.meetingEnds,
+    meetingStarts: columns.meetingStarts,
+    meetingEnds: columns.meetingEnds,
     firstJoin,
-    stoppedAt: facts.hardStopClosesAt[0],
+    stoppedAt: columns.session.hardStopClosesAt[0],
     openUntil,
   });
 }
@@ -140,9 +171,25 @@ function withinWindow(cycles: readonly Cycle[], window: AttendanceWindow | undef
   return false;
 }
 
-/** Cycles as intervals; an open cycle runs until `openUntil` (never before its own join). */
-export function cycleIntervals(cycles: readonly Cycle[], openUntil: number | undefined): Interval[] {
-  return cycles.map((c) => ({ start: c.joinedAt, end: c.leftAt ?? Math.max(c.joinedAt, openUntil ?? c.joinedAt) }));
+/**
+ * Time covered by `cycles` (sorted by join time) inside [from, to), each instant once; an open cycle runs until
+ * `openUntil` (never before its own join).
+ */
+export function coveredMs(cycles: readonly Cycle[], from: number, to: number, openUntil: number | undefined): number {
+  let total = 0;
+  let runStart = 0;
+  let runEnd = -Infinity;
+  for (const c of cycles) {
+    const start = Math.max(c.joinedAt, from);
+    const end = Math.min(c.leftAt ?? Math.max(c.joinedAt, openUntil ?? c.joinedAt), to);
+    if (start >= end) continue;
+    if (start > runEnd) {
+      if (runEnd > runStart) total += runEnd - runStart;
+      runStart = start;
+      runEnd = end;
+    } else if (end > runEnd) runEnd = end;
+  }
+  return runEnd > runStart ? total + (runEnd - runStart) : total;
 }
 
 /** `cycles` sorted by join time, as timelines give them. Every record has the same keys (optional ones may be undefined). */
@@ -153,13 +200,13 @@ function personAttendance(
   openUntil: number | undefined,
   session: SessionSettings,
   policy: AttendancePolicy,
+  graceMinutes: number,
 ): PersonAttendance {
-  const intervals = cycleIntervals(cycles, openUntil);
   // Attended time: the union of the cycles clipped to the window, each instant once.
-  const attendedMs = window ? unionLength(intervals, window) : 0;
+  const attendedMs = window ? coveredMs(cycles, window.start, window.end, openUntil) : 0;
   const windowMs = window ? window.end - window.start : 0;
   const firstJoin = cycles[0]?.joinedAt;
-  const { late, lateMinutes } = window ? latenessOf(firstJoin, session.scheduledStart ?? window.start, graceMinutesOf(policy)) : { late: false, lateMinutes: 0 };
+  const { late, lateMinutes } = window ? latenessOf(firstJoin, session.scheduledStart ?? window.start, graceMinutes) : { late: false, lateMinutes: 0 };
   return {
     personKey: identity.personKey,
     userId: identity.userId,

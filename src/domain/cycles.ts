@@ -76,6 +76,78 @@ export function connectionCycles(connection: string, facts: ConnectionFacts, ses
   return cycles.sort(compareCycles);
 }
 
+/**
+ * `connectionCycles` for the common connection: joins and leaves only (no report rows, reconcile listings or
+ * moves, and no snapshots in the session), read from slices of flat arrays. The same walk, without its general
+ * machinery: the facts in (time, kind) order — leave, join, meeting end, hard stop.
+ */
+export function simpleCycles(
+  connection: string,
+  joins: Float64Array,
+  joinFrom: number,
+  joinTo: number,
+  leaves: Float64Array,
+  leaveFrom: number,
+  leaveTo: number,
+  meetingEnds: readonly number[],
+  session: SessionFacts,
+): Cycle[] {
+  const cycles: Cycle[] = [];
+  const hardStops = session.hardStops;
+  let j = joinFrom;
+  let l = leaveFrom;
+  let e = 0;
+  let h = 0;
+  let open = false;
+  let joinedAt = 0;
+  for (;;) {
+    // with nothing open and no join left, nothing can open again
+    if (!open && j === joinTo) break;
+    let at = Infinity;
+    let kind = -1;
+    if (l < leaveTo) {
+      at = leaves[l]!;
+      kind = LEAVE;
+    }
+    if (j < joinTo && joins[j]! < at) {
+      at = joins[j]!;
+      kind = OPEN;
+    }
+    if (e < meetingEnds.length && meetingEnds[e]! < at) {
+      at = meetingEnds[e]!;
+      kind = MEETING_END;
+    }
+    if (h < hardStops.length && hardStops[h]! < at) {
+      at = hardStops[h]!;
+      kind = HARD_STOP;
+    }
+    if (kind < 0) break;
+    if (kind === LEAVE) l++;
+    else if (kind === OPEN) j++;
+    else if (kind === MEETING_END) e++;
+    else h++;
+
+    if (!open) {
+      if (kind === OPEN) {
+        open = true;
+        joinedAt = at;
+      } else if (kind === LEAVE && j < joinTo && joins[j] === at) {
+        // nothing open, but a join at the same instant: the leave ends it (a zero-length cycle)
+        while (j < joinTo && joins[j] === at) j++;
+        cycles.push({ connection, joinedAt: at, leftAt: at, closedBy: 'left' });
+      }
+      continue;
+    }
+    if (kind === LEAVE) cycles.push({ connection, joinedAt, leftAt: at, closedBy: 'left' });
+    else if (kind === MEETING_END) cycles.push({ connection, joinedAt, leftAt: at, closedBy: 'meeting-ended' });
+    else if (kind === HARD_STOP) cycles.push({ connection, joinedAt, leftAt: Math.max(joinedAt, session.hardStopClosesAt[h - 1]!), closedBy: 'hard-stop' });
+    else continue; // a join while open merges into the cycle
+    open = false;
+  }
+  if (open) cycles.push({ connection, joinedAt });
+  return cycles;
+}
+
 /** Walks the facts in (time, kind) order, merging the sorted streams (indexed by kind) without building a list. */
 function walk(connection: string, listed: readonly Span[], session: SessionFacts, streams: ReadonlyArray<readonly number[]>, moves: readonly number[]): Cycle[] {
   const next = [0, 0, 0, 0, 0];

@@ -81,7 +81,7 @@ function precedes(a: KnownUser, b: KnownUser): boolean {
 }
 
 /** The user a provider person is, by email then by provider id (roster members first, then the smallest id). */
-function matchUser(person: ProviderPerson, directory: Directory): string | undefined {
+export function matchUser(person: ProviderPerson, directory: Directory): string | undefined {
   const byEmail = person.email === undefined ? undefined : directory.byEmail.get(person.email);
   if (byEmail) return byEmail.userId;
   let match: string | undefined;
@@ -91,18 +91,6 @@ function matchUser(person: ProviderPerson, directory: Directory): string | undef
     if (user) match ??= id;
   }
   return match;
-}
-
-/** The user id (undefined for a guest) of each connection's person, including guest-key links to matched users. */
-export function resolveConnections(persons: readonly ProviderPerson[], directory: Directory): Array<string | undefined> {
-  const direct = persons.map((person) => matchUser(person, directory));
-  const byGuestKey = new Map<string, string>();
-  persons.forEach(({ guestKey }, i) => {
-    const userId = direct[i];
-    const linked = byGuestKey.get(guestKey);
-    if (userId !== undefined && (linked === undefined || userId < linked)) byGuestKey.set(guestKey, userId);
-  });
-  return persons.map(({ guestKey }, i) => direct[i] ?? byGuestKey.get(guestKey));
 }
 
 function personKeyOf(userId: string | undefined, guestKey: string): string {

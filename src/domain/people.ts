@@ -1,18 +1,11 @@
-/** From state to people: each connection's cycles, grouped under the person identity resolution assigns. */
-import { compareCycles, connectionCycles, type Cycle, type SessionFacts } from './cycles.js';
-import { describePerson, resolveConnections, type Directory, type PersonIdentity, type ProviderPerson } from './identity.js';
-import { compareStrings } from './sorted-sets.js';
-import { endsFor, type AttendanceState } from './state.js';
+/** From facts to people: each connection's cycles, grouped under the person identity resolution assigns. */
+import type { FactColumns } from './columns.js';
+import { compareCycles, connectionCycles, simpleCycles, type Cycle } from './cycles.js';
+import { describePerson, matchUser, type Directory, type PersonIdentity } from './identity.js';
 
 export interface PersonTimeline {
   identity: PersonIdentity;
   /** Sorted by join time, then connection. */
-  cycles: Cycle[];
-}
-
-interface SeenConnection {
-  connection: string;
-  person: ProviderPerson;
   cycles: Cycle[];
 }
 
@@ -25,47 +18,97 @@ export const MOVE_GAP_MS = 60_000;
 /**
  * Everyone with at least one cycle, sorted by person key. A leave with no cycle is no evidence of attending,
  * and it closes nothing but its own connection's cycle (a leave never shortens another connection).
- * Nothing here depends on the order connections were first seen (the state's key order), only on their facts.
+ * Nothing here depends on the order connections were first seen (the row order), only on their facts.
  */
-export function personTimelines(state: AttendanceState, directory: Directory, session: SessionFacts): PersonTimeline[] {
-  const seen: SeenConnection[] = [];
-  const endsByInstances = new Map<string, readonly number[]>();
-  for (const [connection, c] of Object.entries(state.connections)) {
-    let ends: readonly number[] = state.meetingEnds;
-    if (c.instances !== undefined && c.instances.length > 0) {
-      const key = c.instances.join('\n');
-      let known = endsByInstances.get(key);
-      if (!known) endsByInstances.set(key, (known = endsFor(state, c.instances)));
-      ends = known;
-    }
-    const cycles = connectionCycles(connection, c, session, ends);
-    if (cycles.length > 0) seen.push({ connection, person: c.person, cycles });
+export function personTimelines(columns: FactColumns, directory: Directory): PersonTimeline[] {
+  const { ids, persons, complex, joins, joinFrom, leaves, leaveFrom, ends, session } = columns;
+  const n = ids.length;
+  // each connection's cycles; `seen`: the rows that have any
+  const cyclesOf = new Array<Cycle[]>(n);
+  const seen: number[] = [];
+  let moves = false;
+  for (let i = 0; i < n; i++) {
+    const facts = complex[i];
+    const cycles = facts
+      ? connectionCycles(ids[i]!, facts, session, ends[i]!)
+      : simpleCycles(ids[i]!, joins, joinFrom[i]!, joinFrom[i + 1]!, leaves, leaveFrom[i]!, leaveFrom[i + 1]!, ends[i]!, session);
+    if (cycles.length === 0) continue;
+    cyclesOf[i] = cycles;
+    seen.push(i);
+    if (facts?.moves !== undefined && facts.moves.length > 0) moves = true;
   }
 
-  const userIds = resolveConnections(seen.map((s) => s.person), directory);
-  const users = new Map<string, SeenConnection[]>();
-  const guests = new Map<string, SeenConnection[]>();
-  seen.forEach((s, i) => {
-    const userId = userIds[i];
+  // Identity: a connection's own match, else the match of another connection with its guest key (smallest user id).
+  const direct = new Array<string | undefined>(seen.length);
+  let unmatched = false;
+  for (let s = 0; s < seen.length; s++) if ((direct[s] = matchUser(persons[seen[s]!]!, directory)) === undefined) unmatched = true;
+  // (only connections that matched nothing themselves need the links)
+  const byGuestKey = new Map<string, string>();
+  for (let s = 0; unmatched && s < seen.length; s++) {
+    const userId = direct[s];
+    if (userId === undefined) continue;
+    const guestKey = persons[seen[s]!]!.guestKey;
+    const linked = byGuestKey.get(guestKey);
+    if (linked === undefined || userId < linked) byGuestKey.set(guestKey, userId);
+  }
+
+  // Group rows by person: users by user id, guests by guest key.
+  const users = new Map<string, number>();
+  const guests = new Map<string, number>();
+  const personUser: Array<string | undefined> = [];
+  const personOf = new Int32Array(seen.length);
+  for (let s = 0; s < seen.length; s++) {
+    const guestKey = persons[seen[s]!]!.guestKey;
+    const userId = direct[s] ?? (unmatched ? byGuestKey.get(guestKey) : undefined);
     const groups = userId === undefined ? guests : users;
-    const key = userId ?? s.person.guestKey;
-    const group = groups.get(key);
-    if (group) group.push(s);
-    else groups.set(key, [s]);
-  });
+    const key = userId ?? guestKey;
+    let p = groups.get(key);
+    if (p === undefined) {
+      p = personUser.length;
+      groups.set(key, p);
+      personUser.push(userId);
+    }
+    personOf[s] = p;
+  }
+  const people = personUser.length;
+  const from = new Int32Array(people + 1);
+  for (let s = 0; s < seen.length; s++) from[personOf[s]! + 1]!++;
+  for (let p = 0; p < people; p++) from[p + 1]! += from[p]!;
+  const next = from.slice(0, people);
+  const rows = new Int32Array(seen.length);
+  for (let s = 0; s < seen.length; s++) rows[next[personOf[s]!]!++] = seen[s]!;
 
-  const timelines: PersonTimeline[] = [];
-  for (const [userId, connections] of users) timelines.push(timeline(userId, connections, directory));
-  for (const connections of guests.values()) timelines.push(timeline(undefined, connections, directory));
-  return timelines.sort((a, b) => compareStrings(a.identity.personKey, b.identity.personKey));
-}
-
-function timeline(userId: string | undefined, connections: readonly SeenConnection[], directory: Directory): PersonTimeline {
-  const cycles = connections.length === 1 ? connections[0]!.cycles : connections.flatMap((s) => s.cycles).sort(compareCycles);
-  return {
-    identity: describePerson(userId, connections[0]!.person.guestKey, directory, providerDescription(connections)),
-    cycles: bridgeMoves(cycles),
-  };
+  const byKey = new Map<string, PersonTimeline>();
+  for (let p = 0; p < people; p++) {
+    const first = rows[from[p]!]!;
+    const count = from[p + 1]! - from[p]!;
+    let cycles: Cycle[];
+    let email: string | undefined;
+    let name: string | undefined;
+    if (count === 1) {
+      cycles = cyclesOf[first]!;
+      email = persons[first]!.email;
+      name = persons[first]!.name;
+    } else {
+      // the provider's email and name: from the person's earliest connection (by first cycle) that has each
+      cycles = [];
+      let emailCycle: Cycle | undefined;
+      let nameCycle: Cycle | undefined;
+      for (let k = from[p]!; k < from[p + 1]!; k++) {
+        const row = rows[k]!;
+        const own = cyclesOf[row]!;
+        for (const c of own) cycles.push(c);
+        const person = persons[row]!;
+        if (person.email !== undefined && (!emailCycle || compareCycles(own[0]!, emailCycle) < 0)) [email, emailCycle] = [person.email, own[0]];
+        if (person.name !== undefined && (!nameCycle || compareCycles(own[0]!, nameCycle) < 0)) [name, nameCycle] = [person.name, own[0]];
+      }
+      cycles.sort(compareCycles);
+    }
+    const identity = describePerson(personUser[p], persons[first]!.guestKey, directory, { email, name });
+    byKey.set(identity.personKey, { identity, cycles: moves ? bridgeMoves(cycles) : cycles });
+  }
+  // person keys are unique; the default sort orders strings by code unit, as `compareStrings` does
+  return [...byKey.keys()].sort().map((key) => byKey.get(key)!);
 }
 
 /**
@@ -88,15 +131,4 @@ function bridgeMoves(cycles: Cycle[]): Cycle[] {
     }
   }
   return cycles;
-}
-
-/** The provider's email and name for a person: from their earliest connection (by first cycle) that has each. */
-function providerDescription(connections: readonly SeenConnection[]): { email: string | undefined; name: string | undefined } {
-  let email: SeenConnection | undefined;
-  let name: SeenConnection | undefined;
-  for (const s of connections) {
-    if (s.person.email !== undefined && (!email || compareCycles(s.cycles[0]!, email.cycles[0]!) < 0)) email = s;
-    if (s.person.name !== undefined && (!name || compareCycles(s.cycles[0]!, name.cycles[0]!) < 0)) name = s;
-  }
-  return { email: email?.person.email, name: name?.person.name };
 }

@@ -2,12 +2,15 @@
  * Live presence at an instant `now`: who is in the room (a cycle that has started and not ended), since when
  * (the start of their current continuous presence, across overlapping connections), and how much attended
  * time inside the window they have so far.
+ *
+ * The workflow answers a presence query from its state at every call; a big room's timelines cost tens of
+ * milliseconds to build, so they are kept per state between calls (see `PresenceCache`) and rebuilt only when
+ * the state changed. What depends on `now` is a pass over cycles already built.
  */
-import { cycleIntervals, sessionWindow, stateFromEvents, type AttendanceContext, type AttendanceInput } from './attendance.js';
-import { buildDirectory, type PersonIdentity } from './identity.js';
-import { union, unionLength } from './intervals.js';
-import { personTimelines } from './people.js';
-import { sessionFacts, type AttendanceState } from './state.js';
+import { coveredMs, sessionWindow, stateFromEvents, timelinesOf, type AttendanceContext, type AttendanceInput, type Timelines } from './attendance.js';
+import { columnsFromEvents, columnsFromState } from './columns.js';
+import type { PersonIdentity } from './identity.js';
+import { stateVersion, type AttendanceState } from './state.js';
 
 export interface PresentPerson extends PersonIdentity {
   /** Start of the current continuous presence. */
@@ -31,33 +34,92 @@ export interface Presence {
   };
 }
 
-export function calculatePresence(input: AttendanceInput & { now: number }): Presence {
-  return presenceFromState(stateFromEvents(input.events), input, input.now);
+/**
+ * What presence keeps between calls for one state: its timelines, valid while the state's version and the
+ * context (its session and users, compared by identity) are the ones they were built for.
+ */
+export class PresenceCache {
+  private state: AttendanceState | undefined;
+  private version = -1;
+  private session: unknown;
+  private users: unknown;
+  private built: Timelines | undefined;
+
+  timelines(state: AttendanceState, context: AttendanceContext): Timelines {
+    const version = stateVersion(state);
+    if (this.built && this.state === state && this.version === version && this.session === context.session && this.users === context.users) return this.built;
+    this.built = timelinesOf(columnsFromState(state), context);
+    this.state = state;
+    this.version = version;
+    this.session = context.session;
+    this.users = context.users;
+    return this.built;
+  }
 }
 
-export function presenceFromState(state: AttendanceState, context: AttendanceContext, now: number): Presence {
-  const facts = sessionFacts(state);
-  const timelines = personTimelines(state, buildDirectory(context.users, context.session.roster), facts);
-  const window = sessionWindow(state, facts, context.session, timelines, now);
-  const soFar = window && { start: window.start, end: Math.min(window.end, now) };
+/** One cache per state object when the caller keeps none (a workflow keeps one state for its run). */
+const caches = new WeakMap<AttendanceState, PresenceCache>();
+
+export function calculatePresence(input: AttendanceInput & { now: number }): Presence {
+  const columns = columnsFromEvents(input.events) ?? columnsFromState(stateFromEvents(input.events));
+  return presenceOf(timelinesOf(columns, input), input, input.now);
+}
+
+export function presenceFromState(state: AttendanceState, context: AttendanceContext, now: number, cache?: PresenceCache): Presence {
+  let own = cache ?? caches.get(state);
+  if (!own) caches.set(state, (own = new PresenceCache()));
+  return presenceOf(own.timelines(state, context), context, now);
+}
+
+function presenceOf({ columns, timelines, firstJoin }: Timelines, context: AttendanceContext, now: number): Presence {
+  const window = sessionWindow(columns, context.session, firstJoin, now);
   const inRoom: PresentPerson[] = [];
+  let guestsInRoom = 0;
   for (const { identity, cycles } of timelines) {
-    const open = cycles.filter((c) => c.joinedAt <= now && (c.leftAt === undefined || c.leftAt > now));
-    if (open.length === 0) continue;
-    const intervals = cycleIntervals(cycles, now);
-    // an open cycle contains `now`, so some part of the union does
-    const current = union(intervals).find((i) => i.start <= now && now <= i.end)!;
+    // in the room: a cycle that has started and not ended; connections counted once each
+    let open = 0;
+    let openConnections: Set<string> | undefined;
+    let firstOpen = '';
+    for (const c of cycles) {
+      if (c.joinedAt > now) break; // sorted by join time
+      if (c.leftAt !== undefined && c.leftAt <= now) continue;
+      if (open === 0) firstOpen = c.connection;
+      else if (c.connection !== firstOpen) (openConnections ??= new Set([firstOpen])).add(c.connection);
+      open++;
+    }
+    if (open === 0) continue;
+    const since = currentStart(cycles, now);
+    if (identity.guest) guestsInRoom++;
     inRoom.push({
-      ...identity,
-      since: current.start,
-      currentSeconds: Math.floor((now - current.start) / 1000),
-      totalSeconds: soFar ? Math.floor(unionLength(intervals, soFar) / 1000) : 0,
-      connections: new Set(open.map((c) => c.connection)).size,
+      personKey: identity.personKey,
+      userId: identity.userId,
+      email: identity.email,
+      name: identity.name,
+      role: identity.role,
+      guest: identity.guest,
+      since,
+      currentSeconds: Math.floor((now - since) / 1000),
+      totalSeconds: window ? Math.floor(coveredMs(cycles, window.start, Math.min(window.end, now), now) / 1000) : 0,
+      connections: openConnections ? openConnections.size : 1,
     });
   }
-  return {
-    at: now,
-    inRoom,
-    counts: { inRoom: inRoom.length, guestsInRoom: inRoom.filter((p) => p.guest).length, seen: timelines.length },
-  };
+  return { at: now, inRoom, counts: { inRoom: inRoom.length, guestsInRoom, seen: timelines.length } };
+}
+
+/**
+ * The start of the continuous presence that contains `now`: the union of the cycles (open ones running to
+ * `now`; sorted by join time) taken run by run, touching cycles joining up, until the run that holds `now`.
+ */
+function currentStart(cycles: readonly { joinedAt: number; leftAt?: number }[], now: number): number {
+  let runStart = 0;
+  let runEnd = -Infinity;
+  for (const c of cycles) {
+    const end = c.leftAt ?? Math.max(c.joinedAt, now);
+    if (c.joinedAt > runEnd) {
+      if (runEnd >= now && runStart <= now) return runStart;
+      runStart = c.joinedAt;
+      runEnd = end;
+    } else if (end > runEnd) runEnd = end;
+  }
+  return runStart;
 }

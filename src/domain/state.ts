@@ -5,10 +5,10 @@
  * whatever their order or duplication, which is why incremental and from-scratch results are identical.
  */
 import type { AttendanceEvent, PersonRef, ReconcileEvent } from './events.js';
-import type { ConnectionFacts, SessionFacts } from './cycles.js';
+import type { ConnectionFacts } from './cycles.js';
 import { normaliseEmail, type ProviderPerson } from './identity.js';
 import { markListed, markUnlisted } from './reconcile.js';
-import { insertUnique, insertUniqueSpan, lastAtOrBefore } from './sorted-sets.js';
+import { insertUnique, insertUniqueSpan } from './sorted-sets.js';
 
 export interface ConnectionState extends ConnectionFacts {
   person: ProviderPerson;
@@ -41,6 +41,28 @@ export function emptyState(): AttendanceState {
  * already known from another event, or an event whose time is not a finite number (ignored).
  */
 export function applyEvent(state: AttendanceState, event: AttendanceEvent): boolean {
+  const changed = applyFact(state, event);
+  if (changed) bumpVersion(state);
+  return changed;
+}
+
+/**
+ * A state's version: how many times `applyEvent` changed it since this object was made (or parsed). Kept under a
+ * symbol, not enumerable: not part of the state's facts (JSON and equality ignore it); caches key on it.
+ */
+const VERSION = Symbol('attendance-state-version');
+
+export function stateVersion(state: AttendanceState): number {
+  return (state as unknown as Record<symbol, number | undefined>)[VERSION] ?? 0;
+}
+
+function bumpVersion(state: AttendanceState): void {
+  const holder = state as unknown as Record<symbol, number>;
+  if (Object.hasOwn(holder, VERSION)) holder[VERSION]!++;
+  else Object.defineProperty(holder, VERSION, { value: 1, writable: true, enumerable: false, configurable: true });
+}
+
+function applyFact(state: AttendanceState, event: AttendanceEvent): boolean {
   if (!Number.isFinite(event.at)) return false;
   switch (event.kind) {
     case 'joined': {
@@ -173,26 +195,4 @@ function mergePerson(target: ProviderPerson, ref: PersonRef): boolean {
     if (id) changed = insertUnique((target.ids ??= []), id) || changed;
   }
   return changed;
-}
-
-/** The latest time any event in the state happened at, at or before `limit`: the last evidence the meeting was live. */
-export function latestEvidence(state: AttendanceState, limit = Infinity): number | undefined {
-  const candidates = [state.meetingStarts, state.meetingEnds, state.reconciles].map((times) => lastAtOrBefore(times, limit) ?? -Infinity);
-  let latest = Math.max(...candidates);
-  for (const c of Object.values(state.connections)) {
-    latest = Math.max(latest, lastAtOrBefore(c.joins, limit) ?? -Infinity, lastAtOrBefore(c.leaves, limit) ?? -Infinity);
-    for (const [joinedAt, leftAt] of c.reports) {
-      if (leftAt <= limit) latest = Math.max(latest, leftAt);
-      else if (joinedAt <= limit) latest = Math.max(latest, joinedAt);
-    }
-  }
-  return latest === -Infinity ? undefined : latest;
-}
-
-export function sessionFacts(state: AttendanceState): SessionFacts {
-  return {
-    reconciles: state.reconciles,
-    hardStops: state.hardStops,
-    hardStopClosesAt: state.hardStops.map((at) => latestEvidence(state, at) ?? at),
-  };
 }

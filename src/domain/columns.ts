@@ -1,0 +1,273 @@
+/**
+ * The engine's working form of the facts: one row per connection, times in flat typed arrays (each connection's
+ * joins and leaves a sorted, duplicate-free slice), people and instances in parallel arrays. Computing attendance
+ * from it allocates nothing per event; only the result's own objects are made.
+ *
+ * Two ways in, equal by construction (property tests check it): from the state the workflow keeps
+ * (`columnsFromState`), and straight from an event log (`columnsFromEvents`), which folds events exactly as
+ * `applyEvent` does without building a state's per-connection objects — the bulk of a from-scratch calculation.
+ */
+import type { AttendanceEvent, PersonRef } from './events.js';
+import type { ConnectionFacts, SessionFacts } from './cycles.js';
+import { normaliseEmail, type ProviderPerson } from './identity.js';
+import { insertUnique, insertUniqueSpan, lastAtOrBefore, type Span } from './sorted-sets.js';
+import { endsFor, type AttendanceState } from './state.js';
+
+export interface FactColumns {
+  /** Connection ids (the state's keys), row order. */
+  ids: string[];
+  persons: ProviderPerson[];
+  /** Per row: the meeting ends that close the connection (its instance's, and those naming none). */
+  ends: Array<readonly number[]>;
+  /** Row i's joins are `joins[joinFrom[i] .. joinFrom[i + 1])`, sorted, unique; leaves likewise. */
+  joinFrom: Int32Array;
+  joins: Float64Array;
+  leaveFrom: Int32Array;
+  leaves: Float64Array;
+  /** Rows with report rows, reconcile listings or moves: their whole facts, for the general walk. Else undefined. */
+  complex: Array<ConnectionFacts | undefined>;
+  meetingStarts: readonly number[];
+  meetingEnds: readonly number[];
+  session: SessionFacts;
+  /** Latest event time of all (undefined with no events). */
+  latest: number | undefined;
+}
+
+/** The columns of a state (as the workflow keeps it); its arrays are read, never changed. */
+export function columnsFromState(state: AttendanceState): FactColumns {
+  const ids = Object.keys(state.connections);
+  const n = ids.length;
+  const persons = new Array<ProviderPerson>(n);
+  const ends = new Array<readonly number[]>(n);
+  const complex = new Array<ConnectionFacts | undefined>(n);
+  const joinFrom = new Int32Array(n + 1);
+  const leaveFrom = new Int32Array(n + 1);
+  let joinCount = 0;
+  let leaveCount = 0;
+  for (let i = 0; i < n; i++) {
+    const c = state.connections[ids[i]!]!;
+    joinCount += c.joins.length;
+    leaveCount += c.leaves.length;
+  }
+  const joins = new Float64Array(joinCount);
+  const leaves = new Float64Array(leaveCount);
+  const endsCache = new EndsCache((instances) => endsFor(state, instances), state.meetingEnds);
+  // with reconcile snapshots every connection may be closed by one: the general walk for all
+  const general = state.reconciles.length > 0;
+  let j = 0;
+  let l = 0;
+  for (let i = 0; i < n; i++) {
+    const c = state.connections[ids[i]!]!;
+    persons[i] = c.person;
+    ends[i] = endsCache.get(c.instances);
+    joinFrom[i] = j;
+    leaveFrom[i] = l;
+    for (const t of c.joins) joins[j++] = t;
+    for (const t of c.leaves) leaves[l++] = t;
+    complex[i] = general || c.reports.length > 0 || c.listed.length > 0 || (c.moves !== undefined && c.moves.length > 0) ? c : undefined;
+  }
+  joinFrom[n] = j;
+  leaveFrom[n] = l;
+  let latest = -Infinity;
+  for (const times of [state.meetingStarts, state.meetingEnds, state.reconciles]) if (times.length > 0) latest = Math.max(latest, times.at(-1)!);
+  return finish({ ids, persons, ends, joinFrom, joins, leaveFrom, leaves, complex, meetingStarts: state.meetingStarts, meetingEnds: state.meetingEnds }, state.reconciles, state.hardStops, latest);
+}
+
+/** The ends closing a connection, per distinct instance list (a room has one or a few instances). */
+class EndsCache {
+  private readonly known = new Map<string, readonly number[]>();
+  constructor(
+    private readonly compute: (instances: readonly string[]) => readonly number[],
+    private readonly all: readonly number[],
+  ) {}
+  get(instances: readonly string[] | undefined): readonly number[] {
+    if (instances === undefined || instances.length === 0) return this.all;
+    const key = instances.length === 1 ? instances[0]! : instances.join('\n');
+    let ends = this.known.get(key);
+    if (ends === undefined) this.known.set(key, (ends = this.compute(instances)));
+    return ends;
+  }
+}
+
+type Partial = Omit<FactColumns, 'session' | 'latest'>;
+
+/** Adds what depends on every time: the latest evidence, and where each hard stop closes cycles. */
+function finish(columns: Partial, reconciles: readonly number[], hardStops: readonly number[], latestSession: number): FactColumns {
+  let latest = latestSession;
+  for (const t of columns.joins) if (t > latest) latest = t;
+  for (const t of columns.leaves) if (t > latest) latest = t;
+  for (const c of columns.complex) if (c) for (const [joinedAt, leftAt] of c.reports) latest = Math.max(latest, joinedAt, leftAt);
+  const full = { ...columns, session: { reconciles, hardStops, hardStopClosesAt: [] as number[] }, latest: latest === -Infinity ? undefined : latest };
+  full.session.hardStopClosesAt = hardStops.map((at) => latestEvidenceOf(full, reconciles, at) ?? at);
+  return full;
+}
+
+/** The latest time any fact happened at, at or before `limit`: the last evidence the meeting was live. */
+function latestEvidenceOf(columns: Omit<FactColumns, 'session' | 'latest'>, reconciles: readonly number[], limit: number): number | undefined {
+  let latest = -Infinity;
+  for (const times of [columns.meetingStarts, columns.meetingEnds, reconciles]) latest = Math.max(latest, lastAtOrBefore(times, limit) ?? -Infinity);
+  for (const t of columns.joins) if (t <= limit && t > latest) latest = t;
+  for (const t of columns.leaves) if (t <= limit && t > latest) latest = t;
+  for (const c of columns.complex) {
+    if (!c) continue;
+    for (const [joinedAt, leftAt] of c.reports) {
+      if (leftAt <= limit) latest = Math.max(latest, leftAt);
+      else if (joinedAt <= limit) latest = Math.max(latest, joinedAt);
+    }
+  }
+  return latest === -Infinity ? undefined : latest;
+}
+
+/**
+ * The columns of an event log, folded exactly as `applyEvent` folds it into a state (any order, any
+ * duplication). Undefined for a log with reconcile snapshots, whose listings only the state folds.
+ */
+export function columnsFromEvents(events: readonly AttendanceEvent[]): FactColumns | undefined {
+  const index = new Map<string, number>();
+  const ids: string[] = [];
+  const persons: ProviderPerson[] = [];
+  const lastRef: PersonRef[] = [];
+  const instances: Array<string[] | undefined> = [];
+  const extra: Array<{ reports: Span[]; moves: number[] } | undefined> = [];
+  // (row, time) of every join and leave, in arrival order; sorted per row below
+  const joinRow = new Int32Array(events.length * 2);
+  const joinAt = new Float64Array(events.length * 2);
+  const leaveRow = new Int32Array(events.length);
+  const leaveAt = new Float64Array(events.length);
+  let nj = 0;
+  let nl = 0;
+  const meetingStarts: number[] = [];
+  const meetingEnds: number[] = [];
+  const sessionEnds: number[] = [];
+  const instanceEnds: Record<string, number[]> = Object.create(null) as Record<string, number[]>;
+  const hardStops: number[] = [];
+
+  for (const event of events) {
+    const at = event.at;
+    if (!Number.isFinite(at)) continue;
+    switch (event.kind) {
+      case 'joined':
+      case 'left':
+      case 'report-row': {
+        let row = index.get(event.connection);
+        if (row === undefined) {
+          row = ids.length;
+          index.set(event.connection, row);
+          ids.push(event.connection);
+          persons.push({ guestKey: event.person.guestKey });
+          lastRef.push(event.person);
+          instances.push(undefined);
+          extra.push(undefined);
+          mergePerson(persons[row]!, event.person);
+        } else if (lastRef[row] !== event.person) {
+          lastRef[row] = event.person;
+          mergePerson(persons[row]!, event.person);
+        }
+        if (event.instance !== undefined) insertUnique((instances[row] ??= []), event.instance);
+        if (event.kind === 'joined') {
+          joinRow[nj] = row;
+          joinAt[nj++] = at;
+        } else if (event.kind === 'left') {
+          leaveRow[nl] = row;
+          leaveAt[nl++] = at;
+          const joinedAt = event.joinedAt;
+          if (joinedAt !== undefined && Number.isFinite(joinedAt) && joinedAt <= at) {
+            joinRow[nj] = row;
+            joinAt[nj++] = joinedAt;
+          }
+          if (event.moved === true) insertUnique((extra[row] ??= { reports: [], moves: [] }).moves, at);
+        } else {
+          const leftAt = Number.isFinite(event.leftAt) ? Math.max(at, event.leftAt) : at;
+          insertUniqueSpan((extra[row] ??= { reports: [], moves: [] }).reports, [at, leftAt]);
+        }
+        break;
+      }
+      case 'reconcile':
+        return undefined;
+      case 'meeting-started':
+        insertUnique(meetingStarts, at);
+        break;
+      case 'meeting-ended':
+        insertUnique(meetingEnds, at);
+        if (event.instance === undefined) insertUnique(sessionEnds, at);
+        else insertUnique((instanceEnds[event.instance] ??= []), at);
+        break;
+      case 'hard-stop':
+        insertUnique(hardStops, at);
+        break;
+    }
+  }
+
+  const n = ids.length;
+  const [joinFrom, joins] = sortedRows(n, joinRow, joinAt, nj);
+  const [leaveFrom, leaves] = sortedRows(n, leaveRow, leaveAt, nl);
+  const endsCache = new EndsCache((own) => endsOf(meetingEnds, sessionEnds, instanceEnds, own), meetingEnds);
+  const ends = new Array<readonly number[]>(n);
+  const complex = new Array<ConnectionFacts | undefined>(n);
+  for (let i = 0; i < n; i++) {
+    ends[i] = endsCache.get(instances[i]);
+    const x = extra[i];
+    complex[i] = x && {
+      joins: Array.from(joins.subarray(joinFrom[i]!, joinFrom[i + 1]!)),
+      leaves: Array.from(leaves.subarray(leaveFrom[i]!, leaveFrom[i + 1]!)),
+      reports: x.reports,
+      listed: [],
+      ...(x.moves.length > 0 && { moves: x.moves }),
+    };
+  }
+  let latest = -Infinity;
+  for (const times of [meetingStarts, meetingEnds]) if (times.length > 0) latest = Math.max(latest, times.at(-1)!);
+  return finish({ ids, persons, ends, joinFrom, joins, leaveFrom, leaves, complex, meetingStarts, meetingEnds }, [], hardStops, latest);
+}
+
+/** `endsFor` over the folded end lists. */
+function endsOf(all: readonly number[], sessionEnds: readonly number[], byInstance: Record<string, number[]>, instances: readonly string[]): readonly number[] {
+  const own = instances.map((i) => byInstance[i] ?? []).filter((t) => t.length > 0);
+  if (own.length === 0) return sessionEnds.length === all.length ? all : sessionEnds;
+  if (own.length === 1 && sessionEnds.length === 0) return own[0]!;
+  return [...new Set([...sessionEnds, ...own.flat()])].sort((a, b) => a - b);
+}
+
+/** Groups (row, time) pairs by row (counting sort), sorts each row's times and drops duplicates: CSR offsets and times. */
+function sortedRows(n: number, rows: Int32Array, times: Float64Array, count: number): [Int32Array, Float64Array] {
+  const from = new Int32Array(n + 1);
+  for (let k = 0; k < count; k++) from[rows[k]! + 1]!++;
+  for (let i = 0; i < n; i++) from[i + 1]! += from[i]!;
+  const next = from.slice(0, n);
+  const sorted = new Float64Array(count);
+  for (let k = 0; k < count; k++) sorted[next[rows[k]!]!++] = times[k]!;
+  // sort each row (a few times each: insertion sort), then compact away duplicates
+  let w = 0;
+  for (let i = 0; i < n; i++) {
+    const start = from[i]!;
+    const end = from[i + 1]!;
+    for (let a = start + 1; a < end; a++) {
+      const t = sorted[a]!;
+      let b = a - 1;
+      while (b >= start && sorted[b]! > t) {
+        sorted[b + 1] = sorted[b]!;
+        b--;
+      }
+      sorted[b + 1] = t;
+    }
+    from[i] = w;
+    for (let a = start; a < end; a++) if (a === start || sorted[a] !== sorted[a - 1]) sorted[w++] = sorted[a]!;
+  }
+  from[n] = w;
+  return [from, w === count ? sorted : sorted.slice(0, w)];
+}
+
+/** `applyEvent`'s person merge (state.ts): the smallest guest key, email and name win, provider ids accumulate. */
+function mergePerson(target: ProviderPerson, ref: PersonRef): void {
+  if (ref.guestKey < target.guestKey) target.guestKey = ref.guestKey;
+  if (ref.email !== undefined) {
+    const email = normaliseEmail(ref.email);
+    if (email !== undefined && (target.email === undefined || email < target.email)) target.email = email;
+  }
+  if (ref.name !== undefined) {
+    const name = ref.name.trim();
+    if (name && (target.name === undefined || name < target.name)) target.name = name;
+  }
+  const ids = ref.providerUserIds;
+  if (ids !== undefined) for (const id of ids) if (id) insertUnique((target.ids ??= []), id);
+}
