@@ -27,7 +27,7 @@ class Stubs {
   pushed: number[] = [];
 
   activities(): Partial<Activities> {
-    return {
+    const stubs: Partial<Activities> = {
       saveSession: () => this.note('saveSession', { finalized: false, calculationSeq: 0 }),
       loadSessionState: () => this.note('loadSessionState', emptyState()),
       storeSessionFact: (_session, event) => this.note(`storeSessionFact:${event.kind}`, undefined),
@@ -44,7 +44,8 @@ class Stubs {
         this.pushed.push(version);
         return Promise.resolve('sent' as const);
       },
-    } as Partial<Activities>;
+    };
+    return stubs;
   }
 
   private note<T>(call: string, value: T): Promise<T> {
