@@ -15,7 +15,7 @@ import pg from 'pg';
 import { migrate } from '../src/db/migrate.js';
 import { freePort } from '../src/infra/ports.js';
 import { databaseUrlFor, removeEmbeddedPostgresData, startEmbeddedPostgres } from '../src/infra/postgres.js';
-import { killDescendants, killDescendantsOnExit } from '../src/infra/processes.js';
+import { descendantsOf, killDescendants, killDescendantsOnExit } from '../src/infra/processes.js';
 import { describeError } from '../src/infra/run-main.js';
 import { startTemporalDevServer } from '../src/infra/temporal-server.js';
 import { createLogger } from '../src/logger.js';
@@ -102,7 +102,16 @@ let finishing: Promise<never> | undefined;
 /** Stops the test runner, runs the cleanups, kills whatever is still running (a server half-started), exits. */
 function finish(exitCode: number): Promise<never> {
   finishing ??= (async () => {
-    if (testRunner && testRunner.exitCode === null && testRunner.signalCode === null) killDescendants();
+    // The test files first (they may hold the servers' connections), then the servers are stopped in order.
+    if (testRunner?.pid && testRunner.exitCode === null && testRunner.signalCode === null) {
+      for (const pid of [...descendantsOf(testRunner.pid), testRunner.pid]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => say(`cleanup failed: ${describeError(error)}`));
     killDescendants();
     process.exit(exitCode);
