@@ -16,9 +16,12 @@ const listRoomsAnswer = z.object({ rooms: z.array(z.object({ sid: z.string(), na
 /** A participant is in the room only once fully connected: JOINING (protojson omits it, the default) and JOINED are not yet. */
 const isActive = (state: unknown) => state === 'ACTIVE' || state === 2;
 
-/** A short-lived server token with the roomAdmin grant ListParticipants requires. */
-async function roomAdminToken(server: LiveKitServer, room: string): Promise<string> {
-  return new SignJWT({ video: { roomAdmin: true, room } })
+/** The video grant a RoomService method requires: `roomList` for ListRooms, `roomAdmin` of the room for ListParticipants. */
+type VideoGrant = { roomList: true } | { roomAdmin: true; room: string };
+
+/** A short-lived server token with the grant the call requires. */
+async function serverToken(server: LiveKitServer, grant: VideoGrant): Promise<string> {
+  return new SignJWT({ video: grant })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer(server.apiKey)
     .setNotBefore('0s')
@@ -33,10 +36,10 @@ function twirpUrl(server: LiveKitServer, method: string): string {
 }
 
 /** One Twirp call; undefined for `not_found`. */
-async function twirp(server: LiveKitServer, method: string, room: string, request: object): Promise<unknown> {
+async function twirp(server: LiveKitServer, method: string, grant: VideoGrant, request: object): Promise<unknown> {
   const res = await fetch(twirpUrl(server, method), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await roomAdminToken(server, room)}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await serverToken(server, grant)}` },
     body: JSON.stringify(request),
     signal: AbortSignal.timeout(10_000),
   });
@@ -48,7 +51,7 @@ async function twirp(server: LiveKitServer, method: string, room: string, reques
 
 /** The sid of the room LiveKit has under this name now, if any (names are reused: each new room gets a new sid). */
 export async function currentRoomSid(server: LiveKitServer, room: string): Promise<string | undefined> {
-  const answer = await twirp(server, 'ListRooms', room, { names: [room] });
+  const answer = await twirp(server, 'ListRooms', { roomList: true }, { names: [room] });
   return listRoomsAnswer.parse(answer ?? {}).rooms?.find((r) => r.name === room)?.sid;
 }
 
@@ -57,7 +60,7 @@ export async function currentRoomSid(server: LiveKitServer, room: string): Promi
  * LiveKit no longer has (Twirp `not_found`) is an empty room: that too is evidence that everyone has left.
  */
 export async function listRoomParticipants(server: LiveKitServer, room: string): Promise<ReconcileEvent['present']> {
-  const answer = await twirp(server, 'ListParticipants', room, { room });
+  const answer = await twirp(server, 'ListParticipants', { roomAdmin: true, room }, { room });
   if (answer === undefined) return [];
   const parsed = listParticipantsAnswer.parse(answer);
   return (parsed.participants ?? []).filter((p) => isActive(p.state)).map((p) => ({
