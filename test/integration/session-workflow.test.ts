@@ -37,7 +37,7 @@ class Stubs {
         await sleep(this.calculationMs);
         return { saved: true, counts: { people: 0, present: 0, late: 0, partial: 0, absent: 0, guests: 0 }, people: 0, events: 0, durationMs: this.calculationMs };
       },
-      scheduleReportSync: () => this.note('scheduleReportSync', undefined),
+      scheduleReportSync: () => this.note('scheduleReportSync', {}),
       pushReport: (_id, version) => {
         this.pushAttempts += 1;
         if (this.pushDown) return Promise.reject(new Error('receiver down'));
