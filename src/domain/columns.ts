@@ -208,8 +208,8 @@ export function columnsFromEvents(events: readonly AttendanceEvent[]): FactColum
     ends[i] = endsCache.get(instances[i]);
     const x = extra[i];
     complex[i] = x && {
-      joins: Array.from(joins.subarray(joinFrom[i]!, joinFrom[i + 1]!)),
-      leaves: Array.from(leaves.subarray(leaveFrom[i]!, leaveFrom[i + 1]!)),
+      joins: Array.from(joins.subarray(joinFrom[i], joinFrom[i + 1])),
+      leaves: Array.from(leaves.subarray(leaveFrom[i], leaveFrom[i + 1])),
       reports: x.reports,
       listed: [],
       ...(x.moves.length > 0 && { moves: x.moves }),
