@@ -35,6 +35,8 @@ export interface ApiMetrics {
   observeWebhooks: RequestHandler;
   /** Times the relay's signalWithStart round trips. */
   timeSignal: <T>(signal: Promise<T>) => Promise<T>;
+  /** Counts a live feed's read of its session (one per session per tick, however many viewers). */
+  liveFeedTick: () => void;
   /** GET /metrics in the Prometheus text format. */
   serve: RequestHandler;
 }
@@ -58,8 +60,15 @@ export function createApiMetrics(logger: Logger): ApiMetrics {
     registers: [registry],
   });
 
+  const liveFeedTicks = new Counter({
+    name: 'rollcall_live_feed_ticks_total',
+    help: 'Reads of a session by its live feed (one per session per tick, shared by all its viewers)',
+    registers: [registry],
+  });
+
   return {
     registry,
+    liveFeedTick: () => liveFeedTicks.inc(),
     observeWebhooks: (req, res, next) => {
       const provider = req.path.slice(1);
       if (!PROVIDERS.has(provider)) return next();

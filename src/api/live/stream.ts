@@ -7,10 +7,7 @@ import type { ApiDeps } from '../deps.js';
 import { HttpError } from '../http-error.js';
 import { sessionIdParam } from '../schemas/sessions.js';
 import { parseOr400 } from '../validate.js';
-import { LiveFeed } from './feed.js';
-
-/** How often a stream reads the session: the page shows a join within about this long of its webhook. */
-const TICK_MS = 1_000;
+import { TICK_MS, type LiveFeeds } from './feed.js';
 
 function write(res: Response, event: string, json: string): void {
   res.write(`event: ${event}\ndata: ${json}\n\n`);
@@ -29,7 +26,7 @@ function serverListening(req: Request): boolean {
  * `attendance`, and `problem` when a tick failed: no detail, it is logged), each sent when it changed. Under /api,
  * so API_TOKEN applies, or the session's viewer token (POST /api/sessions/:id/viewer-link).
  */
-export function liveStreamRoutes(deps: ApiDeps): Router {
+export function liveStreamRoutes(deps: ApiDeps, feeds: LiveFeeds): Router {
   const router = Router();
   router.get('/sessions/:id/live', async (req, res) => {
     const { id } = parseOr400(sessionIdParam, req.params);
@@ -38,17 +35,10 @@ export function liveStreamRoutes(deps: ApiDeps): Router {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no', connection: 'close' });
     const closed = new AbortController();
     res.on('close', () => closed.abort());
-    const feed = new LiveFeed(deps, id);
-    const log = deps.logger.child({ sessionId: id });
-    while (!closed.signal.aborted && serverListening(req)) {
-      try {
-        for (const message of await feed.tick(Date.now())) write(res, message.event, message.json);
-      } catch (error) {
-        log.warn({ err: error }, 'live page update failed');
-        write(res, 'problem', JSON.stringify({ error: 'update failed; retrying' }));
-      }
-      await sleep(TICK_MS, undefined, { signal: closed.signal }).catch(() => undefined);
-    }
+    const stop = feeds.watch(id, (message) => write(res, message.event, message.json));
+    // The feed writes; this only notices the client leaving or the server shutting down.
+    while (!closed.signal.aborted && serverListening(req)) await sleep(TICK_MS, undefined, { signal: closed.signal }).catch(() => undefined);
+    stop();
     res.end();
   });
   return router;
