@@ -11,6 +11,8 @@ export interface FactRoom {
   provider: Provider;
   roomId: string;
   instanceId: string;
+  /** The meeting's topic, when the provider names it (the title of an ad-hoc session). */
+  topic?: string;
 }
 
 export interface StoreOptions {
@@ -29,8 +31,8 @@ export async function storeFacts(pool: Pool, room: FactRoom, events: readonly At
   if (events.length === 0) return 0;
   const facts = storable(events);
   const { rowCount } = await pool.query(
-    `INSERT INTO room_facts (provider, room, instance_id, event_key, kind, source, occurred_at, connection, event, session_id, relayed)
-     SELECT $1, $2, $3, k, kind, src, at, conn, ev, $4, $5
+    `INSERT INTO room_facts (provider, room, instance_id, event_key, kind, source, occurred_at, connection, event, session_id, relayed, topic)
+     SELECT $1, $2, $3, k, kind, src, at, conn, ev, $4, $5, $12
      FROM unnest($6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::jsonb[]) AS f(k, kind, src, at, conn, ev)
      ON CONFLICT (provider, room, event_key) DO NOTHING`,
     [
@@ -45,6 +47,7 @@ export async function storeFacts(pool: Pool, room: FactRoom, events: readonly At
       facts.map((event) => new Date(event.at)),
       facts.map((event) => ('connection' in event ? event.connection : null)),
       facts.map((event) => JSON.stringify(event)),
+      room.topic === undefined ? null : storable(room.topic),
     ],
   );
   return rowCount ?? 0;
@@ -76,11 +79,15 @@ type Queryable = Pick<Pool, 'query'>;
  * processes drain the same table without delivering a fact twice at once. Call inside a transaction.
  */
 export async function claimUnrelayedFacts(db: Queryable, limit: number): Promise<UnrelayedFact[]> {
-  const { rows } = await db.query<{ seq: string; provider: Provider; room: string; instance_id: string; event: AttendanceEvent }>(
-    `SELECT seq, provider, room, instance_id, event FROM room_facts WHERE NOT relayed ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+  const { rows } = await db.query<{ seq: string; provider: Provider; room: string; instance_id: string; topic: string | null; event: AttendanceEvent }>(
+    `SELECT seq, provider, room, instance_id, topic, event FROM room_facts WHERE NOT relayed ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
     [limit],
   );
-  return rows.map((row) => ({ seq: row.seq, room: { provider: row.provider, roomId: row.room, instanceId: row.instance_id }, event: row.event }));
+  return rows.map((row) => ({
+    seq: row.seq,
+    room: { provider: row.provider, roomId: row.room, instanceId: row.instance_id, ...(row.topic !== null && { topic: row.topic }) },
+    event: row.event,
+  }));
 }
 
 export async function markRelayed(db: Queryable, seqs: readonly string[]): Promise<void> {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adHocSessionId } from '../../src/api/routing.js';
+import { adHocSessionId } from '../../src/sessions/routing.js';
 import { MIN, PROVIDER_SETTINGS, WebhookSender, pastMinute, reports, waitForCalculations } from '../support/scenario.js';
 import { zoomMeetingEnded, zoomMeetingStarted, zoomParticipantJoined, zoomParticipantLeft } from '../support/sign.js';
 import { replayAndKeep } from '../support/histories.js';
-import { eventually, startSystem, type TestSystem } from '../support/system.js';
+import { eventually, relayed, startSystem, type TestSystem } from '../support/system.js';
 
 describe('a Zoom meeting with no registered session', () => {
   let system: TestSystem;
@@ -19,8 +19,15 @@ describe('a Zoom meeting with no registered session', () => {
     const meeting = { meetingId: `7${Date.now() % 1_000_000_000}`, uuid: `/ad+hoc//${Date.now()}==`, topic: 'Office hours' };
     const zoom = new WebhookSender(system, 'zoom');
     const started = await zoom.accept(zoomMeetingStarted({ ...meeting, startTime: at(0) }));
-    const sessionId = adHocSessionId({ provider: 'zoom', roomId: meeting.meetingId, instanceId: meeting.uuid });
-    assert.equal(started.body.sessionId, sessionId);
+    const sessionId = adHocSessionId({ provider: 'zoom', instanceId: meeting.uuid });
+    // The answer no longer names a session: the webhook is acknowledged once its fact is stored.
+    assert.deepEqual(started.body, { status: 'accepted', events: 1, stored: 1 });
+    // The relay then starts the ad-hoc session of the instance and hands it the fact.
+    await relayed(system);
+    await eventually(async () => {
+      const { rows } = await system.pool.query('SELECT 1 FROM sessions WHERE id = $1', [sessionId]);
+      return rows.length === 1 ? true : undefined;
+    }, 20_000, 'the ad-hoc session of this instance to be registered');
     await zoom.accept(zoomParticipantJoined({ ...meeting, userId: 'h1', email: 'host@example.com', joinTime: at(0) }));
     await zoom.accept(zoomParticipantJoined({ ...meeting, userId: 'v1', joinTime: at(5) }));
     await zoom.accept(zoomParticipantLeft({ ...meeting, userId: 'v1', leaveTime: at(8) }));

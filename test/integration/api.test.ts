@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { listen } from '../../src/api/server.js';
+import { storeFacts } from '../../src/db/facts.js';
 import { createPool } from '../../src/db/pool.js';
 import { insertSession } from '../../src/db/sessions.js';
 import type { AttendanceEvent, PersonRef } from '../../src/domain/index.js';
 import { freePort } from '../../src/infra/ports.js';
 import { createClient } from '../../src/infra/temporal-client.js';
 import { createLogger } from '../../src/logger.js';
-import { eventsSignal } from '../../src/workflows/messages.js';
-import { eventually, request, startSystem, testConfig, type TestSystem } from '../support/system.js';
+import { summaryQuery } from '../../src/workflows/messages.js';
+import { factSpan } from '../../src/sessions/routing.js';
+import type { SessionSpec } from '../../src/workflows/types.js';
+import { eventually, relayed, request, startSystem, testConfig, type TestSystem } from '../support/system.js';
 
 const MINUTE = 60_000;
 const utc = (ms: number) => new Date(ms).toISOString();
@@ -16,6 +19,7 @@ const utc = (ms: number) => new Date(ms).toISOString();
 interface Report {
   sessionId: string;
   calculatedAt: string | null;
+  calculationSeq: number;
   window?: { start: string; end: string };
   people: Array<Record<string, unknown>>;
 }
@@ -129,9 +133,11 @@ describe('HTTP API', () => {
     const ada = person('att-ada', 'Ada L.');
     const bob = person('att-bob', 'Bob');
     const zed = person('att-zed', 'Zed "Z", Jr.');
-    const joined = (connection: string, who: PersonRef, at: number): AttendanceEvent => ({ kind: 'joined', key: `j:${connection}`, at, source: 'webhook', connection, person: who });
-    const left = (connection: string, who: PersonRef, at: number): AttendanceEvent => ({ kind: 'left', key: `l:${connection}`, at, source: 'webhook', connection, person: who });
-    await system.client.workflow.getHandle(registered.body.workflowId).signal(eventsSignal, [
+    const joined = (connection: string, who: PersonRef, at: number): AttendanceEvent => ({ kind: 'joined', key: `j:${connection}`, at, source: 'webhook', instance, connection, person: who });
+    const left = (connection: string, who: PersonRef, at: number): AttendanceEvent => ({ kind: 'left', key: `l:${connection}`, at, source: 'webhook', instance, connection, person: who });
+    // The room's facts, stored as a webhook stores them; the relay brings them to the session's workflow.
+    const instance = 'RM_att-1';
+    await storeFacts(system.pool, { provider: 'livekit', roomId: 'room-att-1', instanceId: instance }, [
       joined('A1', ada, start - 5 * MINUTE), // preparation time before the start does not count
       left('A1', ada, start + 20 * MINUTE),
       joined('A2', ada, start + 22 * MINUTE), // never leaves: closed by the meeting's end
@@ -142,6 +148,9 @@ describe('HTTP API', () => {
       joined('Z1', zed, start + 48 * MINUTE),
       left('Z1', zed, start + 56 * MINUTE),
     ]);
+    await relayed(system);
+    const handle = system.client.workflow.getHandle(registered.body.workflowId);
+    await eventually(async () => ((await handle.query(summaryQuery)).connections === 5 ? true : undefined), 10_000, 'every connection of the stored facts in the workflow');
 
     const endedAt = end + 2 * MINUTE;
     const ended = await request<State>(system, 'POST', '/api/sessions/att-1/end', { at: utc(endedAt) });
@@ -187,7 +196,7 @@ describe('HTTP API', () => {
         firstJoin: null, lastLeave: null, attendedSeconds: 0, percentage: 0, status: 'absent', late: false, lateMinutes: 0, cycles: [],
       },
     ];
-    assert.deepEqual(first.body, { sessionId: 'att-1', calculatedAt: first.body.calculatedAt, window: { start: utc(start), end: utc(end) }, people });
+    assert.deepEqual(first.body, { sessionId: 'att-1', calculatedAt: first.body.calculatedAt, calculationSeq: 1, window: { start: utc(start), end: utc(end) }, people });
     assert.match(first.body.calculatedAt!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 
     const csv = [
@@ -218,6 +227,7 @@ describe('HTTP API', () => {
     // The update resolves only once the result is persisted: no waiting needed.
     const second = await request<Report>(system, 'GET', '/api/sessions/att-1/attendance');
     assert.deepEqual(second.body.people, people);
+    assert.equal(second.body.calculationSeq, 2, 'the recalculation is the newest saved');
     assert.ok(Date.parse(second.body.calculatedAt!) > Date.parse(first.body.calculatedAt!), 'a new calculation was persisted');
 
     await system.client.workflow.getHandle(registered.body.workflowId).terminate('test finished');
@@ -227,7 +237,7 @@ describe('HTTP API', () => {
     const start = Date.now() + 60 * MINUTE;
     const registered = await request<{ workflowId: string }>(system, 'POST', '/api/sessions', session('fresh-1', start));
     const fresh = await request<Report>(system, 'GET', '/api/sessions/fresh-1/attendance');
-    assert.deepEqual(fresh, { status: 200, body: { sessionId: 'fresh-1', calculatedAt: null, window: { start: utc(start), end: utc(start + 60 * MINUTE) }, people: [] } });
+    assert.deepEqual(fresh, { status: 200, body: { sessionId: 'fresh-1', calculatedAt: null, calculationSeq: 0, window: { start: utc(start), end: utc(start + 60 * MINUTE) }, people: [] } });
     const freshCsv = await fetch(`${system.api.url}/api/sessions/fresh-1/attendance.csv`);
     assert.equal((await freshCsv.text()).split('\r\n').length, 2, 'a header row only');
     const state = await request<{ state: State | null }>(system, 'GET', '/api/sessions/fresh-1');
@@ -235,11 +245,11 @@ describe('HTTP API', () => {
     await system.client.workflow.getHandle(registered.body.workflowId).terminate('test finished');
 
     // A row whose workflow was never started: the row answers, with no state.
-    await insertSession(system.pool, { id: 'orphan-1', provider: 'zoom', room: '123', adHoc: true, roster: [], policy: { kind: 'percentage' } }, 'session-orphan-1');
+    await insertSession(system.pool, { id: 'orphan-1', provider: 'zoom', room: '123', adHoc: true, roster: [], policy: { kind: 'percentage' } }, 'session-orphan-1', undefined);
     const orphan = await request<{ id: string; scheduledStart: string | null; state: State | null }>(system, 'GET', '/api/sessions/orphan-1');
     assert.deepEqual([orphan.status, orphan.body.id, orphan.body.scheduledStart, orphan.body.state], [200, 'orphan-1', null, null]);
     const orphanReport = await request<Report>(system, 'GET', '/api/sessions/orphan-1/attendance');
-    assert.deepEqual(orphanReport.body, { sessionId: 'orphan-1', calculatedAt: null, people: [] });
+    assert.deepEqual(orphanReport.body, { sessionId: 'orphan-1', calculatedAt: null, calculationSeq: 0, people: [] });
     // Recalculation still works: it starts the session's workflow to compute from the (empty) stored log.
     const recalculated = await request<{ calculations: number }>(system, 'POST', '/api/sessions/orphan-1/recalculate');
     assert.deepEqual([recalculated.status, recalculated.body.calculations], [200, 1]);
@@ -322,7 +332,8 @@ describe('API authentication and Temporal outages', () => {
     const api = await listen({ config, pool, temporal: createClient(config), logger: createLogger('test', 'silent') }, 0, '127.0.0.1');
     const down = { api } as TestSystem;
     try {
-      await insertSession(pool, { id: 'down-1', provider: 'livekit', room: 'down', adHoc: false, scheduledStart: 0, scheduledEnd: MINUTE, roster: [], policy: { kind: 'percentage' } }, 'session-down-1');
+      const spec: SessionSpec = { id: 'down-1', provider: 'livekit', room: 'down', adHoc: false, scheduledStart: 0, scheduledEnd: MINUTE, roster: [], policy: { kind: 'percentage' } };
+      await insertSession(pool, spec, 'session-down-1', factSpan(spec, config.timings.earlyJoinMs, config.timings.maxOverrunMs));
       const started = Date.now();
       const detail = await request<{ id: string; scheduledEnd: string; state: unknown }>(down, 'GET', '/api/sessions/down-1');
       assert.deepEqual([detail.status, detail.body.id, detail.body.scheduledEnd, detail.body.state], [200, 'down-1', utc(MINUTE), null]);
