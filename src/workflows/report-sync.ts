@@ -46,9 +46,10 @@ export interface ReportSyncProgress {
 export interface ReportSyncInput {
   target: ReportSyncTarget;
   /**
-   * Instances read at the same time (pages of one instance are a chain and go one after another); default
-   * DEFAULT_CONCURRENCY. The worker's account limiter paces their requests together, so more instances than the
-   * limit needs only keep its slots filled while some instances wait for their writes or their next activity.
+   * Instances read at the same time (pages of one instance are a chain and go one after another). Default: every
+   * pending instance, up to MAX_LANES. The worker's account limiter paces all their requests together, so open
+   * chains cost nothing but a waiting request each, and an instance never waits for another to finish: no lane
+   * goes idle while the workflow hands it its next instance (a workflow task that may queue behind sessions').
    */
   concurrency?: number;
   /** Carried over continue-as-new. */
@@ -101,8 +102,8 @@ const PAGES_PER_ACTIVITY = 20;
 const MAX_ACTIVITIES_PER_RUN = 1_000;
 /** A page token that keeps expiring means something else is wrong. */
 const MAX_RESTARTS = 3;
-/** Instances at a time: enough that the limiter always has a request waiting (runs started before it read 4). */
-const DEFAULT_CONCURRENCY = 8;
+/** Instances at a time at most by default: a page activity each, within the worker's 100 activity slots. */
+const MAX_LANES = 64;
 
 /**
  * Imports Zoom's participant report of one meeting or webinar (one instance, the latest, those in a window, or
@@ -113,7 +114,6 @@ const DEFAULT_CONCURRENCY = 8;
  */
 export async function reportSyncWorkflow(input: ReportSyncInput): Promise<ReportSyncResult> {
   const { target, progress } = input;
-  const concurrency = input.concurrency ?? (patched('report-sync-8-instances') ? DEFAULT_CONCURRENCY : 4);
   let state: ReportSyncProgress = progress ?? { kind: target.kind ?? 'meeting', instances: [] };
   setHandler(progressQuery, () => state);
   if (!progress) state = await zoom.resolveZoomInstances(target);
@@ -170,10 +170,12 @@ export async function reportSyncWorkflow(input: ReportSyncInput): Promise<Report
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
+  // Runs started before every instance had a lane of its own read four at a time.
+  const lanes = input.concurrency ?? (patched('report-sync-lane-per-instance') ? Math.min(MAX_LANES, queue.length) : 4);
+  await Promise.all(Array.from({ length: Math.max(1, lanes) }, lane));
 
   if (state.instances.some((instance) => instance.status === 'pending')) {
-    await continueAsNew<typeof reportSyncWorkflow>({ target, concurrency, progress: state });
+    await continueAsNew<typeof reportSyncWorkflow>({ target, ...(input.concurrency !== undefined && { concurrency: input.concurrency }), progress: state });
   }
   const result = summarise(target, state);
   const broken = state.instances.filter((instance) => instance.status === 'failed' || instance.status === 'refused');
