@@ -113,24 +113,25 @@ export function attendanceOf({ columns, directory, timelines, firstJoin }: Timel
   const policy = session.policy ?? DEFAULT_POLICY;
   const grace = graceMinutesOf(policy);
 
-  const rostered = new Set<string>();
-  for (const r of session.roster ?? []) rostered.add(r.userId);
   const people: PersonAttendance[] = [];
-  const reported = new Set<string>();
+  let reportedOnRoster = 0;
   for (const t of timelines) {
     // Someone not on the roster who has no time inside the window is not part of this session.
-    const userId = t.identity.userId;
-    const onRoster = userId !== undefined && rostered.has(userId);
-    if (!onRoster && !withinWindow(t.cycles, window, openUntil)) continue;
-    if (userId !== undefined) reported.add(userId);
+    const onRoster = directory.hasRoster && !t.identity.guest;
+    if (onRoster) reportedOnRoster++;
+    else if (!withinWindow(t.cycles, window, openUntil)) continue;
     people.push(personAttendance(t.identity, t.cycles, window, openUntil, session, policy, grace));
   }
   // Roster members never seen are absent with 0 minutes; merged into the (sorted) timelines' order.
   const absent: PersonAttendance[] = [];
-  for (const { userId } of session.roster ?? []) {
-    if (reported.has(userId)) continue;
-    reported.add(userId);
-    absent.push(personAttendance(describePerson(userId, '', directory), [], window, openUntil, session, policy, grace));
+  if (reportedOnRoster < directory.rosterSize) {
+    const reported = new Set<string | undefined>();
+    for (const p of people) reported.add(p.userId);
+    for (const { userId } of session.roster ?? []) {
+      if (reported.has(userId)) continue;
+      reported.add(userId);
+      absent.push(personAttendance(describePerson(userId, '', directory), [], window, openUntil, session, policy, grace));
+    }
   }
   const all = absent.length === 0 ? people : mergeByKey(people, absent.sort((a, b) => compareStrings(a.personKey, b.personKey)));
   return { window, people: all, counts: countStatuses(all) };

@@ -9,14 +9,18 @@
  */
 import type { AttendanceEvent, PersonRef } from './events.js';
 import type { ConnectionFacts, SessionFacts } from './cycles.js';
-import { normaliseEmail, type ProviderPerson } from './identity.js';
+import { normaliseEmail } from './identity.js';
 import { insertUnique, insertUniqueSpan, lastAtOrBefore, type Span } from './sorted-sets.js';
 import { endsFor, type AttendanceState } from './state.js';
 
 export interface FactColumns {
   /** Connection ids (the state's keys), row order. */
   ids: string[];
-  persons: ProviderPerson[];
+  /** What the provider said about each connection's person (see `ProviderPerson`), one array per field. */
+  guestKeys: string[];
+  emails: Array<string | undefined>;
+  names: Array<string | undefined>;
+  userIds: Array<readonly string[] | undefined>;
   /** Per row: the meeting ends that close the connection (its instance's, and those naming none). */
   ends: Array<readonly number[]>;
   /** Row i's joins are `joins[joinFrom[i] .. joinFrom[i + 1])`, sorted, unique; leaves likewise. */
@@ -37,7 +41,10 @@ export interface FactColumns {
 export function columnsFromState(state: AttendanceState): FactColumns {
   const ids = Object.keys(state.connections);
   const n = ids.length;
-  const persons = new Array<ProviderPerson>(n);
+  const guestKeys = new Array<string>(n);
+  const emails = new Array<string | undefined>(n);
+  const names = new Array<string | undefined>(n);
+  const userIds = new Array<readonly string[] | undefined>(n);
   const ends = new Array<readonly number[]>(n);
   const complex = new Array<ConnectionFacts | undefined>(n);
   const joinFrom = new Int32Array(n + 1);
@@ -58,7 +65,11 @@ export function columnsFromState(state: AttendanceState): FactColumns {
   let l = 0;
   for (let i = 0; i < n; i++) {
     const c = state.connections[ids[i]!]!;
-    persons[i] = c.person;
+    const { person } = c;
+    guestKeys[i] = person.guestKey;
+    emails[i] = person.email;
+    names[i] = person.name;
+    userIds[i] = person.ids;
     ends[i] = endsCache.get(c.instances);
     joinFrom[i] = j;
     leaveFrom[i] = l;
@@ -70,7 +81,12 @@ export function columnsFromState(state: AttendanceState): FactColumns {
   leaveFrom[n] = l;
   let latest = -Infinity;
   for (const times of [state.meetingStarts, state.meetingEnds, state.reconciles]) if (times.length > 0) latest = Math.max(latest, times.at(-1)!);
-  return finish({ ids, persons, ends, joinFrom, joins, leaveFrom, leaves, complex, meetingStarts: state.meetingStarts, meetingEnds: state.meetingEnds }, state.reconciles, state.hardStops, latest);
+  return finish(
+    { ids, guestKeys, emails, names, userIds, ends, joinFrom, joins, leaveFrom, leaves, complex, meetingStarts: state.meetingStarts, meetingEnds: state.meetingEnds },
+    state.reconciles,
+    state.hardStops,
+    latest,
+  );
 }
 
 /** The ends closing a connection, per distinct instance list (a room has one or a few instances). */
@@ -80,11 +96,12 @@ class EndsCache {
     private readonly compute: (instances: readonly string[]) => readonly number[],
     private readonly all: readonly number[],
   ) {}
-  get(instances: readonly string[] | undefined): readonly number[] {
+  /** `instances`: a sorted list, or one instance as a plain string. */
+  get(instances: string | readonly string[] | undefined): readonly number[] {
     if (instances === undefined || instances.length === 0) return this.all;
-    const key = instances.length === 1 ? instances[0]! : instances.join('\n');
+    const key = typeof instances === 'string' ? instances : instances.length === 1 ? instances[0]! : instances.join('\n');
     let ends = this.known.get(key);
-    if (ends === undefined) this.known.set(key, (ends = this.compute(instances)));
+    if (ends === undefined) this.known.set(key, (ends = this.compute(typeof instances === 'string' ? [instances] : instances)));
     return ends;
   }
 }
@@ -125,13 +142,18 @@ function latestEvidenceOf(columns: Omit<FactColumns, 'session' | 'latest'>, reco
 export function columnsFromEvents(events: readonly AttendanceEvent[]): FactColumns | undefined {
   const index = new Map<string, number>();
   const ids: string[] = [];
-  const persons: ProviderPerson[] = [];
+  const guestKeys: string[] = [];
+  const emails: Array<string | undefined> = [];
+  const names: Array<string | undefined> = [];
+  const userIds: Array<string[] | undefined> = [];
   const lastRef: PersonRef[] = [];
-  const instances: Array<string[] | undefined> = [];
+  // one instance as a plain string (the usual case), more as a sorted list
+  const instances: Array<string | string[] | undefined> = [];
   const extra: Array<{ reports: Span[]; moves: number[] } | undefined> = [];
   // (row, time) of every join and leave, in arrival order; sorted per row below
-  const joinRow = new Int32Array(events.length * 2);
-  const joinAt = new Float64Array(events.length * 2);
+  // (every event gives at most one join: its own, or a leave's join time)
+  const joinRow = new Int32Array(events.length);
+  const joinAt = new Float64Array(events.length);
   const leaveRow = new Int32Array(events.length);
   const leaveAt = new Float64Array(events.length);
   let nj = 0;
@@ -154,16 +176,26 @@ export function columnsFromEvents(events: readonly AttendanceEvent[]): FactColum
           row = ids.length;
           index.set(event.connection, row);
           ids.push(event.connection);
-          persons.push({ guestKey: event.person.guestKey });
+          guestKeys.push(event.person.guestKey);
+          emails.push(undefined);
+          names.push(undefined);
+          userIds.push(undefined);
           lastRef.push(event.person);
           instances.push(undefined);
           extra.push(undefined);
-          mergePerson(persons[row]!, event.person);
+          mergePerson(row, event.person);
         } else if (lastRef[row] !== event.person) {
           lastRef[row] = event.person;
-          mergePerson(persons[row]!, event.person);
+          mergePerson(row, event.person);
         }
-        if (event.instance !== undefined) insertUnique((instances[row] ??= []), event.instance);
+        const instance = event.instance;
+        if (instance !== undefined) {
+          const known = instances[row];
+          if (known === undefined) instances[row] = instance;
+          else if (typeof known === 'string') {
+            if (known !== instance) instances[row] = known < instance ? [known, instance] : [instance, known];
+          } else insertUnique(known, instance);
+        }
         if (event.kind === 'joined') {
           joinRow[nj] = row;
           joinAt[nj++] = at;
@@ -217,7 +249,24 @@ export function columnsFromEvents(events: readonly AttendanceEvent[]): FactColum
   }
   let latest = -Infinity;
   for (const times of [meetingStarts, meetingEnds]) if (times.length > 0) latest = Math.max(latest, times.at(-1)!);
-  return finish({ ids, persons, ends, joinFrom, joins, leaveFrom, leaves, complex, meetingStarts, meetingEnds }, [], hardStops, latest);
+  return finish({ ids, guestKeys, emails, names, userIds, ends, joinFrom, joins, leaveFrom, leaves, complex, meetingStarts, meetingEnds }, [], hardStops, latest);
+
+  /** `applyEvent`'s person merge (state.ts): the smallest guest key, email and name win, provider ids accumulate. */
+  function mergePerson(row: number, ref: PersonRef): void {
+    if (ref.guestKey < guestKeys[row]!) guestKeys[row] = ref.guestKey;
+    if (ref.email !== undefined) {
+      const email = normaliseEmail(ref.email);
+      const known = emails[row];
+      if (email !== undefined && (known === undefined || email < known)) emails[row] = email;
+    }
+    if (ref.name !== undefined) {
+      const name = ref.name.trim();
+      const known = names[row];
+      if (name && (known === undefined || name < known)) names[row] = name;
+    }
+    const ids = ref.providerUserIds;
+    if (ids !== undefined) for (const id of ids) if (id) insertUnique((userIds[row] ??= []), id);
+  }
 }
 
 /** `endsFor` over the folded end lists. */
@@ -255,19 +304,4 @@ function sortedRows(n: number, rows: Int32Array, times: Float64Array, count: num
   }
   from[n] = w;
   return [from, w === count ? sorted : sorted.slice(0, w)];
-}
-
-/** `applyEvent`'s person merge (state.ts): the smallest guest key, email and name win, provider ids accumulate. */
-function mergePerson(target: ProviderPerson, ref: PersonRef): void {
-  if (ref.guestKey < target.guestKey) target.guestKey = ref.guestKey;
-  if (ref.email !== undefined) {
-    const email = normaliseEmail(ref.email);
-    if (email !== undefined && (target.email === undefined || email < target.email)) target.email = email;
-  }
-  if (ref.name !== undefined) {
-    const name = ref.name.trim();
-    if (name && (target.name === undefined || name < target.name)) target.name = name;
-  }
-  const ids = ref.providerUserIds;
-  if (ids !== undefined) for (const id of ids) if (id) insertUnique((target.ids ??= []), id);
 }

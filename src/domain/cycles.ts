@@ -78,10 +78,11 @@ export function connectionCycles(connection: string, facts: ConnectionFacts, ses
 
 /**
  * `connectionCycles` for the common connection: joins and leaves only (no report rows, reconcile listings or
- * moves, and no snapshots in the session), read from slices of flat arrays. The same walk, without its general
+ * moves, and no snapshots in the session), read from slices of flat arrays; its cycles are pushed to `cycles`. The same walk, without its general
  * machinery: the facts in (time, kind) order — leave, join, meeting end, hard stop.
  */
 export function simpleCycles(
+  cycles: Cycle[],
   connection: string,
   joins: Float64Array,
   joinFrom: number,
@@ -91,8 +92,7 @@ export function simpleCycles(
   leaveTo: number,
   meetingEnds: readonly number[],
   session: SessionFacts,
-): Cycle[] {
-  const cycles: Cycle[] = [];
+): void {
   const hardStops = session.hardStops;
   let j = joinFrom;
   let l = leaveFrom;
@@ -145,7 +145,6 @@ export function simpleCycles(
     open = false;
   }
   if (open) cycles.push({ connection, joinedAt });
-  return cycles;
 }
 
 /** Walks the facts in (time, kind) order, merging the sorted streams (indexed by kind) without building a list. */

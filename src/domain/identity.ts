@@ -51,6 +51,8 @@ export interface Directory {
   users: Map<string, KnownUser>;
   byEmail: Map<string, KnownUser>;
   hasRoster: boolean;
+  /** Distinct roster members. */
+  rosterSize: number;
 }
 
 export function normaliseEmail(email: string | undefined): string | undefined {
@@ -61,7 +63,7 @@ export function normaliseEmail(email: string | undefined): string | undefined {
 /** Roster entries take precedence over directory users; on an email shared by two users the smallest id wins. */
 export function buildDirectory(users: readonly DirectoryUser[] = [], roster: readonly RosterEntry[] = []): Directory {
   const known = new Map<string, KnownUser>();
-  for (const u of users) known.set(u.userId, { ...u, onRoster: false });
+  for (const u of users) known.set(u.userId, { userId: u.userId, email: u.email, name: u.name, onRoster: false });
   for (const r of roster) {
     const user = known.get(r.userId);
     known.set(r.userId, { userId: r.userId, email: r.email ?? user?.email, name: r.name ?? user?.name, role: r.role, onRoster: true });
@@ -73,7 +75,9 @@ export function buildDirectory(users: readonly DirectoryUser[] = [], roster: rea
     const holder = byEmail.get(email);
     if (!holder || precedes(u, holder)) byEmail.set(email, u);
   }
-  return { users: known, byEmail, hasRoster: roster.length > 0 };
+  let rosterSize = 0;
+  for (const u of known.values()) if (u.onRoster) rosterSize++;
+  return { users: known, byEmail, hasRoster: roster.length > 0, rosterSize };
 }
 
 function precedes(a: KnownUser, b: KnownUser): boolean {
@@ -81,11 +85,12 @@ function precedes(a: KnownUser, b: KnownUser): boolean {
 }
 
 /** The user a provider person is, by email then by provider id (roster members first, then the smallest id). */
-export function matchUser(person: ProviderPerson, directory: Directory): string | undefined {
-  const byEmail = person.email === undefined ? undefined : directory.byEmail.get(person.email);
+export function matchUser(email: string | undefined, ids: readonly string[] | undefined, directory: Directory): string | undefined {
+  const byEmail = email === undefined ? undefined : directory.byEmail.get(email);
   if (byEmail) return byEmail.userId;
+  if (ids === undefined) return undefined;
   let match: string | undefined;
-  for (const id of person.ids ?? []) {
+  for (const id of ids) {
     const user = directory.users.get(id);
     if (user?.onRoster) return id;
     if (user) match ??= id;

@@ -21,33 +21,36 @@ export const MOVE_GAP_MS = 60_000;
  * Nothing here depends on the order connections were first seen (the row order), only on their facts.
  */
 export function personTimelines(columns: FactColumns, directory: Directory): PersonTimeline[] {
-  const { ids, persons, complex, joins, joinFrom, leaves, leaveFrom, ends, session } = columns;
+  const { ids, guestKeys, emails, names, userIds, complex, joins, joinFrom, leaves, leaveFrom, ends, session } = columns;
   const n = ids.length;
-  // each connection's cycles; `seen`: the rows that have any
-  const cyclesOf = new Array<Cycle[]>(n);
+  // The rows with any cycle: a general row's cycles are computed here; a simple row has cycles iff it has a join.
+  const general = new Array<Cycle[] | undefined>(n);
   const seen: number[] = [];
   let moves = false;
   for (let i = 0; i < n; i++) {
     const facts = complex[i];
-    const cycles = facts
-      ? connectionCycles(ids[i]!, facts, session, ends[i]!)
-      : simpleCycles(ids[i]!, joins, joinFrom[i]!, joinFrom[i + 1]!, leaves, leaveFrom[i]!, leaveFrom[i + 1]!, ends[i]!, session);
-    if (cycles.length === 0) continue;
-    cyclesOf[i] = cycles;
+    if (facts) {
+      const cycles = connectionCycles(ids[i]!, facts, session, ends[i]!);
+      if (cycles.length === 0) continue;
+      general[i] = cycles;
+      if (facts.moves !== undefined && facts.moves.length > 0) moves = true;
+    } else if (joinFrom[i + 1]! === joinFrom[i]!) continue;
     seen.push(i);
-    if (facts?.moves !== undefined && facts.moves.length > 0) moves = true;
   }
 
   // Identity: a connection's own match, else the match of another connection with its guest key (smallest user id).
   const direct = new Array<string | undefined>(seen.length);
   let unmatched = false;
-  for (let s = 0; s < seen.length; s++) if ((direct[s] = matchUser(persons[seen[s]!]!, directory)) === undefined) unmatched = true;
+  for (let s = 0; s < seen.length; s++) {
+    const row = seen[s]!;
+    if ((direct[s] = matchUser(emails[row], userIds[row], directory)) === undefined) unmatched = true;
+  }
   // (only connections that matched nothing themselves need the links)
   const byGuestKey = new Map<string, string>();
   for (let s = 0; unmatched && s < seen.length; s++) {
     const userId = direct[s];
     if (userId === undefined) continue;
-    const guestKey = persons[seen[s]!]!.guestKey;
+    const guestKey = guestKeys[seen[s]!]!;
     const linked = byGuestKey.get(guestKey);
     if (linked === undefined || userId < linked) byGuestKey.set(guestKey, userId);
   }
@@ -58,7 +61,7 @@ export function personTimelines(columns: FactColumns, directory: Directory): Per
   const personUser: Array<string | undefined> = [];
   const personOf = new Int32Array(seen.length);
   for (let s = 0; s < seen.length; s++) {
-    const guestKey = persons[seen[s]!]!.guestKey;
+    const guestKey = guestKeys[seen[s]!]!;
     const userId = direct[s] ?? (unmatched ? byGuestKey.get(guestKey) : undefined);
     const groups = userId === undefined ? guests : users;
     const key = userId ?? guestKey;
@@ -78,37 +81,49 @@ export function personTimelines(columns: FactColumns, directory: Directory): Per
   const rows = new Int32Array(seen.length);
   for (let s = 0; s < seen.length; s++) rows[next[personOf[s]!]!++] = seen[s]!;
 
-  const byKey = new Map<string, PersonTimeline>();
+  const timelines: PersonTimeline[] = [];
+  const keys: string[] = [];
   for (let p = 0; p < people; p++) {
     const first = rows[from[p]!]!;
-    const count = from[p + 1]! - from[p]!;
     let cycles: Cycle[];
-    let email: string | undefined;
-    let name: string | undefined;
-    if (count === 1) {
-      cycles = cyclesOf[first]!;
-      email = persons[first]!.email;
-      name = persons[first]!.name;
+    let email = emails[first];
+    let name = names[first];
+    if (from[p + 1]! - from[p]! === 1) {
+      cycles = general[first] ?? [];
+      if (!general[first]) simpleCycles(cycles, ids[first]!, joins, joinFrom[first]!, joinFrom[first + 1]!, leaves, leaveFrom[first]!, leaveFrom[first + 1]!, ends[first]!, session);
     } else {
       // the provider's email and name: from the person's earliest connection (by first cycle) that has each
       cycles = [];
+      email = name = undefined;
       let emailCycle: Cycle | undefined;
       let nameCycle: Cycle | undefined;
       for (let k = from[p]!; k < from[p + 1]!; k++) {
         const row = rows[k]!;
-        const own = cyclesOf[row]!;
-        for (const c of own) cycles.push(c);
-        const person = persons[row]!;
-        if (person.email !== undefined && (!emailCycle || compareCycles(own[0]!, emailCycle) < 0)) [email, emailCycle] = [person.email, own[0]];
-        if (person.name !== undefined && (!nameCycle || compareCycles(own[0]!, nameCycle) < 0)) [name, nameCycle] = [person.name, own[0]];
+        const start = cycles.length;
+        const own = general[row];
+        if (own) for (const c of own) cycles.push(c);
+        else simpleCycles(cycles, ids[row]!, joins, joinFrom[row]!, joinFrom[row + 1]!, leaves, leaveFrom[row]!, leaveFrom[row + 1]!, ends[row]!, session);
+        const firstCycle = cycles[start]!;
+        const rowEmail = emails[row];
+        const rowName = names[row];
+        if (rowEmail !== undefined && (!emailCycle || compareCycles(firstCycle, emailCycle) < 0)) [email, emailCycle] = [rowEmail, firstCycle];
+        if (rowName !== undefined && (!nameCycle || compareCycles(firstCycle, nameCycle) < 0)) [name, nameCycle] = [rowName, firstCycle];
       }
       cycles.sort(compareCycles);
     }
-    const identity = describePerson(personUser[p], persons[first]!.guestKey, directory, { email, name });
-    byKey.set(identity.personKey, { identity, cycles: moves ? bridgeMoves(cycles) : cycles });
+    const identity = describePerson(personUser[p], guestKeys[first]!, directory, { email, name });
+    timelines.push({ identity, cycles: moves ? bridgeMoves(cycles) : cycles });
+    keys.push(identity.personKey);
   }
-  // person keys are unique; the default sort orders strings by code unit, as `compareStrings` does
-  return [...byKey.keys()].sort().map((key) => byKey.get(key)!);
+  return sortedByKey(timelines, keys);
+}
+
+/** `items` in the order of their (unique) keys, by code unit as `compareStrings` orders. */
+export function sortedByKey<T>(items: readonly T[], keys: readonly string[]): T[] {
+  const order = new Map<string, T>();
+  for (let i = 0; i < items.length; i++) order.set(keys[i]!, items[i]!);
+  // the default sort orders strings by code unit
+  return [...order.keys()].sort().map((key) => order.get(key)!);
 }
 
 /**
