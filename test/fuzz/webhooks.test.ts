@@ -2,17 +2,19 @@
  * Fault case 6: a fuzz run at both webhook endpoints of the real API process — unsigned, badly
  * signed, stale, tampered, oversized, malformed and mutated-but-signed bodies (see bodies.ts for how each is
  * classified). Every answer must be the classified one (4xx, or 200 for a well-signed unknown event or a body
- * that is still a valid event), the process must stay up, and nothing may change except the log of the one
- * room the still-valid bodies are about: a registered class in another room, already calculated, is
- * compared table by table before and after.
+ * that is still a valid event; never 503, which now means only that a fact could not be stored), the process
+ * must stay up, and nothing may change except the facts of the one room the still-valid bodies are about,
+ * which must be exactly the facts of the accepted bodies, and its ad-hoc sessions: a registered class in another
+ * room, already calculated, is compared table by table before and after.
  * CI: ≥ 10,000 bodies. FAULTS_SCALE=full: ≥ 50,000.
  */
 import assert from 'node:assert/strict';
-import { eventually } from '../support/system.js';
 import { after, before, describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
-import { adHocSessionId } from '../../src/api/routing.js';
-import { stateFromEvents, type AttendanceEvent } from '../../src/domain/index.js';
+import { sessionFactKeys, unrelayedCount } from '../../src/db/facts.js';
+import { storable } from '../../src/db/storable.js';
+import type { AttendanceEvent } from '../../src/domain/index.js';
+import { adHocSessionId } from '../../src/sessions/routing.js';
 import { parseLiveKitWebhook } from '../../src/providers/livekit.js';
 import { parseZoomWebhook } from '../../src/providers/zoom.js';
 import { pastMinute } from '../support/scenario.js';
@@ -20,37 +22,31 @@ import { Cluster } from '../support/processes.js';
 import { expectedAttendance, eventsOf, generateClass } from '../faults/support/classes.js';
 import { distinctKeys, settle } from '../faults/support/compare.js';
 import { engineAttendance } from '../support/attendance.js';
-import { FULL, assertAllDelivered, assertNoCrash, note, register, seconds, sleep } from '../faults/support/run.js';
+import { FULL, assertAllDelivered, assertNoCrash, eventually, note, register, seconds } from '../faults/support/run.js';
 import { ProviderSender } from '../faults/support/sender.js';
 import { seededRandom, shuffled } from '../support/random.js';
 import { encryptedToken, generateCases, hostileTextCases, outOfRangeCases, type Endpoint, type FuzzCase, type Rooms } from './bodies.js';
 
 const PER_ENDPOINT = FULL ? 27_000 : 5_400;
 const SEED = Number(process.env.FUZZ_SEED ?? 20_250_605);
-const TABLES = ['sessions', 'attendance_events', 'participants', 'attendance', 'session_reports', 'users'] as const;
+const TABLES = ['sessions', 'room_facts', 'participants', 'attendance', 'session_reports', 'users'] as const;
 
 interface Answered {
   fuzz: FuzzCase;
   status: number | 'network';
-  body: { status?: string; error?: string; plainToken?: string; encryptedToken?: string } | undefined;
+  body: { status?: string; error?: string; plainToken?: string; encryptedToken?: string; events?: number; stored?: number } | undefined;
   ms: number;
-  /** Deliveries it took: a 503 is redelivered, as a provider does. */
-  attempts: number;
 }
 
 /**
- * Posts the body until the answer is not 503: a 503 is the API's "retry later" (Temporal busy, a session's run
- * continuing as new), and providers redeliver it. The last answer is the one classified.
+ * Posts the body once. PostgreSQL is up all along, so no answer may be a 503 (a fact that could not be stored):
+ * nothing is redelivered, and every answer is classified.
  */
-async function post(cluster: Cluster, fuzz: FuzzCase): Promise<Answered> {
-  for (let attempt = 1; ; attempt++) {
-    const answer = await postOnce(cluster, fuzz);
-    if (answer.status !== 503 || attempt === 10) return { ...answer, attempts: attempt };
-    await sleep(250 * attempt);
-  }
+function post(cluster: Cluster, fuzz: FuzzCase): Promise<Answered> {
+  return postOnce(cluster, fuzz);
 }
 
-async function postOnce(cluster: Cluster, fuzz: FuzzCase): Promise<Omit<Answered, 'attempts'>> {
+async function postOnce(cluster: Cluster, fuzz: FuzzCase): Promise<Answered> {
   const started = Date.now();
   try {
     const res = await fetch(`${cluster.apiUrl}/webhooks/${fuzz.endpoint}`, { method: 'POST', body: fuzz.body, headers: await fuzz.headers() });
@@ -67,7 +63,7 @@ async function postOnce(cluster: Cluster, fuzz: FuzzCase): Promise<Omit<Answered
   }
 }
 
-/** Every case, `concurrency` in flight; each gets one final answer (503s redelivered, see post). */
+/** Every case, `concurrency` in flight; each gets one answer. */
 async function fire(cluster: Cluster, cases: readonly FuzzCase[], concurrency = 16): Promise<Answered[]> {
   const answers: Answered[] = [];
   let next = 0;
@@ -102,14 +98,25 @@ function violation(answer: Answered): string | undefined {
 const describeCase = (answer: Answered, why: string) =>
   `${answer.fuzz.endpoint}/${answer.fuzz.category}: ${why}, got ${answer.status} ${JSON.stringify(answer.body)?.slice(0, 160)} for ${answer.fuzz.body.toString('utf8').slice(0, 200)}${answer.fuzz.body.length > 200 ? '…' : ''}`;
 
-/** Count and a digest of every row of each table, leaving out the sessions of `exclude`. */
-async function snapshot(cluster: Cluster, exclude: string[]): Promise<Record<string, string>> {
+/** The provider rooms of `rooms` as `provider:room`, the way snapshot leaves out their facts. */
+const roomKeys = (rooms: readonly Rooms[]) => rooms.flatMap((room) => [`zoom:${room.zoom.meetingId}`, `livekit:${room.livekit.roomName}`]);
+
+/**
+ * Count and a digest of every row of each table, leaving out the sessions of `exclude` and the facts of the
+ * rooms of `excludeRooms` (`provider:room`).
+ */
+async function snapshot(cluster: Cluster, exclude: string[], excludeRooms: string[] = []): Promise<Record<string, string>> {
   const result: Record<string, string> = {};
   for (const table of TABLES) {
-    const where = table === 'users' ? 'true' : `NOT (${table === 'sessions' ? 'id' : 'session_id'} = ANY($1::text[]))`;
+    const where =
+      table === 'users'
+        ? 'true'
+        : table === 'room_facts'
+          ? `NOT (provider || ':' || room = ANY($1::text[]))`
+          : `NOT (${table === 'sessions' ? 'id' : 'session_id'} = ANY($1::text[]))`;
     const { rows } = await cluster.pool.query<{ n: number; digest: string }>(
       `SELECT count(*)::int AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM ${table} t WHERE ${where}`,
-      table === 'users' ? [] : [exclude],
+      table === 'users' ? [] : [table === 'room_facts' ? excludeRooms : exclude],
     );
     result[table] = `${rows[0]!.n} rows, ${rows[0]!.digest}`;
   }
@@ -128,21 +135,44 @@ function eventsOfBody(endpoint: Endpoint, body: Buffer): AttendanceEvent[] {
   return parsed.type === 'events' ? parsed.events : [];
 }
 
-/** Waits until the logged events of a session fold into the same state as `events` (every fact logged). */
-async function assertLogged(cluster: Cluster, sessionId: string, events: AttendanceEvent[], timeoutMs = 120_000): Promise<void> {
-  // Through JSON, as the log stores events; compared as values (the fold's key order follows event order).
-  const expected: unknown = JSON.parse(JSON.stringify(stateFromEvents(events)));
-  const deadline = Date.now() + timeoutMs;
-  let logged: unknown;
-  let count = 0;
-  while (Date.now() < deadline) {
-    const { rows } = await cluster.pool.query<{ event: AttendanceEvent }>('SELECT event FROM attendance_events WHERE session_id = $1', [sessionId]);
-    count = rows.length;
-    logged = JSON.parse(JSON.stringify(stateFromEvents(rows.map((row) => row.event))));
-    if (isDeepStrictEqual(logged, expected)) return;
-    await sleep(1_000);
-  }
-  assert.deepEqual(logged, expected, `the log of ${sessionId} (${count} events) holds every fact of the ${events.length} accepted events`);
+/** A fact as it comes back from a jsonb column: no `undefined` fields. */
+const asStored = (event: AttendanceEvent): unknown => JSON.parse(JSON.stringify(event));
+
+/**
+ * The room's stored facts are exactly the accepted bodies' facts: the same keys, each stored fact one of the
+ * accepted events of its key (a redelivery stores nothing new), as many rows as the answers said they stored.
+ * Then waits until the relay has delivered them, and the room's session reads every one of them.
+ */
+async function assertFacts(cluster: Cluster, endpoint: Endpoint, room: string, sessionId: string, accepted: readonly Answered[], timeoutMs = 120_000): Promise<void> {
+  const facts = accepted.flatMap((answer) => eventsOfBody(endpoint, answer.fuzz.body)).map((event) => storable(event));
+  const byKey = new Map<string, unknown[]>();
+  for (const fact of facts) byKey.set(fact.key, [...(byKey.get(fact.key) ?? []), asStored(fact)]);
+  const { rows } = await cluster.pool.query<{ event_key: string; event: unknown }>('SELECT event_key, event FROM room_facts WHERE provider = $1 AND room = $2', [endpoint, room]);
+  const stored = new Map(rows.map((row) => [row.event_key, row.event]));
+  const missing = [...byKey.keys()].filter((key) => !stored.has(key));
+  const extra = [...stored.keys()].filter((key) => !byKey.has(key));
+  const changed = [...stored].filter(([key, event]) => byKey.has(key) && !byKey.get(key)!.some((candidate) => isDeepStrictEqual(candidate, event)));
+  assert.deepEqual(
+    { missing: missing.slice(0, 5), extra: extra.slice(0, 5), changed: changed.slice(0, 3) },
+    { missing: [], extra: [], changed: [] },
+    `the facts of ${endpoint} room ${room} (${rows.length}) are those of the ${accepted.length} accepted bodies (${byKey.size} distinct keys)`,
+  );
+  const said = accepted.reduce((sum, answer) => sum + (answer.body?.stored ?? 0), 0);
+  assert.equal(rows.length, said, `the accepted answers said ${said} facts were stored`);
+  if (rows.length === 0) return;
+  // The relay delivers them; the session's workflow, started by the first delivery, stores its row.
+  const keys = [...stored.keys()].sort();
+  let read: string[] = [];
+  await eventually(
+    async () => {
+      read = (await sessionFactKeys(cluster.pool, sessionId)).sort();
+      return (await unrelayedCount(cluster.pool)) === 0 && isDeepStrictEqual(read, keys) ? true : undefined;
+    },
+    timeoutMs,
+    'the relay to deliver every fact',
+  ).catch(() => undefined);
+  assert.equal(await unrelayedCount(cluster.pool), 0, 'the relay delivered every fact');
+  assert.deepEqual(read, keys, `session ${sessionId} reads every fact of its room`);
 }
 
 describe(`fault case 6: fuzzing both webhook endpoints (≥ ${FULL ? '50,000' : '10,000'} bodies, seed ${SEED})`, () => {
@@ -153,8 +183,8 @@ describe(`fault case 6: fuzzing both webhook endpoints (≥ ${FULL ? '50,000' : 
   const seeded: Rooms = { zoom: { meetingId: seededZoom, uuid: `${seededZoom}-instance==` }, livekit: { roomName: seededLiveKit, roomSid: `RM_${seededLiveKit}` } };
   const fuzzRoom = (label: string): Rooms => ({ zoom: { meetingId: `97${label.length}${Date.now() % 1e7}`, uuid: `fuzz-${label}==` }, livekit: { roomName: `fuzz-${label}`, roomSid: `RM_fuzz_${label}` } });
   const sessionsOf = (room: Rooms) => [
-    adHocSessionId({ provider: 'zoom', roomId: room.zoom.meetingId, instanceId: room.zoom.uuid }),
-    adHocSessionId({ provider: 'livekit', roomId: room.livekit.roomName, instanceId: room.livekit.roomSid }),
+    adHocSessionId({ provider: 'zoom', instanceId: room.zoom.uuid }),
+    adHocSessionId({ provider: 'livekit', instanceId: room.livekit.roomSid }),
   ];
 
   before(async () => {
@@ -173,7 +203,7 @@ describe(`fault case 6: fuzzing both webhook endpoints (≥ ${FULL ? '50,000' : 
   });
   after(() => cluster?.stop());
 
-  it('answers every body as classified, stays up, and changes nothing but the log of the room still-valid bodies name', { timeout: FULL ? 3_600_000 : 600_000 }, async () => {
+  it('answers every body as classified, stays up, and changes nothing but the facts of the room still-valid bodies name', { timeout: FULL ? 3_600_000 : 600_000 }, async () => {
     const c = cluster!;
     c.beginCase();
     const fuzz = fuzzRoom('main');
@@ -185,7 +215,9 @@ describe(`fault case 6: fuzzing both webhook endpoints (≥ ${FULL ? '50,000' : 
       const { rows } = await c.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM sessions WHERE status <> 'calculated' AND NOT (id = ANY($1::text[]))", [fuzzSessions]);
       return rows[0]?.n === 0 ? true : undefined;
     }, 60_000, 'the seeded sessions to be calculated');
-    const before = await snapshot(c, fuzzSessions);
+    await eventually(async () => ((await unrelayedCount(c.pool)) === 0 ? true : undefined), 60_000, 'the seeded facts to be relayed');
+    const fuzzRooms = roomKeys([fuzz]);
+    const before = await snapshot(c, fuzzSessions, fuzzRooms);
     const workflowsBefore = await workflowIds(c);
 
     let started = Date.now();
@@ -204,7 +236,7 @@ describe(`fault case 6: fuzzing both webhook endpoints (≥ ${FULL ? '50,000' : 
       counts[String(answer.status)] = (counts[String(answer.status)] ?? 0) + 1;
       byCategory.set(key, counts);
     }
-    note(`case 6: ${answers.length} answers in ${seconds(fireMs)} (${Math.round((answers.length / fireMs) * 1000)}/s); ${answers.filter((answer) => answer.attempts > 1).length} answered 503 first and redelivered`);
+    note(`case 6: ${answers.length} answers in ${seconds(fireMs)} (${Math.round((answers.length / fireMs) * 1000)}/s)`);
     for (const [key, counts] of [...byCategory].sort()) note(`case 6:   ${key.padEnd(28)} ${JSON.stringify(counts)}`);
 
     const wrong = answers.flatMap((answer) => {
@@ -219,15 +251,15 @@ describe(`fault case 6: fuzzing both webhook endpoints (≥ ${FULL ? '50,000' : 
     assert.equal(c.api.pid, apiPid, 'the API process is the one that took the fuzz run');
     assertNoCrash(c);
 
-    // Nothing changed outside the fuzz room...
-    assert.deepEqual(await snapshot(c, fuzzSessions), before, 'tables unchanged outside the fuzz room');
-    // ...and there, exactly the facts of the bodies that were accepted.
+    // Exactly the facts of the bodies that were accepted in the fuzz room...
     const accepted = answers.filter((answer) => answer.status === 200 && answer.body?.status === 'accepted');
-    for (const [endpoint, sessionId] of [['zoom', fuzzSessions[0]!], ['livekit', fuzzSessions[1]!]] as const) {
-      const events = accepted.filter((answer) => answer.fuzz.endpoint === endpoint).flatMap((answer) => eventsOfBody(endpoint, answer.fuzz.body));
-      note(`case 6: ${endpoint}: ${events.length} events accepted into ${sessionId}`);
-      await assertLogged(c, sessionId, events);
+    for (const [endpoint, sessionId, room] of [['zoom', fuzzSessions[0]!, fuzz.zoom.meetingId], ['livekit', fuzzSessions[1]!, fuzz.livekit.roomName]] as const) {
+      const mine = accepted.filter((answer) => answer.fuzz.endpoint === endpoint);
+      note(`case 6: ${endpoint}: ${mine.length} bodies accepted, ${mine.reduce((sum, answer) => sum + (answer.body?.stored ?? 0), 0)} facts stored, read by ${sessionId}`);
+      await assertFacts(c, endpoint, room, sessionId, mine);
     }
+    // ...and nothing changed outside it (once its sessions have taken their facts).
+    assert.deepEqual(await snapshot(c, fuzzSessions, fuzzRooms), before, 'tables unchanged outside the fuzz room');
     const { rows } = await c.pool.query<{ id: string }>('SELECT id FROM sessions WHERE NOT (id = ANY($1::text[]))', [fuzzSessions]);
     const newSessions = (await c.pool.query<{ id: string }>('SELECT id FROM sessions WHERE id = ANY($1::text[]) ORDER BY id', [fuzzSessions])).rows.map((row) => row.id);
     const newWorkflows = [...(await workflowIds(c))].filter((id) => !workflowsBefore.has(id)).sort();
@@ -257,7 +289,7 @@ describe(`fault case 6: fuzzing both webhook endpoints (≥ ${FULL ? '50,000' : 
     ['nul', 'NUL characters'],
     ['surrogate', 'lone UTF-16 surrogates'],
   ] as const) {
-    it(`takes participant names with ${what} (valid JSON strings PostgreSQL cannot store) and logs them, or refuses them with 400`, { timeout: 180_000 }, async () => {
+    it(`takes participant names with ${what} (valid JSON strings PostgreSQL cannot store) and stores them made storable, or refuses them with 400`, { timeout: 180_000 }, async () => {
       const c = cluster!;
       c.beginCase();
       const room = fuzzRoom(`hostile-${kind}`);
@@ -270,11 +302,11 @@ describe(`fault case 6: fuzzing both webhook endpoints (≥ ${FULL ? '50,000' : 
       assert.deepEqual(wrong, [], 'each answer is 200 accepted or 400');
       assert.equal((await fetch(`${c.apiUrl}/healthz`)).status, 200, 'healthz after');
       assertNoCrash(c);
-      // Whatever was accepted must reach the log: a session whose log writes fail forever never calculates.
+      // Whatever was accepted is stored (made storable) and reaches its session: a fact that could never be
+      // stored would be a lost one.
       const [zoomSession, livekitSession] = sessionsOf(room);
-      for (const [endpoint, sessionId] of [['zoom', zoomSession!], ['livekit', livekitSession!]] as const) {
-        const events = answers.filter((answer) => answer.fuzz.endpoint === endpoint && answer.status === 200).flatMap((answer) => eventsOfBody(endpoint, answer.fuzz.body));
-        if (events.length > 0) await assertLogged(c, sessionId, events, 30_000);
+      for (const [endpoint, sessionId, roomId] of [['zoom', zoomSession!, room.zoom.meetingId], ['livekit', livekitSession!, room.livekit.roomName]] as const) {
+        await assertFacts(c, endpoint, roomId, sessionId, answers.filter((answer) => answer.fuzz.endpoint === endpoint && answer.status === 200), 30_000);
       }
     });
   }

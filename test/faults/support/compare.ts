@@ -1,16 +1,18 @@
 /**
  * Waiting for a session of a fault cluster to settle on its final attendance (test/support/attendance.ts)
- * and event log, and what its workflow says meanwhile.
+ * and on its stored facts (`session_facts`), and what its workflow says meanwhile.
  */
 import assert from 'node:assert/strict';
+import { sessionFactKeys } from '../../../src/db/facts.js';
 import type { AttendanceEvent } from '../../../src/domain/index.js';
 import { summaryQuery, type SessionSummary } from '../../../src/workflows/messages.js';
 import { persistedAttendance, type Attendance } from '../../support/attendance.js';
 import type { Cluster } from '../../support/processes.js';
 
+/** The keys of the facts the session reads (its room's facts within its span, and its own), sorted. */
 export async function loggedKeys(cluster: Cluster, sessionId: string): Promise<string[]> {
-  const { rows } = await cluster.pool.query<{ event_key: string }>('SELECT event_key FROM attendance_events WHERE session_id = $1 ORDER BY event_key', [sessionId]);
-  return rows.map((row) => row.event_key);
+  // Sorted here as distinctKeys sorts (code units), whatever the database's collation.
+  return (await sessionFactKeys(cluster.pool, sessionId)).sort();
 }
 
 export function distinctKeys(events: readonly AttendanceEvent[]): string[] {
@@ -43,8 +45,18 @@ export async function runsOf(cluster: Cluster, sessionId: string): Promise<Run[]
   return runs.sort((a, b) => a.start - b.start);
 }
 
+/** Signals the session's workflow took, over its whole continue-as-new chain (the relay's deliveries, ends). */
+export async function signalsOf(cluster: Cluster, sessionId: string): Promise<number> {
+  let signals = 0;
+  for (const run of await runsOf(cluster, sessionId)) {
+    const history = await cluster.client.workflow.getHandle(`session-${sessionId}`, run.runId).fetchHistory();
+    signals += (history.events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes).length;
+  }
+  return signals;
+}
+
 /**
- * Waits until the session is calculated, its event log holds exactly `keys`, and the persisted attendance equals
+ * Waits until the session is calculated, its stored facts are exactly `keys`, and the persisted attendance equals
  * `expected` — the product may recalculate several times on its way (late events after an early end). On
  * timeout it asserts anyway, so the failure shows the difference. Returns how long settling took.
  */
@@ -67,7 +79,7 @@ export async function settle(cluster: Cluster, sessionId: string, expected: Atte
   const [wanted, logged] = [new Set(keys), new Set(last.logged)];
   const missing = keys.filter((key) => !logged.has(key));
   const extra = last.logged.filter((key) => !wanted.has(key));
-  assert.deepEqual({ missing: missing.length, extra: extra.length }, { missing: 0, extra: 0 }, `event log of ${sessionId}: ${missing.length} accepted events missing (e.g. ${missing.slice(0, 5).join(', ')}), ${extra.length} unexpected`);
+  assert.deepEqual({ missing: missing.length, extra: extra.length }, { missing: 0, extra: 0 }, `stored facts of ${sessionId}: ${missing.length} accepted events missing (e.g. ${missing.slice(0, 5).join(', ')}), ${extra.length} unexpected`);
   const difference = describeDifference(last.attendance, expected);
   if (difference) assert.fail(`persisted attendance of ${sessionId} differs from the expectation (summary ${JSON.stringify(last.summary)}):\n${difference}`);
   return Date.now() - started;

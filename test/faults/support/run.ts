@@ -12,6 +12,17 @@ export const SETTLE_MS = FULL ? 300_000 : 120_000;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The probe's first defined value, asked every 200 ms; throws after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
 /** Measured figures go to stderr with a prefix, so a CI log shows them next to the test names. */
 export function note(line: string): void {
   process.stderr.write(`[faults] ${line}\n`);

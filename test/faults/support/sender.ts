@@ -22,6 +22,11 @@ export interface SenderOptions {
   maxDelayMs?: number;
   /** An answer slower than this counts as a failure and is retried (Zoom: 3 s). */
   answerDeadlineMs?: number;
+  /**
+   * Least time between the first attempts of consecutive webhooks (default 0: as fast as the lanes go): a class
+   * whose webhooks trickle in over minutes, as a real one's do, rather than a burst.
+   */
+  intervalMs?: number;
   /** Stops delivering (no new webhooks, no more retries) once aborted: e.g. the cluster's `crashed`. */
   abort?: AbortSignal;
   /**
@@ -66,7 +71,7 @@ export class ProviderSender {
   private failures = 0;
 
   constructor(options: SenderOptions) {
-    this.options = { concurrency: 16, maxAttempts: 15, firstDelayMs: 250, maxDelayMs: 5_000, answerDeadlineMs: 3_000, giveUpAfter: 20, ...options };
+    this.options = { concurrency: 16, maxAttempts: 15, firstDelayMs: 250, maxDelayMs: 5_000, answerDeadlineMs: 3_000, giveUpAfter: 20, intervalMs: 0, ...options };
     this.abort = options.abort;
   }
 
@@ -123,6 +128,7 @@ export class ProviderSender {
     const fired: Array<Promise<void>> = [];
     let next = 0;
     let finished = 0;
+    const began = Date.now();
     const fire = () => {
       while (pending.length > 0 && pending[0]!.after <= finished) fired.push(pending.shift()!.run());
     };
@@ -131,6 +137,8 @@ export class ProviderSender {
       for (;;) {
         const item = next++;
         if (item >= payloads.length || this.stopped) return;
+        const due = began + item * this.options.intervalMs;
+        if (due > Date.now()) await sleep(due - Date.now());
         outcomes[item] = await this.deliverOne(item, payloads[item]!);
         finished += 1;
         fire();
