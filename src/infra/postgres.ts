@@ -156,19 +156,49 @@ function placeDataDir(dataDir: string, ids: Ids | undefined, log: (line: string)
     );
   }
   const hash = createHash('sha256').update(requested).digest('hex').slice(0, 12);
-  const external = join(rootHome('data'), `${basename(dirname(parent)) || 'rollcall'}-${hash}`.replace(/[^\w.-]/g, '_'));
+  const dataHome = rootHome('data');
+  removeOrphanedData(dataHome);
+  const external = join(dataHome, `${basename(dirname(parent)) || 'rollcall'}-${hash}`.replace(/[^\w.-]/g, '_'));
   rmSync(external, { recursive: true, force: true });
   if (link) rmSync(requested, { recursive: true });
   symlinkSync(external, requested);
+  // Written once the link exists: removeOrphanedData only ever considers directories that have one.
+  writeFileSync(`${external}${OWNER_SUFFIX}`, requested);
   log(`The "${SYSTEM_USER}" user cannot enter ${parent}: PostgreSQL's data goes to ${external}, linked from ${requested}.`);
   return external;
+}
+
+/** Beside each data directory kept for another path: the path of the link that owns it. */
+const OWNER_SUFFIX = '.owner';
+
+/**
+ * Data directories whose link is gone (its clone or scratch directory deleted) are removed: nothing could
+ * start them again, and a test run's would otherwise pile up.
+ */
+function removeOrphanedData(dataHome: string): void {
+  for (const name of readdirSync(dataHome).filter((entry) => entry.endsWith(OWNER_SUFFIX))) {
+    const external = join(dataHome, name.slice(0, -OWNER_SUFFIX.length));
+    try {
+      const owner = readFileSync(join(dataHome, name), 'utf8');
+      const link = lstatSync(owner, { throwIfNoEntry: false });
+      if (link?.isSymbolicLink() && resolve(dirname(owner), readlinkSync(owner)) === external) continue;
+      rmSync(external, { recursive: true, force: true });
+      rmSync(join(dataHome, name), { force: true });
+    } catch {
+      // another start is looking at the same directory; leave it to the next one
+    }
+  }
 }
 
 /** Removes a data directory made by startEmbeddedPostgres, including the one its link points to (root). */
 export function removeEmbeddedPostgresData(dataDir: string): void {
   const requested = resolve(dataDir);
   const link = lstatSync(requested, { throwIfNoEntry: false });
-  if (link?.isSymbolicLink()) rmSync(resolve(dirname(requested), readlinkSync(requested)), { recursive: true, force: true });
+  if (link?.isSymbolicLink()) {
+    const external = resolve(dirname(requested), readlinkSync(requested));
+    rmSync(external, { recursive: true, force: true });
+    rmSync(`${external}${OWNER_SUFFIX}`, { force: true });
+  }
   rmSync(requested, { recursive: true, force: true });
 }
 
