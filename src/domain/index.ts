@@ -2,7 +2,7 @@
 export type * from './events.js';
 export { calculateAttendance, attendanceFromState, stateFromEvents } from './attendance.js';
 export type { AttendanceContext, AttendanceCounts, AttendanceInput, AttendanceResult, PersonAttendance, SessionSettings } from './attendance.js';
-export { calculatePresence, presenceFromState } from './presence.js';
+export { calculatePresence, presenceFromState, PresenceCache } from './presence.js';
 export type { Presence, PresentPerson } from './presence.js';
 export { emptyState, applyEvent } from './state.js';
 export type { AttendanceState, ConnectionState } from './state.js';

@@ -36,22 +36,24 @@ export interface Presence {
 
 /**
  * What presence keeps between calls for one state: its timelines, valid while the state's version and the
- * context (its session and users, compared by identity) are the ones they were built for.
+ * people they were resolved against (the roster and user directory arrays, compared by identity) are the ones
+ * they were built for. The window, which the schedule and `now` decide, is worked out at every call.
  */
 export class PresenceCache {
   private state: AttendanceState | undefined;
   private version = -1;
-  private session: unknown;
+  private roster: unknown;
   private users: unknown;
   private built: Timelines | undefined;
 
   timelines(state: AttendanceState, context: AttendanceContext): Timelines {
     const version = stateVersion(state);
-    if (this.built && this.state === state && this.version === version && this.session === context.session && this.users === context.users) return this.built;
+    const { roster } = context.session;
+    if (this.built && this.state === state && this.version === version && this.roster === roster && this.users === context.users) return this.built;
     this.built = timelinesOf(columnsFromState(state), context);
     this.state = state;
     this.version = version;
-    this.session = context.session;
+    this.roster = roster;
     this.users = context.users;
     return this.built;
   }

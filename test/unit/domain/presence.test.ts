@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { calculatePresence, type AttendanceEvent } from '../../../src/domain/index.js';
+import { applyEvent, calculatePresence, PresenceCache, presenceFromState, stateFromEvents, type AttendanceEvent } from '../../../src/domain/index.js';
 import { joined, left, meetingEnded, min, reconcile, scheduled, who } from './builders.js';
 
 const ana = who('g-ana');
@@ -64,4 +64,28 @@ test('presence at an earlier instant reads the closed cycles', () => {
   const presence = calculatePresence({ session: scheduled(), events: classInProgress, now: min(12) });
   // Ana (0–20), Ben (phone from 10) and Cleo (5–15) were all in at 12
   assert.deepEqual(presence.inRoom.map((p) => [p.personKey, p.since]), [['guest:g-ana', min(0)], ['guest:g-ben', min(10)], ['guest:g-cleo', min(5)]]);
+});
+
+test('presence kept between calls follows every change of the state, and of the roster it resolves against', () => {
+  const state = stateFromEvents(classInProgress);
+  const context = { session: scheduled() };
+  const first = presenceFromState(state, context, min(45));
+  assert.deepEqual(first.inRoom.map((p) => p.personKey), ['guest:g-ana', 'guest:g-ben']);
+  // nothing changed: the same answer (kept), and at another instant the cycles kept are read anew
+  assert.deepEqual(presenceFromState(state, context, min(45)), first);
+  assert.deepEqual(presenceFromState(state, context, min(12)).inRoom.map((p) => p.personKey), ['guest:g-ana', 'guest:g-ben', 'guest:g-cleo']);
+  // a new fact
+  const dan = who('g-dan', { providerUserIds: ['u-dan'] });
+  assert.equal(applyEvent(state, joined('d1', dan, 44)), true);
+  assert.deepEqual(presenceFromState(state, context, min(45)).inRoom.map((p) => p.personKey), ['guest:g-ana', 'guest:g-ben', 'guest:g-dan']);
+  // a duplicate changes nothing
+  assert.equal(applyEvent(state, joined('d1', dan, 44)), false);
+  // the same state against a roster: Dan is a known student now
+  const roster = [{ userId: 'u-dan', name: 'Dan' }];
+  const withRoster = presenceFromState(state, { session: { ...scheduled(), roster } }, min(45));
+  assert.deepEqual(withRoster.inRoom.map((p) => [p.personKey, p.guest]), [['guest:g-ana', true], ['guest:g-ben', true], ['user:u-dan', false]]);
+  // an explicit cache, and a state parsed back from JSON, answer the same
+  const copy = JSON.parse(JSON.stringify(state)) as typeof state;
+  assert.deepEqual(presenceFromState(copy, { session: { ...scheduled(), roster } }, min(45), new PresenceCache()), withRoster);
+  assert.deepEqual(withRoster, calculatePresence({ session: { ...scheduled(), roster }, events: [...classInProgress, joined('d1', dan, 44)], now: min(45) }));
 });
