@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { presenceQuery } from '../../src/workflows/messages.js';
+import { presenceQuery, summaryQuery } from '../../src/workflows/messages.js';
 import { MIN, PROVIDER_SETTINGS, WebhookSender, comparable, pastMinute, reports, waitForCalculations } from '../support/scenario.js';
 import { livekitParticipantJoined, livekitParticipantLeft, livekitRoomFinished, livekitRoomStarted } from '../support/sign.js';
 import { replayAndKeep } from '../support/histories.js';
-import { request, startSystem, type TestSystem } from '../support/system.js';
+import { eventually, relayed, request, startSystem, type TestSystem } from '../support/system.js';
 
 /** A registered LiveKit class: window 30 min (1,800 s), grace 15 min; minute offsets from the scheduled start. */
 describe('a registered LiveKit class, end to end', () => {
@@ -43,7 +43,12 @@ describe('a registered LiveKit class, end to end', () => {
     // ben's connection fails outright.
     await livekit.accept(livekitParticipantLeft({ ...person('ben', 'PA_ben1', at(1)), leftAt: at(12), aborted: true }));
 
-    const presence = await system.client.workflow.getHandle(`session-${sessionId}`).query(presenceQuery, at(15));
+    // The 200 means the facts are stored; the relay then brings them to the workflow, which folds them in once it
+    // has loaded the session's stored facts (its first activities, slow on a cold worker): wait for all 4 connections.
+    await relayed(system);
+    const handle = system.client.workflow.getHandle(`session-${sessionId}`);
+    await eventually(async () => ((await handle.query(summaryQuery)).connections === 4 ? true : undefined), 20_000, 'the workflow to fold the relayed facts');
+    const presence = await handle.query(presenceQuery, at(15));
     assert.deepEqual(
       presence.inRoom.map((p) => [p.userId, p.since, p.totalSeconds]),
       [
