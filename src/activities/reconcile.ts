@@ -1,6 +1,6 @@
 import type { ReconcileEvent } from '../domain/index.js';
 import { storeFacts } from '../db/facts.js';
-import type { ActivityDeps } from './index.js';
+import type { ActivityDeps } from './deps.js';
 import { currentRoomSid, listRoomParticipants } from './livekit-room-service.js';
 
 export interface ReconcileTarget {

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { loadAttendanceReport } from '../db/reports.js';
-import type { ActivityDeps } from './index.js';
+import type { ActivityDeps } from './deps.js';
 
 /** A receiver that hangs must not hold the attempt forever; Temporal retries after this. */
 const PUSH_TIMEOUT_MS = 15_000;

@@ -12,7 +12,7 @@ import { listInstances, participantsPage, type Instance, type ParticipantsPage, 
 import { reportRowEvent, type ZoomReportRowEvent } from '../zoom-api/rows.js';
 import { startReportSync, syncTargetForSession, zoomApiConfigured } from '../zoom-api/start.js';
 import { ZoomTokenCache } from '../zoom-api/token.js';
-import type { ActivityDeps } from './index.js';
+import type { ActivityDeps } from './deps.js';
 
 /** Zoom says "page token invalid or expired" with this code (HTTP 400). */
 const PAGE_TOKEN_EXPIRED = 300;

@@ -9,7 +9,7 @@ import { factSpan } from '../sessions/routing.js';
 import { calculationSeconds } from '../worker/metrics.js';
 import type { SessionPhase } from '../workflows/phases.js';
 import { workflowIdFor, type SessionSpec } from '../workflows/types.js';
-import type { ActivityDeps } from './index.js';
+import type { ActivityDeps } from './deps.js';
 
 /** Well inside the calculation's heartbeat timeout (10 s), even on a busy event loop. */
 const HEARTBEAT_MS = 2_000;

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { attendanceReportSchema } from './schemas/attendance.js';
-import { errorSchema } from './schemas/common.js';
-import { reportSyncSchema } from './schemas/report-sync.js';
+import { attendanceReportSchema } from '../schemas/attendance.js';
+import { errorSchema } from '../schemas/common.js';
+import { reportSyncSchema } from '../schemas/report-sync.js';
 import {
   endSessionSchema,
   presenceSchema,
@@ -11,8 +11,8 @@ import {
   sessionDetailSchema,
   sessionIdParam,
   sessionStateSchema,
-} from './schemas/sessions.js';
-import { upsertedSchema, upsertUsersSchema } from './schemas/users.js';
+} from '../schemas/sessions.js';
+import { upsertedSchema, upsertUsersSchema } from '../schemas/users.js';
 
 /** JSON Schema of a zod schema as a request accepts it (`input`: defaults optional) or a response gives it. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {

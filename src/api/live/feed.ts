@@ -6,7 +6,7 @@ import type { Presence } from '../../domain/index.js';
 import { presenceQuery } from '../../workflows/messages.js';
 import { workflowIdFor } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
-import { presentSession } from '../session-views.js';
+import { presentSession } from '../../sessions/views.js';
 import { within } from '../temporal-errors.js';
 import { countEvents, loadTimeline } from './timeline.js';
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
-import { sessionIdParam } from '../schemas/sessions.js';
+import { sessionIdParam } from '../../schemas/sessions.js';
 import { parseOr400 } from '../validate.js';
 
 /**

@@ -5,7 +5,7 @@ import { Router, type Request, type Response } from 'express';
 import { getSession } from '../../db/sessions.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpError } from '../http-error.js';
-import { sessionIdParam } from '../schemas/sessions.js';
+import { sessionIdParam } from '../../schemas/sessions.js';
 import { parseOr400 } from '../validate.js';
 import { TICK_MS, type LiveFeeds } from './feed.js';
 

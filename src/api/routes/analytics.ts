@@ -3,8 +3,8 @@ import type { z } from 'zod';
 import type { Pool } from '../../db/pool.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpError } from '../http-error.js';
-import { zoomMeetingParam, type roomAnalyticsSchema, type sessionAnalyticsSchema } from '../schemas/report-sync.js';
-import { sessionIdParam } from '../schemas/sessions.js';
+import { zoomMeetingParam, type roomAnalyticsSchema, type sessionAnalyticsSchema } from '../../schemas/report-sync.js';
+import { sessionIdParam } from '../../schemas/sessions.js';
 import { parseOr400 } from '../validate.js';
 
 type SessionAnalytics = z.output<typeof sessionAnalyticsSchema>;

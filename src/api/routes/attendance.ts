@@ -4,8 +4,8 @@ import { loadAttendanceReport, type AttendanceReport } from '../../db/reports.js
 import { attendanceCsv } from '../csv.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpError } from '../http-error.js';
-import type { attendanceReportSchema } from '../schemas/attendance.js';
-import { sessionIdParam } from '../schemas/sessions.js';
+import type { attendanceReportSchema } from '../../schemas/attendance.js';
+import { sessionIdParam } from '../../schemas/sessions.js';
 import { parseOr400 } from '../validate.js';
 
 function sendCsv(res: Response, report: AttendanceReport): void {

@@ -1,24 +1,13 @@
 import { Router } from 'express';
 import type { z } from 'zod';
-import type { ReportSyncTarget } from '../../workflows/report-sync.js';
 import { startReportSync, zoomApiConfigured } from '../../zoom-api/start.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpError } from '../http-error.js';
-import { reportSyncSchema, type ReportSyncBody, type reportSyncStartedSchema } from '../schemas/report-sync.js';
+import { reportSyncSchema, targetOf, type reportSyncStartedSchema } from '../../schemas/report-sync.js';
 import { within, withTemporal } from '../temporal-errors.js';
 import { parseOr400 } from '../validate.js';
 
 const START_BUDGET_MS = 5_000;
-
-/** The sync a request asks for; also `rollcall report-sync`'s, so both start the same workflow id. */
-export function targetOf(body: ReportSyncBody): ReportSyncTarget {
-  return {
-    kind: body.meetingId === undefined ? 'webinar' : 'meeting',
-    id: (body.meetingId ?? body.webinarId)!,
-    ...(body.recurring && { recurring: true }),
-    ...(body.instanceUuid !== undefined && { instanceUuid: body.instanceUuid }),
-  };
-}
 
 /** POST /api/zoom/report-sync: starts (or joins) the report-sync workflow of one meeting or webinar. */
 export function reportSyncRoutes({ config, temporal }: ApiDeps): Router {

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { EmailInUseError, upsertUsers } from '../../db/users.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpError } from '../http-error.js';
-import { upsertUsersSchema } from '../schemas/users.js';
+import { upsertUsersSchema } from '../../schemas/users.js';
 import { parseOr400 } from '../validate.js';
 
 export function userRoutes({ pool }: ApiDeps): Router {

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { getSession } from '../../db/sessions.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpError } from '../http-error.js';
-import { sessionIdParam } from '../schemas/sessions.js';
+import { sessionIdParam } from '../../schemas/sessions.js';
 import { parseOr400 } from '../validate.js';
 import type { ViewerLinks } from '../viewer-links.js';
 

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
-import { isoTime } from '../../api/schemas/common.js';
-import { presentState } from '../../api/session-views.js';
+import { isoTime } from '../../schemas/common.js';
+import { presentState } from '../../sessions/views.js';
 import { getSession } from '../../db/sessions.js';
 import { endSession } from '../../sessions/workflow-client.js';
 import { action, CliError, say } from '../context.js';

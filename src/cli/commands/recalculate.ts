@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { presentState } from '../../api/session-views.js';
+import { presentState } from '../../sessions/views.js';
 import { recalculateSession } from '../../sessions/workflow-client.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import { getSession, sessionsEndedSince, type SessionRow } from '../../db/sessions.js';

@@ -1,7 +1,6 @@
 import { QueryNotRegisteredError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Command, Option } from 'commander';
-import { targetOf } from '../../api/routes/report-sync.js';
-import { reportSyncSchema, type ReportSyncBody } from '../../api/schemas/report-sync.js';
+import { reportSyncSchema, targetOf, type ReportSyncBody } from '../../schemas/report-sync.js';
 import { workflowUiUrl } from '../../infra/temporal-ui.js';
 import type { InstanceProgress, ReportSyncProgress, ReportSyncResult } from '../../workflows/report-sync.js';
 import { startReportSync, zoomApiConfigured } from '../../zoom-api/start.js';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { presentSession } from '../../api/session-views.js';
+import { presentSession } from '../../sessions/views.js';
 import { getSession, type SessionRow } from '../../db/sessions.js';
 import { workflowUiUrl } from '../../infra/temporal-ui.js';
 import { summaryQuery, type SessionSummary } from '../../workflows/messages.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ReportSyncTarget } from '../workflows/report-sync.js';
 import { optionalUtcTime } from './common.js';
 
 /** Zoom meeting and webinar ids are numbers (9-11 digits today); anything else never reaches a Zoom API path. */
@@ -63,3 +64,13 @@ export const roomAnalyticsSchema = z.object({
   averageAttendanceRate: z.number().nullable(),
   perSession: z.array(sessionAnalyticsSchema),
 });
+
+/** The sync a request asks for; also `rollcall report-sync`'s, so both start the same workflow id. */
+export function targetOf(body: ReportSyncBody): ReportSyncTarget {
+  return {
+    kind: body.meetingId === undefined ? 'webinar' : 'meeting',
+    id: (body.meetingId ?? body.webinarId)!,
+    ...(body.recurring && { recurring: true }),
+    ...(body.instanceUuid !== undefined && { instanceUuid: body.instanceUuid }),
+  };
+}

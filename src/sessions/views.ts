@@ -4,7 +4,7 @@ import type { Config } from '../config/index.js';
 import type { SessionRow } from '../db/sessions.js';
 import { workflowUiUrl } from '../infra/temporal-ui.js';
 import type { SessionSummary } from '../workflows/messages.js';
-import type { sessionDetailSchema, sessionStateSchema } from './schemas/sessions.js';
+import type { sessionDetailSchema, sessionStateSchema } from '../schemas/sessions.js';
 
 const utc = (epochMs: number | undefined) => (epochMs === undefined ? null : new Date(epochMs).toISOString());
 
