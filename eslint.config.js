@@ -16,6 +16,14 @@ export default tseslint.config(
     },
   },
   {
+    // src/api is the HTTP edge: nothing else in src imports it (shared code lives in sessions/, schemas/, db/).
+    files: ['src/**/*.ts'],
+    ignores: ['src/api/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/api/**', '**/api/*'], message: 'Only src/api imports src/api: move what you need to src/sessions, src/schemas or src/db.' }] }],
+    },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O, no clock of its own.
     files: ['src/workflows/**/*.ts', 'src/domain/**/*.ts'],
     rules: {
@@ -36,7 +44,7 @@ export default tseslint.config(
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: {
       globals: Object.fromEntries(
-        ['document', 'location', 'fetch', 'URL', 'URLSearchParams', 'TextDecoderStream', 'Intl', 'setTimeout'].map((name) => [name, 'readonly']),
+        ['document', 'location', 'history', 'fetch', 'URL', 'URLSearchParams', 'TextDecoderStream', 'Intl', 'setTimeout'].map((name) => [name, 'readonly']),
       ),
     },
   },
