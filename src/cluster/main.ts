@@ -105,7 +105,8 @@ runMain('cluster', async () => {
     const [grpc, http, history, matching, worker, mFrontend, mHistory, mMatching, mWorker] = [(await isListening(7233)) ? (await lowFreePorts(1))[0]! : 7233, ...(await lowFreePorts(8))] as [
       number, number, number, number, number, number, number, number, number,
     ];
-    const [uiPort, apiPort] = [await preferredOrFreePort(config.temporal.uiPort), config.port === 0 ? await freePort() : config.port];
+    // 0 = any free port.
+    const [uiPort, apiPort] = [config.temporal.uiPort === 0 ? await freePort() : await preferredOrFreePort(config.temporal.uiPort), config.port === 0 ? await freePort() : config.port];
     const temporalAddress = `127.0.0.1:${grpc}`;
     const uiUrl = process.env.TEMPORAL_UI_URL ?? `http://localhost:${uiPort}`;
     const children: ClusterChild[] = [];
