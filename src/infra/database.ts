@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import pg from 'pg';
-import { ConfigError, type Config } from '../config/index.js';
+import { ConfigError, redactSecrets, type Config } from '../config/index.js';
 import { preferredOrFreePort } from './ports.js';
 import { ensureDatabase, startEmbeddedPostgres } from './postgres.js';
 
@@ -19,7 +19,8 @@ async function checkReachable(url: string): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (error) {
-    throw new ConfigError(`Invalid configuration:\n  DATABASE_URL: cannot connect (${error instanceof Error ? error.message : String(error)})`);
+    // The driver's message may quote the URL it was given: passwords masked.
+    throw new ConfigError(`Invalid configuration:\n  DATABASE_URL: cannot connect (${redactSecrets(error instanceof Error ? error.message : String(error), process.env)})`);
   } finally {
     await client.end().catch(() => undefined);
   }
