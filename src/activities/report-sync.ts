@@ -110,6 +110,11 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
         writes.add(done);
       };
 
+      // A retried attempt whose predecessor stored its last page (or its share of pages) but could not answer
+      // (a timeout under load) is finished: a cursor without a token after some pages means "past the last
+      // page", not "page 1 again".
+      if (cursor.pages > 0 && cursor.pageToken === undefined) return { status: 'done', ...cursor };
+      if (cursor.pages >= maxPages) return { status: 'more', ...cursor };
       let token = cursor.pageToken;
       let readFailure: { error: unknown } | undefined;
       for (;;) {

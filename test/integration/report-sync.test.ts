@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities/index.js';
 import { unrelayedCount } from '../../src/db/facts.js';
 import { listen } from '../../src/api/server.js';
 import { createLogger } from '../../src/logger.js';
 import { summaryQuery } from '../../src/workflows/messages.js';
-import type { ReportSyncResult } from '../../src/workflows/report-sync.js';
+import type { PagesRequest, ReportSyncResult } from '../../src/workflows/report-sync.js';
 import { DAILY_SCHEDULE_ID, ensureReportSyncSchedule } from '../../src/zoom-api/start.js';
 import { generateSeries, groundTruth, startFakeZoomApi, type FakeInstance, type FakeSeries, type FakeZoomApi } from '../support/fake-zoom-api.js';
 import { replayAndKeep } from '../support/histories.js';
@@ -200,6 +201,18 @@ describe('Zoom report sync', () => {
     assert.equal(await unrelayedCount(system.pool), 0, 'nothing for the relay to bring to a session');
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // time for any (wrong) recalculation to happen
     assert.deepEqual(await snapshot(system, sessionIds), before);
+  });
+
+  it('does not read an instance again when a retried page activity finds its last page already stored', async () => {
+    // An attempt that stored its last page but timed out before answering (a starved worker) is retried with its
+    // heartbeated cursor: past the last page, which must not mean "page 1 again".
+    const activities = createActivities({ config: system.config, pool: system.pool, logger: createLogger('test', 'warn'), temporal: system.client });
+    const [instance] = webinar.instances;
+    const cursor = { pages: 12, rows: instance!.rows.length, delivered: 0 };
+    const environment = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: cursor });
+    const request: PagesRequest = { kind: 'webinar', meetingId: webinarId, uuid: instance!.uuid, source: 'report', maxPages: 20 };
+    const outcome = await environment.run((pages: PagesRequest) => activities.syncZoomReportPages(pages), request);
+    assert.deepEqual(outcome, { status: 'done', ...cursor });
   });
 
   it('gives per-session and per-webinar analytics that agree with the ground truth', async () => {
