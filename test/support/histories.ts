@@ -17,11 +17,12 @@ export function replayOptions() {
 }
 
 /**
- * Replays a just-finished workflow's history against the bundle (any non-determinism throws). With
- * RECORD_HISTORIES=1 it also keeps the history as a fixture, so later code is replayed against it.
+ * Replays a just-finished workflow's history (its latest run, or the run `runId`: one link of a continue-as-new
+ * chain) against the bundle (any non-determinism throws). With RECORD_HISTORIES=1 it also keeps the history as
+ * a fixture, so later code is replayed against it.
  */
-export async function replayAndKeep(system: TestSystem, workflowId: string, fixtureName: string): Promise<void> {
-  const history = await system.client.workflow.getHandle(workflowId).fetchHistory();
+export async function replayAndKeep(system: TestSystem, workflowId: string, fixtureName: string, runId?: string): Promise<void> {
+  const history = await system.client.workflow.getHandle(workflowId, runId).fetchHistory();
   await Worker.runReplayHistory(replayOptions(), history, workflowId);
   if (process.env.RECORD_HISTORIES === '1') {
     mkdirSync(HISTORY_FIXTURES, { recursive: true });
