@@ -70,6 +70,8 @@ export interface UnrelayedFact {
   seq: string;
   room: FactRoom;
   event: AttendanceEvent;
+  /** A fact of one session only (an operator's end): it goes to that session alone. */
+  sessionId?: string;
 }
 
 type Queryable = Pick<Pool, 'query'>;
@@ -79,14 +81,15 @@ type Queryable = Pick<Pool, 'query'>;
  * processes drain the same table without delivering a fact twice at once. Call inside a transaction.
  */
 export async function claimUnrelayedFacts(db: Queryable, limit: number): Promise<UnrelayedFact[]> {
-  const { rows } = await db.query<{ seq: string; provider: Provider; room: string; instance_id: string; topic: string | null; event: AttendanceEvent }>(
-    `SELECT seq, provider, room, instance_id, topic, event FROM room_facts WHERE NOT relayed ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+  const { rows } = await db.query<{ seq: string; provider: Provider; room: string; instance_id: string; topic: string | null; event: AttendanceEvent; session_id: string | null }>(
+    `SELECT seq, provider, room, instance_id, topic, event, session_id FROM room_facts WHERE NOT relayed ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
     [limit],
   );
   return rows.map((row) => ({
     seq: row.seq,
     room: { provider: row.provider, roomId: row.room, instanceId: row.instance_id, ...(row.topic !== null && { topic: row.topic }) },
     event: row.event,
+    ...(row.session_id !== null && { sessionId: row.session_id }),
   }));
 }
 

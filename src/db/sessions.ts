@@ -125,6 +125,12 @@ export async function updateSessionPhase(pool: Pool, id: string, status: Session
   );
 }
 
+export async function getSessions(pool: Pool, ids: readonly string[]): Promise<SessionRow[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await pool.query<DbRow>('SELECT * FROM sessions WHERE id = ANY($1::text[])', [ids]);
+  return rows.map(fromDb);
+}
+
 /** Registered sessions of these rooms whose fact span overlaps [from, to] (epoch ms): one query for a relay batch. */
 export async function sessionsForRooms(pool: Pool, rooms: ReadonlyArray<{ provider: string; room: string }>, from: number, to: number): Promise<RoutableSession[]> {
   if (rooms.length === 0) return [];

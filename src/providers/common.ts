@@ -1,5 +1,6 @@
 /** What both provider adapters return, plus the two tiny helpers they share. */
 import { createHash } from 'node:crypto';
+import { storable } from '../db/storable.js';
 import type { AttendanceEvent, Provider } from '../domain/events.js';
 
 /** The provider room a webhook is about; `startTime` is epoch ms. */
@@ -48,17 +49,9 @@ const EARLIEST_TIME = Date.UTC(2000, 0, 1);
 const LATEST_TIME = Date.UTC(2100, 0, 1);
 
 /**
- * PostgreSQL text cannot hold NUL, nor JSON a lone UTF-16 surrogate: both are valid in a provider's JSON, so
- * every string of a normalised event is made storable here, or an accepted event could never be logged.
+ * Refuses (as `invalid`) a parsed webhook whose event times fall outside 2000–2100; makes its strings storable
+ * (the facts store does so again for every source: webhooks, report rows, reconcile snapshots).
  */
-function storable<T>(value: T): T {
-  if (typeof value === 'string') return value.replaceAll('\u0000', '').toWellFormed() as T;
-  if (Array.isArray(value)) return value.map(storable) as T;
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [storable(key), storable(item)])) as T;
-  return value;
-}
-
-/** Refuses (as `invalid`) a parsed webhook whose event times fall outside 2000–2100; makes its strings storable. */
 export function withPlausibleTimes<P extends { type: string }>(parsed: P): P | InvalidWebhook {
   if (parsed.type !== 'events') return parsed;
   const { events } = parsed as unknown as { events: AttendanceEvent[] };

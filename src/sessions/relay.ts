@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config/index.js';
 import { claimUnrelayedFacts, markRelayed, type UnrelayedFact } from '../db/facts.js';
 import type { Pool } from '../db/pool.js';
-import { sessionsForRooms } from '../db/sessions.js';
+import { getSessions, sessionsForRooms } from '../db/sessions.js';
 import type { AttendanceEvent } from '../domain/index.js';
 import type { Logger } from '../logger.js';
 import type { SessionSpec } from '../workflows/types.js';
@@ -169,11 +169,13 @@ export class Relay {
       to = Math.max(to, event.at);
     }
     const registered = await sessionsForRooms(this.pool, [...rooms.values()], from, to);
+    const own = new Map((await getSessions(this.pool, [...new Set(facts.flatMap((f) => (f.sessionId ? [f.sessionId] : [])))])).map((s) => [s.id, s]));
     const batches = new Map<string, SessionBatch>();
     const targets = new Map<string, string[]>();
     const deferred = new Set<string>();
     for (const fact of facts) {
-      const sessions = sessionsForFact(registered, fact.room, fact.event.at, this.config.defaultPolicy);
+      // A session's own fact goes to it alone (gone with its session: nowhere).
+      const sessions = fact.sessionId ? [own.get(fact.sessionId)].filter((s) => s !== undefined) : sessionsForFact(registered, fact.room, fact.event.at, this.config.defaultPolicy);
       targets.set(
         fact.seq,
         sessions.map((s) => s.id),

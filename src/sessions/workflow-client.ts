@@ -1,7 +1,7 @@
 import { WithStartWorkflowOperation, WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { Config } from '../config/index.js';
 import type { sessionWorkflow } from '../workflows/index.js';
-import type { AttendanceEvent } from '../domain/index.js';
+import type { AttendanceEvent, MeetingEndedEvent } from '../domain/index.js';
 import { storeFacts } from '../db/facts.js';
 import type { Pool } from '../db/pool.js';
 import { endUpdate, factsSignal, recalculateUpdate, type SessionSummary } from '../workflows/messages.js';
@@ -56,12 +56,23 @@ export async function deliverFacts(client: Client, config: Config, spec: Session
 
 /**
  * Ends the meeting as the provider's end event would (now, or at `at` epoch ms); the API's end route and
- * `rollcall end`. The end is stored first, as a fact of this session only, so the calculation reads it.
+ * `rollcall end`. Only a running session can be ended (a finished one would not notice). The end is stored
+ * first, as a fact of this session only, and handed to the workflow; should that call fail, the relay
+ * delivers the stored end all the same, so the workflow and the facts never disagree.
  */
 export async function endSession(client: Client, pool: Pool, session: SessionSpec, at = Date.now()): Promise<SessionSummary> {
-  const event: AttendanceEvent = { kind: 'meeting-ended', key: `system:end:${session.id}:${at}`, at, source: 'system' };
-  await storeFacts(pool, { provider: session.provider, roomId: session.room, instanceId: '' }, [event], { sessionId: session.id, relayed: true });
-  return client.workflow.getHandle(workflowIdFor(session.id)).executeUpdate(endUpdate, { args: [event] });
+  const handle = client.workflow.getHandle(workflowIdFor(session.id));
+  const { status } = await handle.describe();
+  if (status.name !== 'RUNNING') throw new SessionNotRunningError(session.id);
+  const event: MeetingEndedEvent = { kind: 'meeting-ended', key: `system:end:${session.id}:${at}`, at, source: 'system' };
+  await storeFacts(pool, { provider: session.provider, roomId: session.room, instanceId: '' }, [event], { sessionId: session.id });
+  return handle.executeUpdate(endUpdate, { args: [event] });
+}
+
+export class SessionNotRunningError extends Error {
+  constructor(readonly sessionId: string) {
+    super(`session ${sessionId} has no running workflow (finished, or never started)`);
+  }
 }
 
 /**

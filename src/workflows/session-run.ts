@@ -107,12 +107,9 @@ export class SessionRun {
   /** Facts from the relay (or an operator's end): folded into the state; duplicates add nothing. */
   receive(events: readonly AttendanceEvent[]): void {
     this.signals += 1;
-    if (!this.data.seeded) {
-      this.data.early.push(...events);
-      this.version += 1;
-      return;
-    }
-    let changed = false;
+    // Until the stored facts are loaded these are kept too, to fold into the loaded state; presence sees them now.
+    if (!this.data.seeded) this.data.early.push(...events);
+    let changed = !this.data.seeded;
     for (const event of events) changed = this.fold(event) || changed;
     if (changed) this.version += 1;
   }
@@ -172,12 +169,14 @@ export class SessionRun {
   /** Loads the facts stored before this session heard of them (a meeting already open, facts relayed elsewhere). */
   async seed(): Promise<void> {
     const state = await activities.loadSessionState(this.session.id);
-    const early = this.data.early;
+    const { early, acceptedEvents } = this.data;
     Object.assign(this.data, { state, seeded: true, early: [] });
     this.connected = false;
     // Stored facts may already hold the end: the grace delay runs from now.
     if (this.endedAt() !== undefined) this.data.endSeenAt ??= Date.now();
     for (const event of early) this.fold(event);
+    // The early facts were counted when they came.
+    this.data.acceptedEvents = acceptedEvents;
   }
 
   /** No end came: the hard stop is itself stored, so the calculation stays a function of the facts. */

@@ -9,7 +9,7 @@ import type { ApiDeps } from '../deps.js';
 import { HttpError } from '../http-error.js';
 import { endSessionSchema, registerSessionSchema, sessionIdParam, type RegisterSessionBody } from '../../schemas/sessions.js';
 import { presentSession, presentState } from '../../sessions/views.js';
-import { endSession, recalculateSession, startSessionWorkflow } from '../../sessions/workflow-client.js';
+import { endSession, recalculateSession, SessionNotRunningError, startSessionWorkflow } from '../../sessions/workflow-client.js';
 import { factSpan } from '../../sessions/routing.js';
 import { within, withTemporal } from '../temporal-errors.js';
 import { parseOr400 } from '../validate.js';
@@ -41,7 +41,7 @@ export function sessionRoutes(deps: ApiDeps): Router {
   /** A call on the session's workflow within its budget: 404 when there is none, 503 when it cannot be had. */
   const onWorkflow = async <T>(id: string, budgetMs: number, call: () => Promise<T>): Promise<T> => {
     const attempt = withTemporal(() => deps.temporal.withDeadline(Date.now() + budgetMs, call)).catch((error: unknown) => {
-      if (error instanceof WorkflowNotFoundError) throw new HttpError(404, `no running workflow for session ${id}`);
+      if (error instanceof WorkflowNotFoundError || error instanceof SessionNotRunningError) throw new HttpError(404, `no running workflow for session ${id}`);
       if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw new HttpError(503, `session ${id}'s workflow did not answer in time; retry later`);
       throw error;
     });

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { isoTime } from '../../schemas/common.js';
 import { presentState } from '../../sessions/views.js';
 import { getSession } from '../../db/sessions.js';
-import { endSession } from '../../sessions/workflow-client.js';
+import { endSession, SessionNotRunningError } from '../../sessions/workflow-client.js';
 import { action, CliError, say } from '../context.js';
 import { iso } from '../format.js';
 
@@ -26,7 +26,7 @@ export function endCommand(): Command {
         const session = await getSession(ctx.database(), sessionId);
         if (!session) throw new CliError(`no session ${sessionId}`);
         const summary = await ctx.call(BUDGET_MS, `ending session ${sessionId}`, () => endSession(ctx.temporal(), ctx.database(), session, options.at)).catch((error: unknown) => {
-          if (error instanceof WorkflowNotFoundError) throw new CliError(`session ${sessionId} has no running workflow (finished, or never started)`);
+          if (error instanceof WorkflowNotFoundError || error instanceof SessionNotRunningError) throw new CliError(`session ${sessionId} has no running workflow (finished, or never started)`);
           throw error;
         });
         if (options.json) return say(JSON.stringify(presentState(summary), null, 2));
