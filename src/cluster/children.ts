@@ -31,6 +31,9 @@ export class ClusterChild {
   starts = 0;
   /** Unplanned exits so far. */
   crashes = 0;
+  /** Failures in a row (a crash within a minute of serving, a failed restart): the restart backs off. */
+  private failures = 0;
+  private servedAt = 0;
 
   constructor(readonly options: ChildOptions) {}
 
@@ -73,6 +76,7 @@ export class ClusterChild {
       // An exit during start-up is start()'s to report; a stopped process stays stopped.
       if (this.stopping || this.child !== child || !served) return;
       this.crashes += 1;
+      this.failures = Date.now() - this.servedAt > 60_000 ? 1 : this.failures + 1;
       this.options.say(`${name} (pid ${child.pid}) exited (code ${code}, signal ${signal})${this.options.restart ? '; restarting it' : ''}; log: ${logFile}`);
       if (this.options.restart) void this.restartAfterCrash();
     });
@@ -88,16 +92,19 @@ export class ClusterChild {
       await sleep(200);
     }
     served = true;
+    this.servedAt = Date.now();
     this.options.say(`${name} ready (pid ${child.pid}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     this.options.onStart?.();
   }
 
+  /** 1 s after a crash, doubling per failure in a row up to 30 s: a process that cannot start does not spin. */
   private async restartAfterCrash(): Promise<void> {
-    await sleep(1_000);
+    await sleep(Math.min(30_000, 1_000 * 2 ** Math.max(0, this.failures - 1)));
     if (this.stopping || this.running) return;
     try {
       await this.start();
     } catch (error) {
+      this.failures += 1;
       this.options.say(`${this.name} could not be restarted: ${error instanceof Error ? error.message : String(error)}`);
       if (!this.stopping) void this.restartAfterCrash();
     }

@@ -17,6 +17,7 @@ import { assertSafeExposure, ConfigError, loadConfig } from '../config/index.js'
 import { migrate } from '../db/migrate.js';
 import { freePort, isListening, preferredOrFreePort } from '../infra/ports.js';
 import { runMain } from '../infra/run-main.js';
+import { dataDirPayloadKey, payloadKeyFile } from '../infra/secrets.js';
 import { waitForTemporal } from '../infra/temporal-server.js';
 import { createLogger } from '../logger.js';
 import { ensureBinaries, TEMPORAL_SERVER_VERSION } from './binaries.js';
@@ -53,6 +54,8 @@ export interface ClusterState {
   namespace: string;
   uiUrl: string;
   databaseUrl: string;
+  /** Set when the cluster made the payload key (PAYLOAD_ENCRYPTION_KEY unset). */
+  payloadKeyFile?: string;
   logDir: string;
   processes: Array<{ name: string; pid?: number; port?: number; starts: number; crashes: number; logFile: string }>;
 }
@@ -109,6 +112,10 @@ runMain('cluster', async () => {
     const [uiPort, apiPort] = [config.temporal.uiPort === 0 ? await freePort() : await preferredOrFreePort(config.temporal.uiPort), config.port === 0 ? await freePort() : config.port];
     const temporalAddress = `127.0.0.1:${grpc}`;
     const uiUrl = process.env.TEMPORAL_UI_URL ?? `http://localhost:${uiPort}`;
+    // Workflow payloads are encrypted as under npm start: with PAYLOAD_ENCRYPTION_KEY unset, with the key made
+    // once for this data dir (the same file). The UI shows them through the API's /codec.
+    const payloadKey = config.payloadKeys ? undefined : dataDirPayloadKey(config.dataDir);
+    if (payloadKey) say(`Workflow payloads are encrypted with the key in ${resolve(payloadKeyFile(config.dataDir))} (PAYLOAD_ENCRYPTION_KEY for the CLI).`);
     const children: ClusterChild[] = [];
     const ports = new Map<ClusterChild, number>();
     /** Set once the proxy listens. */
@@ -121,6 +128,7 @@ runMain('cluster', async () => {
         namespace: config.temporal.namespace,
         uiUrl,
         databaseUrl: db.rollcallUrl,
+        payloadKeyFile: payloadKey ? resolve(payloadKeyFile(config.dataDir)) : undefined,
         logDir,
         processes: children.map((child) => ({ name: child.name, pid: child.pid, port: ports.get(child), starts: child.starts, crashes: child.crashes, logFile: child.options.logFile })),
       };
@@ -164,6 +172,7 @@ runMain('cluster', async () => {
         defaultNamespace: config.temporal.namespace,
         notifyOnNewVersion: false,
         cors: { cookieInsecure: true, allowOrigins: [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`] },
+        codec: { endpoint: `http://localhost:${apiPort}/codec` },
       }),
     );
     const ui = child(
@@ -177,7 +186,14 @@ runMain('cluster', async () => {
       uiPort,
     );
 
-    const appEnv = { ...process.env, DATABASE_URL: db.rollcallUrl, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: config.temporal.namespace, TEMPORAL_UI_URL: uiUrl };
+    const appEnv = {
+      ...process.env,
+      DATABASE_URL: db.rollcallUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_NAMESPACE: config.temporal.namespace,
+      TEMPORAL_UI_URL: uiUrl,
+      ...(payloadKey && { PAYLOAD_ENCRYPTION_KEY: payloadKey }),
+    };
     const workerChildren: ClusterChild[] = [];
     for (let i = 1; i <= workers; i++) {
       const [metrics, sdkMetrics] = [await freePort(), await freePort()];

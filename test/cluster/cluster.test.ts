@@ -300,9 +300,19 @@ describe('cluster mode: temporal-server on PostgreSQL, 2 workers, 2 API processe
   it('replays a session from the cluster cleanly (rollcall replay)', { timeout: 300_000 }, () => {
     assert.equal(runs.length, 2, 'the classes ran');
     const state = cluster!.state;
+    // The cluster encrypts workflow payloads with a key it made (PAYLOAD_ENCRYPTION_KEY unset): the CLI needs it.
+    assert.ok(state.payloadKeyFile, 'the cluster made a payload key');
+    const payloadKey = readFileSync(state.payloadKeyFile, 'utf8').trim();
     const replay = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'replay', runs[0]!.sessionId], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, TEMPORAL_ADDRESS: state.temporalAddress, TEMPORAL_NAMESPACE: state.namespace, DATABASE_URL: state.databaseUrl, LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: state.temporalAddress,
+        TEMPORAL_NAMESPACE: state.namespace,
+        DATABASE_URL: state.databaseUrl,
+        PAYLOAD_ENCRYPTION_KEY: payloadKey,
+        LOG_LEVEL: 'warn',
+      },
       encoding: 'utf8',
       timeout: 280_000,
     });
