@@ -19,6 +19,7 @@ import { userRoutes } from './routes/users.js';
 import { viewerLinkRoutes } from './routes/viewer-links.js';
 import { ViewerLinks } from './viewer-links.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { unrelayedCount } from '../db/facts.js';
 import { Relay } from '../sessions/relay.js';
 
 /**
@@ -31,7 +32,7 @@ export function createApp(deps: ApiDeps): { app: express.Express; relay: Relay }
   // Without API_TOKEN: loopback Host names only (DNS rebinding); webhooks exempt (signed).
   app.use(hostCheck(deps.config.apiToken));
   const viewers = new ViewerLinks(deps.config);
-  const metrics = createApiMetrics(deps.logger);
+  const metrics = createApiMetrics(deps.logger, () => unrelayedCount(deps.pool));
   const relay = new Relay(deps.pool, deps.temporal, deps.config, deps.logger, { timeSignal: metrics.timeSignal });
   app.use(healthRoutes(deps));
   app.get('/metrics', metrics.serve);

@@ -1,5 +1,5 @@
 import type { RequestHandler, Response } from 'express';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../logger.js';
 
 /** Why a provider webhook got its answer; `accepted` means its facts are committed. */
@@ -42,7 +42,8 @@ export interface ApiMetrics {
 }
 
 /** The API process's metrics, in a registry of its own (several apps in one test process stay apart). */
-export function createApiMetrics(logger: Logger): ApiMetrics {
+/** `relayBacklog`: how many stored facts wait for the relay, read when scraped. */
+export function createApiMetrics(logger: Logger, relayBacklog: () => Promise<number>): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const webhooks = new Counter({
@@ -60,6 +61,14 @@ export function createApiMetrics(logger: Logger): ApiMetrics {
     registers: [registry],
   });
 
+  new Gauge({
+    name: 'rollcall_relay_backlog_facts',
+    help: 'Stored facts not yet delivered to their sessions by the relay (grows while Temporal is down or slow)',
+    registers: [registry],
+    async collect() {
+      this.set(await relayBacklog().catch(() => Number.NaN));
+    },
+  });
   const liveFeedTicks = new Counter({
     name: 'rollcall_live_feed_ticks_total',
     help: 'Reads of a session by its live feed (one per session per tick, shared by all its viewers)',
