@@ -33,6 +33,17 @@ describe('routing webhooks of one room', () => {
     await relayed(system);
     const adHoc = adHocSessionId({ provider: 'zoom', instanceId: meeting.uuid });
     await eventually(async () => ((await summaryOf(adHoc).catch(() => undefined))?.connections === 1 ? true : undefined), 20_000, 'the ad-hoc session');
+    // Signals that came in during a workflow task enter the history when that task completes: read it settled.
+    const signalsTo = async (sessionId: string) => {
+      const count = async () => ((await system.client.workflow.getHandle(`session-${sessionId}`).fetchHistory()).events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes).length;
+      for (let last = await count(); ; ) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        const now = await count();
+        if (now === last) return now;
+        last = now;
+      }
+    };
+    const adHocSignals = await signalsTo(adHoc);
 
     // Registered now, read by the relay's next round: no cache keeps sending the room's facts to the ad-hoc session.
     assert.equal((await register(`${room}-p1`, room, S, S + 45 * MIN)).status, 201);
@@ -46,7 +57,9 @@ describe('routing webhooks of one room', () => {
     const p2 = system.client.workflow.getHandle(`session-${room}-p2`);
     // a1's join (S+5) lies only in p1's span (p2's opens at S+20); b1's (S+55) in both spans (p1's runs to S+105).
     await eventually(async () => ((await p1.query(summaryQuery)).connections === 3 && (await p2.query(summaryQuery)).connections === 3 ? true : undefined), 20_000, 'both sessions to have the room’s connections');
-    assert.equal((await summaryOf(adHoc)).connections, 1, 'nothing after the registration went to the ad-hoc session');
+    // The relay sent the ad-hoc session nothing more. (The ad-hoc session reads every fact of its instance when it
+    // loads the stored ones, so what it holds is not the measure of routing; the signals it was sent are.)
+    assert.equal(await signalsTo(adHoc), adHocSignals, 'nothing after the registration was relayed to the ad-hoc session');
     const [a1] = (await p1.query(presenceQuery, S + 10 * MIN)).inRoom;
     const [b1] = (await p2.query(presenceQuery, S + 60 * MIN)).inRoom;
     assert.deepEqual([a1?.name, b1?.name], ['a1', 'b1']);
