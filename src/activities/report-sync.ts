@@ -113,8 +113,8 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
       // A retried attempt whose predecessor stored its last page (or its share of pages) but could not answer
       // (a timeout under load) is finished: a cursor without a token after some pages means "past the last
       // page", not "page 1 again".
-      if (cursor.pages > 0 && cursor.pageToken === undefined) return { status: 'done', ...cursor };
-      if (cursor.pages >= maxPages) return { status: 'more', ...cursor };
+      if (cursor.pages > 0 && cursor.pageToken === undefined) return outcomeOf('done', cursor);
+      if (cursor.pages >= maxPages) return outcomeOf('more', cursor);
       let token = cursor.pageToken;
       let readFailure: { error: unknown } | undefined;
       for (;;) {
@@ -134,7 +134,7 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
       await Promise.all(writes);
       if (writeFailure) throw writeFailure.error;
       if (readFailure) return stopped(readFailure.error, cursor);
-      return { status: cursor.pageToken === undefined ? 'done' : 'more', ...cursor };
+      return outcomeOf(cursor.pageToken === undefined ? 'done' : 'more', cursor);
     },
 
     /**
@@ -174,11 +174,20 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
  */
 function stopped(error: unknown, cursor: Cursor): PagesOutcome {
   if (!(error instanceof ZoomApiError) || error instanceof ZoomOAuthError) throw failureFor(error);
-  if (error.status === 400 && error.code === PAGE_TOKEN_EXPIRED && cursor.pageToken !== undefined) return { status: 'page-token-expired', ...cursor };
-  if (error.status === 404) return { status: 'not-found', reason: error.message, ...cursor };
+  if (error.status === 400 && error.code === PAGE_TOKEN_EXPIRED && cursor.pageToken !== undefined) return outcomeOf('page-token-expired', cursor);
+  if (error.status === 404) return { ...outcomeOf('not-found', cursor), reason: error.message };
   // A plan or permission refusal: 400 code 200 "only available for paid accounts", 403, a missing scope.
-  if (error.status === 400 || error.status === 403) return { status: 'refused', reason: error.message, ...cursor };
+  if (error.status === 400 || error.status === 403) return { ...outcomeOf('refused', cursor), reason: error.message };
   throw failureFor(error);
+}
+
+/**
+ * What the workflow is told: the counts, and where the next activity starts (`nextPageToken`: the cursor's token,
+ * the first page not stored). Spreading the cursor itself would hand over `pageToken`, which the workflow does not
+ * read, and send the next activity back to page 1.
+ */
+function outcomeOf(status: PagesOutcome['status'], { pageToken, pages, rows, delivered }: Cursor): PagesOutcome {
+  return { status, pages, rows, delivered, ...(pageToken !== undefined && { nextPageToken: pageToken }) };
 }
 
 function zoomClient(config: Config): ZoomApiClient {

@@ -6,7 +6,7 @@ import { unrelayedCount } from '../../src/db/facts.js';
 import { listen } from '../../src/api/server.js';
 import { createLogger } from '../../src/logger.js';
 import { summaryQuery } from '../../src/workflows/messages.js';
-import type { PagesRequest, ReportSyncResult } from '../../src/workflows/report-sync.js';
+import type { PagesOutcome, PagesRequest, ReportSyncResult } from '../../src/workflows/report-sync.js';
 import { DAILY_SCHEDULE_ID, ensureReportSyncSchedule } from '../../src/zoom-api/start.js';
 import { generateSeries, groundTruth, startFakeZoomApi, type FakeInstance, type FakeSeries, type FakeZoomApi } from '../support/fake-zoom-api.js';
 import { replayAndKeep } from '../support/histories.js';
@@ -213,6 +213,21 @@ describe('Zoom report sync', () => {
     const request: PagesRequest = { kind: 'webinar', meetingId: webinarId, uuid: instance!.uuid, source: 'report', maxPages: 20 };
     const outcome = await environment.run((pages: PagesRequest) => activities.syncZoomReportPages(pages), request);
     assert.deepEqual(outcome, { status: 'done', ...cursor });
+  });
+
+  it('goes on from where a page activity stopped, not from page 1', async () => {
+    const activities = createActivities({ config: system.config, pool: system.pool, logger: createLogger('test', 'warn'), temporal: system.client });
+    const instance = webinar.instances[2]!;
+    const run = (request: PagesRequest): Promise<PagesOutcome> => new MockActivityEnvironment().run((pages: PagesRequest) => activities.syncZoomReportPages(pages), request);
+    const request: PagesRequest = { kind: 'webinar', meetingId: webinarId, uuid: instance.uuid, source: 'report', maxPages: 3 };
+    const first = await run(request);
+    assert.equal(first.status, 'more');
+    assert.equal(first.pages, 3);
+    assert.ok(first.nextPageToken, 'the outcome says where the next activity starts');
+    const rest = await run({ ...request, pageToken: first.nextPageToken, maxPages: 1_000 });
+    assert.equal(rest.status, 'done');
+    assert.equal(first.rows + rest.rows, instance.rows.length, 'every row read once over the two activities');
+    assert.equal(first.delivered + rest.delivered, 0, 'all stored already');
   });
 
   it('gives per-session and per-webinar analytics that agree with the ground truth', async () => {
