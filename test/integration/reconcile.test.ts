@@ -110,8 +110,10 @@ describe('provider reconcile', () => {
       return presence.inRoom.some((p) => p.userId === 'ben') ? undefined : true;
     }, 15_000, 'a reconcile to close ben');
 
-    // LiveKit times are whole seconds: the end is stamped after every snapshot taken so far.
+    // LiveKit times are whole seconds: the end is stamped after every snapshot taken so far. As LiveKit does, the
+    // room is gone when room_finished is sent: a reconcile racing the end finds no room, and stores nothing.
     const endAt = Math.ceil(Date.now() / 1000) * 1000 + 1000;
+    fake.rooms.delete(room.roomName);
     await livekit.accept(livekitRoomFinished({ ...room, at: endAt }));
     await waitForCalculations(system, sessionId, 1);
 
@@ -168,6 +170,7 @@ describe('provider reconcile', () => {
     assert.deepEqual((await handle.query(presenceQuery, Date.now())).inRoom.map((p) => p.userId), ['ana']);
 
     const endAt = Math.ceil(Date.now() / 1000) * 1000 + 1000;
+    fake.rooms.delete(room.roomName);
     await livekit.accept(livekitRoomFinished({ ...room, at: endAt }));
     await waitForCalculations(system, sessionId, 1);
     assert.deepEqual(
