@@ -73,7 +73,11 @@ async function provideTemporal(): Promise<string> {
 
 async function main(): Promise<number> {
   // test/faults and test/fuzz at their CI sizes (npm run test:faults runs the full ones).
-  const files = testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/integration', 'test/e2e', 'test/faults', 'test/fuzz']);
+  // Arguments starting with `--` go to node's test runner (e.g. --test-name-pattern=…); the rest select files.
+  const args = process.argv.slice(2);
+  const runnerFlags = args.filter((arg) => arg.startsWith('--'));
+  const targets = args.filter((arg) => !arg.startsWith('--'));
+  const files = testFiles(targets.length > 0 ? targets : ['test/unit', 'test/integration', 'test/e2e', 'test/faults', 'test/fuzz']);
   if (files.length === 0) throw new Error('no test files selected');
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Unit tests need no infrastructure, and fault and fuzz tests run their own (test/support/processes.ts):
@@ -93,7 +97,7 @@ async function main(): Promise<number> {
     say(`infrastructure ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal ${temporalAddress})`);
   }
   return new Promise((resolveExit) => {
-    testRunner = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { env, stdio: 'inherit' });
+    testRunner = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...runnerFlags, ...files], { env, stdio: 'inherit' });
     testRunner.on('exit', (code) => resolveExit(code ?? 1));
   });
 }
