@@ -97,7 +97,8 @@ function goBinary(env: NodeJS.ProcessEnv): string | undefined {
   return go && spawnSync(go, ['version']).status === 0 ? go : undefined;
 }
 
-async function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+/** Runs a command to its end, collecting stdout and stderr together. */
+export async function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   const output: string[] = [];
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -118,11 +119,11 @@ async function build(go: string, target: Target, env: NodeJS.ProcessEnv, log: (l
   const started = Date.now();
   const ticker = setInterval(() => log(`  still building ${target.label} (${Math.round((Date.now() - started) / 1000)} s)...`), 30_000);
   try {
-    const installed = await run(go, ['install', ...target.packages], { ...env, GOBIN: target.dir });
+    const installed = await runCommand(go, ['install', ...target.packages], { ...env, GOBIN: target.dir });
     if (installed.code !== 0) throw new Error(`go install ${target.packages.join(' ')} failed:\n${installed.output.split('\n').slice(-20).join('\n')}`);
     // go install left the module source in GOMODCACHE: copy what the programs need at run time next to them,
     // so a later `go clean -modcache` does not break the cached build.
-    const modCache = (await run(go, ['env', 'GOMODCACHE'], env)).output.trim();
+    const modCache = (await runCommand(go, ['env', 'GOMODCACHE'], env)).output.trim();
     for (const [from, to] of target.copy) cpSync(join(modCache, target.module, from), join(target.dir, to), { recursive: true });
   } finally {
     clearInterval(ticker);

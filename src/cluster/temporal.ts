@@ -5,14 +5,13 @@
  * succeeded, since a freshly added attribute is refused ("no mapping defined for search attribute") until the
  * frontend's caches refresh.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import { ProviderAttr, ParticipantCountAttr, RoomAttr, SessionIdAttr, SessionStatusAttr } from '../workflows/search-attributes.js';
-import type { Binaries } from './binaries.js';
+import { runCommand, type Binaries } from './binaries.js';
 import type { ClusterDatabases } from './postgres.js';
 
 /** docker/temporal/config: the server config and dynamic config shared with docker-compose.yml. */
@@ -42,19 +41,9 @@ const SEARCH_ATTRIBUTES: Record<string, proto.temporal.api.enums.v1.IndexedValue
 };
 
 async function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  const output: string[] = [];
-  const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    child.on('error', (error) => {
-      output.push(String(error));
-      resolve(null);
-    });
-    child.on('close', resolve);
-  });
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (code ${code}):\n${output.join('').split('\n').slice(-15).join('\n')}`);
-  return output.join('');
+  const { code, output } = await runCommand(command, args, env);
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (code ${code}):\n${output.split('\n').slice(-15).join('\n')}`);
+  return output;
 }
 
 /** Versioning tables, then every schema version the release ships that the database does not have yet. Idempotent. */
