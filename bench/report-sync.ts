@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import type { ReportSyncResult } from '../src/workflows/report-sync.js';
+import type { ReportSyncResult } from '../src/workflows/report-sync-types.js';
 import { startFakeZoomApi, type FakeInstance, type FakeRow } from '../test/support/fake-zoom-api.js';
 import { BenchCluster, coresBetween } from './support/cluster.js';
 import { percentile, round } from './support/stats.js';

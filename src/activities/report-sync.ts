@@ -4,7 +4,7 @@ import { storeFacts } from '../db/facts.js';
 import type { Config } from '../config/index.js';
 import { getSession } from '../db/sessions.js';
 import type { RoomRef } from '../providers/common.js';
-import type { PagesOutcome, PagesRequest, ReportSyncProgress, ReportSyncTarget } from '../workflows/report-sync.js';
+import type { PagesOutcome, PagesRequest, ReportSyncProgress, ReportSyncTarget } from '../workflows/report-sync-types.js';
 import { ZoomApiClient } from '../zoom-api/client.js';
 import { ZoomApiError, ZoomOAuthError } from '../zoom-api/errors.js';
 import { accountLimiter } from '../zoom-api/limiter.js';

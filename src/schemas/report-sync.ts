@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ReportSyncTarget } from '../workflows/report-sync.js';
+import type { ReportSyncTarget } from '../workflows/report-sync-types.js';
 import { optionalUtcTime } from './common.js';
 
 /** Zoom meeting and webinar ids are numbers (9-11 digits today); anything else never reaches a Zoom API path. */

@@ -3,7 +3,7 @@ import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowIdConflictPolicy
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { SessionSpec } from '../workflows/types.js';
-import type { recentZoomReportSyncWorkflow, reportSyncWorkflow, ReportSyncTarget } from '../workflows/report-sync.js';
+import type { ReportSyncInput, ReportSyncTarget } from '../workflows/report-sync-types.js';
 
 export const DAILY_SCHEDULE_ID = 'zoom-report-sync-daily';
 const DAY_MS = 86_400_000;
@@ -29,10 +29,11 @@ export function reportSyncWorkflowId(target: ReportSyncTarget): string {
 /** Starts the sync of `target`, or joins the one already running for it; resolves to its workflow id. */
 export async function startReportSync(client: Client, config: Config, target: ReportSyncTarget, options: { delayMs?: number } = {}): Promise<string> {
   const workflowId = reportSyncWorkflowId(target);
-  await client.workflow.start<typeof reportSyncWorkflow>('reportSyncWorkflow', {
+  // By name: this module is imported by activities, which the workflow module imports (types), so no typeof here.
+  await client.workflow.start('reportSyncWorkflow', {
     workflowId,
     taskQueue: config.temporal.taskQueue,
-    args: [{ target }],
+    args: [{ target } satisfies ReportSyncInput],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     ...(options.delayMs ? { startDelay: options.delayMs } : {}),
   });
@@ -62,7 +63,7 @@ export async function ensureReportSyncSchedule(client: Client, config: Config, l
     workflowType: 'recentZoomReportSyncWorkflow',
     workflowId: 'zoom-report-sync-recent',
     taskQueue: config.temporal.taskQueue,
-    args: [{ lookbackMs: DAY_MS }] as Parameters<typeof recentZoomReportSyncWorkflow>,
+    args: [{ lookbackMs: DAY_MS }],
   };
   try {
     // 03:00 UTC: Zoom has built the reports of the day's meetings by then.

@@ -6,7 +6,7 @@ import { unrelayedCount } from '../../src/db/facts.js';
 import { listen } from '../../src/api/server.js';
 import { createLogger } from '../../src/logger.js';
 import { summaryQuery } from '../../src/workflows/messages.js';
-import type { PagesOutcome, PagesRequest, ReportSyncResult } from '../../src/workflows/report-sync.js';
+import type { PagesOutcome, PagesRequest, ReportSyncResult } from '../../src/workflows/report-sync-types.js';
 import { DAILY_SCHEDULE_ID, ensureReportSyncSchedule } from '../../src/zoom-api/start.js';
 import { generateSeries, groundTruth, startFakeZoomApi, type FakeInstance, type FakeSeries, type FakeZoomApi } from '../support/fake-zoom-api.js';
 import { replayAndKeep } from '../support/histories.js';

@@ -2,7 +2,7 @@ import { QueryNotRegisteredError, WorkflowFailedError, type WorkflowHandle } fro
 import { Command, Option } from 'commander';
 import { reportSyncSchema, targetOf, type ReportSyncBody } from '../../schemas/report-sync.js';
 import { workflowUiUrl } from '../../infra/temporal-ui.js';
-import type { InstanceProgress, ReportSyncProgress, ReportSyncResult } from '../../workflows/report-sync.js';
+import type { InstanceProgress, ReportSyncProgress, ReportSyncResult } from '../../workflows/report-sync-types.js';
 import { startReportSync, zoomApiConfigured } from '../../zoom-api/start.js';
 import { action, CliError, EXIT, say, type CliContext } from '../context.js';
 import { iso } from '../format.js';
