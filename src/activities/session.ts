@@ -68,26 +68,26 @@ export function sessionActivities({ pool, logger, config }: ActivityDeps) {
      * Computes attendance from the session's stored facts with the engine and persists it in one transaction,
      * unless a calculation with a higher `seq` already saved (an attempt that outlived its heartbeat).
      */
-    async calculateAttendance(sessionId: string, seq: number, auto: boolean): Promise<CalculationOutcome> {
+    async calculateAttendance(sessionId: string, seq: number, auto: boolean, final = false): Promise<CalculationOutcome> {
       const context = Context.current();
       // Heartbeats say "this worker is alive": the workflow's heartbeat timeout notices a dead one in seconds.
       const alive = setInterval(() => context.heartbeat(), HEARTBEAT_MS);
       try {
-        return await calculate(sessionId, seq, auto);
+        return await calculate(sessionId, seq, auto, final);
       } finally {
         clearInterval(alive);
       }
     },
   };
 
-  async function calculate(sessionId: string, seq: number, auto: boolean): Promise<CalculationOutcome> {
+  async function calculate(sessionId: string, seq: number, auto: boolean, final: boolean): Promise<CalculationOutcome> {
     const started = Date.now();
     const session = await getSession(pool, sessionId);
     if (!session) throw unknownSession(sessionId);
     const events = await loadSessionFacts(pool, sessionId);
     const users = await loadDirectoryFor(pool, events);
     const result = calculateAttendance({ session, users, events });
-    const saved = await saveAttendance(pool, sessionId, result, { auto, calculatedAt: new Date(), seq });
+    const saved = await saveAttendance(pool, sessionId, result, { auto, calculatedAt: new Date(), seq, final });
     const outcome = { saved, counts: result.counts, people: result.people.length, events: events.length, durationMs: Date.now() - started };
     calculationSeconds.observe({ trigger: auto ? 'auto' : 'manual' }, outcome.durationMs / 1000);
     logFor(sessionId).info(outcome, saved ? 'attendance calculated' : 'attendance calculated, but a newer calculation had saved first');

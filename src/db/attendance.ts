@@ -7,6 +7,8 @@ export interface SaveOptions {
   calculatedAt: Date;
   /** The calculation's sequence number: saved only if no calculation with a higher one saved before. */
   seq: number;
+  /** The meeting has ended: the session is `calculated` from the same commit that saves its attendance. */
+  final?: boolean;
 }
 
 const ts = (epochMs: number | undefined) => (epochMs === undefined ? null : new Date(epochMs));
@@ -67,7 +69,11 @@ export async function saveAttendance(pool: Pool, sessionId: string, result: Atte
         options.calculatedAt,
       ],
     );
-    await client.query('UPDATE sessions SET calculated_at = $2, updated_at = now() WHERE id = $1', [sessionId, options.calculatedAt]);
+    await client.query(`UPDATE sessions SET calculated_at = $2, status = CASE WHEN $3 THEN 'calculated' ELSE status END, updated_at = now() WHERE id = $1`, [
+      sessionId,
+      options.calculatedAt,
+      options.final ?? false,
+    ]);
     await client.query('COMMIT');
     return true;
   } catch (error) {

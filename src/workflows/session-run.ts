@@ -192,7 +192,8 @@ export class SessionRun {
     const seq = ++data.calculationSeq;
     // Cleared before, not after: facts that arrive while it runs set it again.
     data.dirty = false;
-    const outcome = await calculation.calculateAttendance(session.id, seq, auto);
+    // A calculation once the end is known is final: its saving transaction marks the session calculated too.
+    const outcome = await calculation.calculateAttendance(session.id, seq, auto, this.endedAt() !== undefined);
     data.served = Math.max(data.served, serving);
     data.calculations += 1;
     data.calculatedAt = Date.now();
