@@ -4,10 +4,11 @@
  * v1.29.1 (the release docker-compose.yml runs), with the PostgreSQL schema copied from the module source next
  * to them, and the Temporal UI server v2.42.1.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, cpSync, existsSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { goBinary } from '../infra/temporal-cli.js';
 
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
 export const UI_SERVER_VERSION = 'v2.42.1';
@@ -60,15 +61,6 @@ function targets(env: NodeJS.ProcessEnv): { server: Target; ui: Target } {
   };
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const built = (target: Target) => target.outputs.every((output) => existsSync(join(target.dir, output)));
 
 function binariesOf(env: NodeJS.ProcessEnv): Binaries {
@@ -87,15 +79,6 @@ export function findBinaries(env: NodeJS.ProcessEnv = process.env): Binaries | u
   return built(server) && built(ui) ? binariesOf(env) : undefined;
 }
 
-function goBinary(env: NodeJS.ProcessEnv): string | undefined {
-  const onPath = (env.PATH ?? '')
-    .split(delimiter)
-    .filter(Boolean)
-    .map((dir) => join(dir, 'go'))
-    .find(isExecutable);
-  const go = onPath ?? ['/usr/local/go/bin/go'].find(isExecutable);
-  return go && spawnSync(go, ['version']).status === 0 ? go : undefined;
-}
 
 /** Runs a command to its end, collecting stdout and stderr together. */
 export async function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {

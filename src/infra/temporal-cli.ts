@@ -50,10 +50,16 @@ export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): LocatedCl
   return undefined;
 }
 
+/** A working `go` (on PATH, else the usual install place), if there is one. */
+export function goBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const go = onPath('go', env) ?? ['/usr/local/go/bin/go'].find(isExecutable);
+  return go && spawnSync(go, ['version']).status === 0 ? go : undefined;
+}
+
 /** Builds the CLI with `go install` into the cache, printing progress while it runs (minutes on a cold module cache). */
 export async function buildTemporalCli(log: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<LocatedCli | undefined> {
-  const go = onPath('go', env) ?? ['/usr/local/go/bin/go'].find(isExecutable);
-  if (!go || spawnSync(go, ['version']).status !== 0) return undefined;
+  const go = goBinary(env);
+  if (!go) return undefined;
   const gobin = cliCacheDir(env);
   mkdirSync(gobin, { recursive: true });
   log(`Building the Temporal CLI with Go (${TEMPORAL_CLI_MODULE}) into ${gobin}; first run only, this takes a few minutes...`);
