@@ -37,13 +37,6 @@ const CONCURRENCY = 16;
 /** One signal's budget; the SDK retries transient failures within it. */
 const SIGNAL_BUDGET_MS = 5_000;
 
-export interface RelayStats {
-  rounds: number;
-  signals: number;
-  factsRelayed: number;
-  failedSignals: number;
-}
-
 export interface RelayOptions {
   /** Observes each signal's round trip (metrics). */
   timeSignal?: <T>(signal: Promise<T>) => Promise<T>;
@@ -58,7 +51,6 @@ interface SessionBatch {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Relay {
-  readonly stats: RelayStats = { rounds: 0, signals: 0, factsRelayed: 0, failedSignals: 0 };
   private wake: (() => void) | undefined;
   private announced = false;
   private stopping = false;
@@ -134,7 +126,6 @@ export class Relay {
         await client.query('COMMIT');
         return { claimed: 0, failed: false, deferred: false };
       }
-      this.stats.rounds += 1;
       const { batches, targets, deferred } = await this.route(facts);
       const failedSessions = new Set<string>();
       const queue = [...batches.values()];
@@ -148,7 +139,6 @@ export class Relay {
       const delivered = facts.filter((fact) => !deferred.has(fact.seq) && targets.get(fact.seq)!.every((id) => !failedSessions.has(id))).map((fact) => fact.seq);
       await markRelayed(client, delivered);
       await client.query('COMMIT');
-      this.stats.factsRelayed += delivered.length;
       return { claimed: facts.length, failed: failedSessions.size > 0, deferred: deferred.size > 0 };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -176,10 +166,7 @@ export class Relay {
     for (const fact of facts) {
       // A session's own fact goes to it alone (gone with its session: nowhere).
       const sessions = fact.sessionId ? [own.get(fact.sessionId)].filter((s) => s !== undefined) : sessionsForFact(registered, fact.room, fact.event.at, this.config.defaultPolicy);
-      targets.set(
-        fact.seq,
-        sessions.map((s) => s.id),
-      );
+      targets.set(fact.seq, sessions.map((s) => s.id));
       for (const spec of sessions) {
         let batch = batches.get(spec.id);
         if (!batch) batches.set(spec.id, (batch = { spec, events: [], seqs: [] }));
@@ -199,10 +186,8 @@ export class Relay {
     try {
       const sent = this.temporal.withDeadline(Date.now() + SIGNAL_BUDGET_MS, () => deliverFacts(this.temporal, this.config, batch.spec, batch.events));
       await timed(within(SIGNAL_BUDGET_MS + 500, sent, new Error('Temporal did not take the signal in time')));
-      this.stats.signals += 1;
       return true;
     } catch (error) {
-      this.stats.failedSignals += 1;
       const level = isTemporalUnavailable(error) ? 'info' : 'warn';
       this.logger[level]({ err: error, sessionId: batch.spec.id, facts: batch.events.length }, 'facts not delivered yet; the relay retries');
       return false;
