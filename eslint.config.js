@@ -6,10 +6,22 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js'] }, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['eslint.config.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
     rules: {
       // node:test's describe/it return promises the runner itself awaits.
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
+          ],
+        },
+      ],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -20,7 +32,17 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/api/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/api/**', '**/api/*'], message: 'Only src/api imports src/api: move what you need to src/sessions, src/schemas or src/db.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/api/**', '**/api/*'],
+              message: 'Only src/api imports src/api: move what you need to src/sessions, src/schemas or src/db.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -31,8 +53,26 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'os', 'child_process'], message: 'Workflow and domain code must stay deterministic: no Node built-ins.' },
-            { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'pg', 'zod', 'express', '**/activities/**', '**/api/**', '**/db/**', '**/config*'], message: 'Workflow and domain code import only @temporalio/workflow, src/domain and types.', allowTypeImports: true },
+            {
+              group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'os', 'child_process'],
+              message: 'Workflow and domain code must stay deterministic: no Node built-ins.',
+            },
+            {
+              group: [
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+                'pg',
+                'zod',
+                'express',
+                '**/activities/**',
+                '**/api/**',
+                '**/db/**',
+                '**/config*',
+              ],
+              message: 'Workflow and domain code import only @temporalio/workflow, src/domain and types.',
+              allowTypeImports: true,
+            },
           ],
         },
       ],
@@ -44,12 +84,27 @@ export default tseslint.config(
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: {
       globals: Object.fromEntries(
-        ['document', 'location', 'history', 'fetch', 'URL', 'URLSearchParams', 'TextDecoderStream', 'Intl', 'setTimeout'].map((name) => [name, 'readonly']),
+        [
+          'document',
+          'location',
+          'history',
+          'fetch',
+          'URL',
+          'URLSearchParams',
+          'TextDecoderStream',
+          'Intl',
+          'setTimeout',
+        ].map((name) => [name, 'readonly']),
       ),
     },
   },
   {
     files: ['src/domain/**/*.ts'],
-    rules: { 'no-restricted-globals': ['error', { name: 'Date', message: 'The engine is a pure function of its inputs: pass times in.' }] },
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        { name: 'Date', message: 'The engine is a pure function of its inputs: pass times in.' },
+      ],
+    },
   },
 );

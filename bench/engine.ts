@@ -7,7 +7,15 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { applyEvent, calculateAttendance, presenceFromState, stateFromEvents, type AttendanceEvent, type AttendanceInput, type PersonRef } from '../src/domain/index.js';
+import {
+  applyEvent,
+  calculateAttendance,
+  presenceFromState,
+  stateFromEvents,
+  type AttendanceEvent,
+  type AttendanceInput,
+  type PersonRef,
+} from '../src/domain/index.js';
 import { seededRandom } from '../test/support/random.js';
 
 const PEOPLE = 10_000;
@@ -23,7 +31,10 @@ function webinar(): AttendanceInput {
     const userId = `u${i}`;
     roster.push({ userId, email: `student${i}@school.edu`, name: `Student ${i}`, role: 'student' });
     // half are matched by email, half by provider identity
-    const person: PersonRef = i % 2 === 0 ? { guestKey: `zp-${i}`, email: `Student${i}@School.edu` } : { guestKey: `lk-${i}`, providerUserIds: [userId] };
+    const person: PersonRef =
+      i % 2 === 0
+        ? { guestKey: `zp-${i}`, email: `Student${i}@School.edu` }
+        : { guestKey: `lk-${i}`, providerUserIds: [userId] };
     let t = START + Math.floor(random() * 20 * MINUTE);
     for (let cycle = 0; cycle < 3; cycle++) {
       // LiveKit-style people get a new connection per rejoin; Zoom-style keep one participant_uuid
@@ -68,7 +79,14 @@ const attendance = measure(RUNS, () => (people = calculateAttendance(input).peop
 const state = stateFromEvents(input.events);
 const now = START + 30 * MINUTE;
 let inRoom = 0;
-const latecomer = (run: number): AttendanceEvent => ({ kind: 'joined', key: `late-${run}`, at: now - 1000, source: 'webhook', connection: `late-${run}`, person: { guestKey: `late-${run}` } });
+const latecomer = (run: number): AttendanceEvent => ({
+  kind: 'joined',
+  key: `late-${run}`,
+  at: now - 1000,
+  source: 'webhook',
+  connection: `late-${run}`,
+  person: { guestKey: `late-${run}` },
+});
 const presenceChanged = measure(RUNS, (run) => {
   applyEvent(state, latecomer(run));
   inRoom = presenceFromState(state, input, now).inRoom.length;
@@ -82,7 +100,13 @@ const result = {
   minMs: attendance.min,
   people,
   events: input.events.length,
-  presence: { inRoom, afterChangeMedianMs: presenceChanged.median, afterChangeMinMs: presenceChanged.min, unchangedMedianMs: presenceUnchanged.median, unchangedMinMs: presenceUnchanged.min },
+  presence: {
+    inRoom,
+    afterChangeMedianMs: presenceChanged.median,
+    afterChangeMinMs: presenceChanged.min,
+    unchangedMedianMs: presenceUnchanged.median,
+    unchangedMinMs: presenceUnchanged.min,
+  },
   node: process.version,
 };
 console.log(

@@ -44,7 +44,12 @@ function instance(n: number, startTime: number): FakeInstance {
     }
   }
   // Base64-like UUIDs; every fourth needs double encoding.
-  return { uuid: `${n % 4 === 0 ? '/' : ''}bench${n}Qm+5eN/aB3xY8uLpQ==`, startTime, endTime: startTime + 60 * MINUTE, rows };
+  return {
+    uuid: `${n % 4 === 0 ? '/' : ''}bench${n}Qm+5eN/aB3xY8uLpQ==`,
+    startTime,
+    endTime: startTime + 60 * MINUTE,
+    rows,
+  };
 }
 
 async function main(): Promise<void> {
@@ -57,26 +62,43 @@ async function main(): Promise<void> {
   const pages = instances.reduce((sum, i) => sum + Math.ceil(i.rows.length / PAGE_ROWS), 0);
   const floorSeconds = pages / RATE_LIMIT;
 
-  const fake = await startFakeZoomApi({ accountId: 'bench', clientId: 'bench-client', clientSecret: 'bench-secret', rateLimit: { perSecond: RATE_LIMIT, retryAfter: 'never' } });
+  const fake = await startFakeZoomApi({
+    accountId: 'bench',
+    clientId: 'bench-client',
+    clientSecret: 'bench-secret',
+    rateLimit: { perSecond: RATE_LIMIT, retryAfter: 'never' },
+  });
   fake.add({ kind: 'webinar', id: webinarId, instances });
   const cluster = await BenchCluster.start({ name: 'report-sync', env: fake.env(), log });
   try {
     log(`${rows} rows in ${pages} pages over ${INSTANCES} instances; rate-limit floor ${floorSeconds} s`);
     const cpuBefore = cluster.cpu();
     const started = Date.now();
-    const res = await fetch(`${cluster.apiUrl}/api/zoom/report-sync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ webinarId, recurring: true }) });
+    const res = await fetch(`${cluster.apiUrl}/api/zoom/report-sync`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ webinarId, recurring: true }),
+    });
     if (res.status !== 202) throw new Error(`report-sync answered ${res.status}: ${await res.text()}`);
     const { workflowId } = (await res.json()) as { workflowId: string };
     const result = (await cluster.client.workflow.getHandle(workflowId).result()) as ReportSyncResult;
     const syncedMs = Date.now() - started;
     // When the workflow answers, every row is a fact in PostgreSQL (each page is stored before its cursor moves on).
-    const count = async (where: string) => Number((await cluster.pool.query<{ n: string }>(`SELECT count(*) AS n FROM room_facts WHERE source = 'report' ${where}`)).rows[0]!.n);
+    const count = async (where: string) =>
+      Number(
+        (
+          await cluster.pool.query<{ n: string }>(
+            `SELECT count(*) AS n FROM room_facts WHERE source = 'report' ${where}`,
+          )
+        ).rows[0]!.n,
+      );
     const storedRows = await count('');
     // The relay in the API process then brings them to the instances' sessions.
     for (;;) {
       const relayed = await count('AND relayed');
       if (relayed >= rows) break;
-      if (Date.now() - started > 10 * 60_000) throw new Error(`only ${relayed} of ${rows} rows relayed after 10 minutes`);
+      if (Date.now() - started > 10 * 60_000)
+        throw new Error(`only ${relayed} of ${rows} rows relayed after 10 minutes`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const relayedMs = Date.now() - started;
@@ -88,9 +110,13 @@ async function main(): Promise<void> {
       return Date.now() - t0;
     };
     const adHocSession = `zoom-${Buffer.from(instances[0]!.uuid).toString('base64url')}`;
-    const analyticsMs = { session: await timed(`/api/sessions/${adHocSession}/analytics`), webinar: await timed(`/api/zoom/meetings/${webinarId}/analytics`) };
+    const analyticsMs = {
+      session: await timed(`/api/sessions/${adHocSession}/analytics`),
+      webinar: await timed(`/api/zoom/meetings/${webinarId}/analytics`),
+    };
     let runs = 0;
-    for await (const run of cluster.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs += run.workflowId === workflowId ? 1 : 0;
+    for await (const run of cluster.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+      runs += run.workflowId === workflowId ? 1 : 0;
 
     const timeline = await syncTimeline(cluster.client, workflowId, started, fake.stats.requests, RATE_LIMIT);
     const figures = {
@@ -113,7 +139,8 @@ async function main(): Promise<void> {
       machine: { cpus: availableParallelism(), loadAverage1mAtStart: loadAtStart },
       node: process.version,
     };
-    if (result.totals.rows !== rows || storedRows !== rows || result.instances.some((i) => i.status !== 'done')) throw new Error(`incomplete sync: ${JSON.stringify(result.totals)}, ${storedRows} stored`);
+    if (result.totals.rows !== rows || storedRows !== rows || result.instances.some((i) => i.status !== 'done'))
+      throw new Error(`incomplete sync: ${JSON.stringify(result.totals)}, ${storedRows} stored`);
     console.log(JSON.stringify(figures, null, 2));
     mkdirSync('bench/results', { recursive: true });
     writeFileSync('bench/results/report-sync.json', `${JSON.stringify(figures, null, 2)}\n`);
@@ -166,7 +193,8 @@ interface Span {
   closed?: number;
 }
 
-const ms = (time: temporal.api.history.v1.IHistoryEvent['eventTime']) => Number(time?.seconds ?? 0) * 1000 + Math.round((time?.nanos ?? 0) / 1e6);
+const ms = (time: temporal.api.history.v1.IHistoryEvent['eventTime']) =>
+  Number(time?.seconds ?? 0) * 1000 + Math.round((time?.nanos ?? 0) / 1e6);
 
 async function pageActivities(client: Client, workflowId: string): Promise<Span[]> {
   const spans: Span[] = [];
@@ -186,7 +214,10 @@ async function pageActivities(client: Client, workflowId: string): Promise<Span[
         const span = byId.get(String(started.scheduledEventId));
         if (span) span.started = at;
       }
-      const closed = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
+      const closed =
+        event.activityTaskCompletedEventAttributes ??
+        event.activityTaskFailedEventAttributes ??
+        event.activityTaskTimedOutEventAttributes;
       if (closed) {
         const span = byId.get(String(closed.scheduledEventId));
         if (span) span.closed = at;
@@ -196,12 +227,21 @@ async function pageActivities(client: Client, workflowId: string): Promise<Span[
   return spans.sort((a, b) => a.scheduled - b.scheduled);
 }
 
-export async function syncTimeline(client: Client, workflowId: string, startedAt: number, requests: Array<{ at: number; status: number }>, limit: number): Promise<SyncTimeline> {
+export async function syncTimeline(
+  client: Client,
+  workflowId: string,
+  startedAt: number,
+  requests: Array<{ at: number; status: number }>,
+  limit: number,
+): Promise<SyncTimeline> {
   const spans = await pageActivities(client, workflowId);
   const times = requests.map((r) => r.at).sort((a, b) => a - b);
   const first = times[0] ?? startedAt;
   const last = times.at(-1) ?? startedAt;
-  const gaps = times.slice(1).map((t, i) => t - times[i]!).filter((gap) => gap > 100);
+  const gaps = times
+    .slice(1)
+    .map((t, i) => t - times[i]!)
+    .filter((gap) => gap > 100);
   const okCount = requests.filter((r) => r.status < 300).length;
   const seconds: Second[] = [];
   const end = Math.max(last, ...spans.map((span) => span.closed ?? 0));
@@ -213,26 +253,42 @@ export async function syncTimeline(client: Client, workflowId: string, startedAt
       s,
       ok: inSecond.filter((r) => r.status < 300).length,
       rateLimited: inSecond.filter((r) => r.status === 429).length,
-      activities: spans.filter((span) => (span.started ?? span.scheduled) <= middle && (span.closed ?? Infinity) > middle).length,
+      activities: spans.filter(
+        (span) => (span.started ?? span.scheduled) <= middle && (span.closed ?? Infinity) > middle,
+      ).length,
     });
   }
-  const whole = seconds.filter((second) => startedAt + second.s * 1000 > first && startedAt + (second.s + 1) * 1000 < last);
+  const whole = seconds.filter(
+    (second) => startedAt + second.s * 1000 > first && startedAt + (second.s + 1) * 1000 < last,
+  );
   const closedSpans = spans.filter((span) => span.closed !== undefined);
   const turnaround = closedSpans
     .map((span) => spans.find((next) => next.scheduled >= span.closed!)?.scheduled)
     .map((next, i) => (next === undefined ? undefined : next - closedSpans[i]!.closed!))
     .filter((gap): gap is number => gap !== undefined);
-  const summary = (values: number[], digits = 0) => ({ p50: round(percentile(values, 0.5), digits), max: round(Math.max(0, ...values), digits) });
+  const summary = (values: number[], digits = 0) => ({
+    p50: round(percentile(values, 0.5), digits),
+    max: round(Math.max(0, ...values), digits),
+  });
   return {
     firstRequestS: round((first - startedAt) / 1000, 2),
     lastRequestS: round((last - startedAt) / 1000, 2),
     sustainedPerSecond: round(okCount / Math.max(0.001, (last - first) / 1000)),
-    gapsOver100ms: { count: gaps.length, totalS: round(gaps.reduce((sum, gap) => sum + gap, 0) / 1000, 2), longestMs: Math.max(0, ...gaps) },
+    gapsOver100ms: {
+      count: gaps.length,
+      totalS: round(gaps.reduce((sum, gap) => sum + gap, 0) / 1000, 2),
+      longestMs: Math.max(0, ...gaps),
+    },
     underfilledSeconds: whole.filter((second) => second.ok < 0.9 * limit).length,
     activities: {
       count: spans.length,
-      runS: summary(closedSpans.map((span) => (span.closed! - (span.started ?? span.scheduled)) / 1000), 1),
-      scheduleToStartMs: summary(spans.filter((span) => span.started !== undefined).map((span) => span.started! - span.scheduled)),
+      runS: summary(
+        closedSpans.map((span) => (span.closed! - (span.started ?? span.scheduled)) / 1000),
+        1,
+      ),
+      scheduleToStartMs: summary(
+        spans.filter((span) => span.started !== undefined).map((span) => span.started! - span.scheduled),
+      ),
       closeToNextScheduleMs: summary(turnaround),
     },
     seconds,

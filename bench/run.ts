@@ -36,10 +36,19 @@ const names = Object.keys(SCENARIOS);
 const chosen = values.scenario === 'all' ? names : names.filter((name) => name === values.scenario);
 const runsArg = values.runs === undefined ? undefined : Number(values.runs);
 const pragmaArgs = values['sqlite-pragma'] ?? [];
-const sqlitePragmas = pragmaArgs.length ? Object.fromEntries(pragmaArgs.map((arg) => arg.split('=', 2) as [string, string])) : undefined;
+const sqlitePragmas = pragmaArgs.length
+  ? Object.fromEntries(pragmaArgs.map((arg) => arg.split('=', 2) as [string, string]))
+  : undefined;
 const configArgs = values['dynamic-config'] ?? [];
-const dynamicConfig = configArgs.length ? Object.fromEntries(configArgs.map((arg) => [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)])) : undefined;
-if (chosen.length === 0 || (runsArg !== undefined && (!Number.isInteger(runsArg) || runsArg < 1)) || pragmaArgs.some((arg) => !/^\w+=\w+$/.test(arg)) || configArgs.some((arg) => !/^[\w.]+=.+$/.test(arg))) {
+const dynamicConfig = configArgs.length
+  ? Object.fromEntries(configArgs.map((arg) => [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]))
+  : undefined;
+if (
+  chosen.length === 0 ||
+  (runsArg !== undefined && (!Number.isInteger(runsArg) || runsArg < 1)) ||
+  pragmaArgs.some((arg) => !/^\w+=\w+$/.test(arg)) ||
+  configArgs.some((arg) => !/^[\w.]+=.+$/.test(arg))
+) {
   process.stderr.write(
     `usage: npm run bench -- --scenario <${[...names, 'all'].join('|')}> [--runs N (default 3; webinar 1)] [--quick] [--keep] [--profile] [--sqlite-pragma journal_mode=WAL ...] [--dynamic-config history.maximumBufferedEventsBatch=1000 ...] [--save-as name]\n`,
   );
@@ -74,10 +83,30 @@ for (const name of chosen) {
     const runs = runsArg ?? scenario.defaultRuns ?? 3;
     const command = `npm run bench -- --scenario ${name}${runsArg === undefined ? '' : ` --runs ${runs}`}${values.quick ? ' --quick' : ''}${pragmaArgs.map((arg) => ` --sqlite-pragma ${arg}`).join('')}${configArgs.map((arg) => ` --dynamic-config ${arg}`).join('')}${values['save-as'] ? ` --save-as ${values['save-as']}` : ''}`;
     progress.log(`${scenario.title} (${runs} run${runs === 1 ? '' : 's'}${values.quick ? ', quick' : ''})`);
-    const result = await scenario.run({ runs, quick: values.quick, keep: values.keep, profile: values.profile, progress, sqlitePragmas, dynamicConfig });
+    const result = await scenario.run({
+      runs,
+      quick: values.quick,
+      keep: values.keep,
+      profile: values.profile,
+      progress,
+      sqlitePragmas,
+      dynamicConfig,
+    });
     const durationS = Math.round((Date.now() - started) / 1000);
-    const path = writeResult({ scenario: chosen.length === 1 && values['save-as'] ? values['save-as'] : name, title: scenario.title, command, measuredAt: new Date(started).toISOString(), durationS, quick: values.quick, machine: { ...host, loadAverageEnd: loadAverage() }, ...result });
-    for (const target of result.targets) progress.log(`${target.met ? 'met   ' : 'MISSED'} ${target.name}: ${String(target.value)}${target.unit ? ` ${target.unit}` : ''} (target ${target.target})`);
+    const path = writeResult({
+      scenario: chosen.length === 1 && values['save-as'] ? values['save-as'] : name,
+      title: scenario.title,
+      command,
+      measuredAt: new Date(started).toISOString(),
+      durationS,
+      quick: values.quick,
+      machine: { ...host, loadAverageEnd: loadAverage() },
+      ...result,
+    });
+    for (const target of result.targets)
+      progress.log(
+        `${target.met ? 'met   ' : 'MISSED'} ${target.name}: ${String(target.value)}${target.unit ? ` ${target.unit}` : ''} (target ${target.target})`,
+      );
     progress.log(`done in ${durationS} s → ${path}`);
   } catch (error) {
     failed = true;

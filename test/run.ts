@@ -55,7 +55,9 @@ async function provideDatabase(scratch: string): Promise<string> {
     const client = new pg.Client({ connectionString: serverUrl });
     await client.connect();
     // The run's database and every per-file copy of it (test/support/database.ts).
-    const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${database}%`]);
+    const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+      `${database}%`,
+    ]);
     for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
     await client.end();
   });
@@ -77,7 +79,9 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const runnerFlags = args.filter((arg) => arg.startsWith('--'));
   const targets = args.filter((arg) => !arg.startsWith('--'));
-  const files = testFiles(targets.length > 0 ? targets : ['test/unit', 'test/integration', 'test/e2e', 'test/faults', 'test/fuzz']);
+  const files = testFiles(
+    targets.length > 0 ? targets : ['test/unit', 'test/integration', 'test/e2e', 'test/faults', 'test/fuzz'],
+  );
   if (files.length === 0) throw new Error('no test files selected');
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Unit tests need no infrastructure, and fault and fuzz tests run their own (test/support/processes.ts):
@@ -90,14 +94,26 @@ async function main(): Promise<number> {
     cleanups.push(() => Promise.resolve(rmSync(scratch, { recursive: true, force: true })));
     const started = Date.now();
     // The first failure ends the run at once: what the others started so far is stopped or killed on the way out.
-    const [databaseUrl, temporalAddress, bundle] = await Promise.all([provideDatabase(scratch), provideTemporal(), bundleWorkflows()]);
+    const [databaseUrl, temporalAddress, bundle] = await Promise.all([
+      provideDatabase(scratch),
+      provideTemporal(),
+      bundleWorkflows(),
+    ]);
     const bundlePath = join(scratch, 'workflow-bundle.js');
     writeFileSync(bundlePath, bundle);
-    Object.assign(env, { TEST_DATABASE_URL: databaseUrl, TEST_TEMPORAL_ADDRESS: temporalAddress, ROLLCALL_TEST_WORKFLOW_BUNDLE: bundlePath });
+    Object.assign(env, {
+      TEST_DATABASE_URL: databaseUrl,
+      TEST_TEMPORAL_ADDRESS: temporalAddress,
+      ROLLCALL_TEST_WORKFLOW_BUNDLE: bundlePath,
+    });
     say(`infrastructure ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal ${temporalAddress})`);
   }
   return new Promise((resolveExit) => {
-    testRunner = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...runnerFlags, ...files], { env, stdio: 'inherit' });
+    testRunner = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--test', '--test-reporter=spec', ...runnerFlags, ...files],
+      { env, stdio: 'inherit' },
+    );
     testRunner.on('exit', (code) => resolveExit(code ?? 1));
   });
 }
@@ -116,7 +132,8 @@ function finish(exitCode: number): Promise<never> {
         }
       }
     }
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => say(`cleanup failed: ${describeError(error)}`));
+    for (const cleanup of cleanups.reverse())
+      await cleanup().catch((error: unknown) => say(`cleanup failed: ${describeError(error)}`));
     killDescendants();
     process.exit(exitCode);
   })();

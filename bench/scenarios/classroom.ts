@@ -56,8 +56,21 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
   const start = pastMinute(70);
   const meetings = Array.from({ length: sizes.sessions }, (_, k) => {
     const provider: Provider = k % 2 ? 'livekit' : 'zoom';
-    const room = provider === 'zoom' ? `9${String(Date.now()).slice(-8)}${String(k).padStart(3, '0')}${run}` : `class-${tag}-${k}`;
-    return { sessionId: `class-${tag}-${k}`, meeting: generateMeeting({ provider, room, people: sizes.students, cycles: sizes.cycles, reconnecting: sizes.reconnecting, start, seed: 1_000 * run + k, roster: sizes.students }) };
+    const room =
+      provider === 'zoom' ? `9${String(Date.now()).slice(-8)}${String(k).padStart(3, '0')}${run}` : `class-${tag}-${k}`;
+    return {
+      sessionId: `class-${tag}-${k}`,
+      meeting: generateMeeting({
+        provider,
+        room,
+        people: sizes.students,
+        cycles: sizes.cycles,
+        reconnecting: sizes.reconnecting,
+        start,
+        seed: 1_000 * run + k,
+        roster: sizes.students,
+      }),
+    };
   });
   const poster = new HttpPoster(cluster.apiUrl, CONCURRENCY);
   try {
@@ -66,12 +79,20 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
       count: meetings.length,
       concurrency: 8,
       send: (k) =>
-        fetch(`${cluster.apiUrl}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(registration(meetings[k]!.meeting, meetings[k]!.sessionId)) }).then((res) => String(res.status)),
+        fetch(`${cluster.apiUrl}/api/sessions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(registration(meetings[k]!.meeting, meetings[k]!.sessionId)),
+        }).then((res) => String(res.status)),
     });
-    if ((registered.statuses['201'] ?? 0) !== meetings.length) throw new Error(`registration answered ${JSON.stringify(registered.statuses)}`);
+    if ((registered.statuses['201'] ?? 0) !== meetings.length)
+      throw new Error(`registration answered ${JSON.stringify(registered.statuses)}`);
 
     // Every class's webhooks merged in provider-time order (index order within a class is provider-time order).
-    const items: Item[] = meetings.flatMap(({ meeting, sessionId }) => meeting.webhooks.map((payload, index) => ({ meeting, sessionId, payload, index })))
+    const items: Item[] = meetings
+      .flatMap(({ meeting, sessionId }) =>
+        meeting.webhooks.map((payload, index) => ({ meeting, sessionId, payload, index })),
+      )
       .sort((a, b) => a.index / a.meeting.webhooks.length - b.index / b.meeting.webhooks.length)
       .map(({ meeting, sessionId, payload }) => ({ meeting, sessionId, payload }));
     const scraped = await cluster.metrics();
@@ -102,21 +123,42 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
     const calculatedAt = new Map<string, number>();
     const deadline = Date.now() + 120_000;
     while (calculatedAt.size < ids.length && Date.now() < deadline && cluster.crashes().length === 0) {
-      const { rows } = await cluster.pool.query<{ id: string; calculated_at: Date }>(`SELECT id, calculated_at FROM sessions WHERE id = ANY($1) AND status = 'calculated'`, [ids]);
+      const { rows } = await cluster.pool.query<{ id: string; calculated_at: Date }>(
+        `SELECT id, calculated_at FROM sessions WHERE id = ANY($1) AND status = 'calculated'`,
+        [ids],
+      );
       for (const row of rows) calculatedAt.set(row.id, row.calculated_at.getTime());
-      progress.update(`run ${run}: waiting for final attendance (${CALCULATION_DELAY_S} s grace)`, calculatedAt.size, ids.length);
+      progress.update(
+        `run ${run}: waiting for final attendance (${CALCULATION_DELAY_S} s grace)`,
+        calculatedAt.size,
+        ids.length,
+      );
       await sleep(250);
     }
-    const endToFinal = ids.filter((id) => calculatedAt.has(id)).map((id) => (calculatedAt.get(id)! - endAcked.get(id)!) / 1000);
+    const endToFinal = ids
+      .filter((id) => calculatedAt.has(id))
+      .map((id) => (calculatedAt.get(id)! - endAcked.get(id)!) / 1000);
 
     const persisted = await persistedReports(cluster.pool, ids);
     const exact = meetings.filter(({ meeting, sessionId }) => {
-      const events = [...meeting.webhooks, meeting.end].flatMap((payload) => eventsOf(meeting.options.provider, payload));
-      return isDeepStrictEqual(persisted.get(sessionId), engineAttendance(calculateAttendance({ session: meeting.settings, events })).reports);
+      const events = [...meeting.webhooks, meeting.end].flatMap((payload) =>
+        eventsOf(meeting.options.provider, payload),
+      );
+      return isDeepStrictEqual(
+        persisted.get(sessionId),
+        engineAttendance(calculateAttendance({ session: meeting.settings, events })).reports,
+      );
     }).length;
     // What each webhook costs Temporal's store: history events per signal, over a sample of the sessions.
     const sample = await Promise.all(ids.slice(0, 10).map((id) => chainHealth(cluster.client, workflowIdFor(id))));
-    const historyEventsPerSignal = round(sample.reduce((n, h) => n + h.events, 0) / Math.max(1, sample.reduce((n, h) => n + h.signals, 0)), 1);
+    const historyEventsPerSignal = round(
+      sample.reduce((n, h) => n + h.events, 0) /
+        Math.max(
+          1,
+          sample.reduce((n, h) => n + h.signals, 0),
+        ),
+      1,
+    );
     const after = await cluster.metrics();
     // The relay's signals: each carries every fact of a session from one round, however many webhooks brought them.
     const signals = histogramMean(scraped.api, after.api, 'rollcall_signal_latency_seconds', ['outcome="ok"']).count;
@@ -142,7 +184,9 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
       cores,
       stages: breakdown(scraped, after),
     };
-    progress.log(`run ${run}: ${exact}/${ids.length} sessions exact; webhooks p50 ${figures.webhookP50Ms} ms, p99 ${figures.webhookP99Ms} ms (${figures.retriedWebhooks} redelivered); end → final attendance p50 ${figures.endToFinalP50S} s, max ${figures.endToFinalMaxS} s`);
+    progress.log(
+      `run ${run}: ${exact}/${ids.length} sessions exact; webhooks p50 ${figures.webhookP50Ms} ms, p99 ${figures.webhookP99Ms} ms (${figures.retriedWebhooks} redelivered); end → final attendance p50 ${figures.endToFinalP50S} s, max ${figures.endToFinalMaxS} s`,
+    );
     return figures;
   } finally {
     poster.close();
@@ -154,7 +198,12 @@ export const classroom: Scenario = {
   title: 'Classroom load: 100 concurrent sessions × 30 students with reconnects',
   async run(context: ScenarioContext): Promise<ScenarioResult> {
     const sizes = context.quick ? QUICK : FULL;
-    const { runs, crashes } = await runOnCluster('classroom', { CALCULATION_DELAY: `${CALCULATION_DELAY_S}s` }, context, (cluster, run) => oneRun(cluster, run, sizes, context));
+    const { runs, crashes } = await runOnCluster(
+      'classroom',
+      { CALCULATION_DELAY: `${CALCULATION_DELAY_S}s` },
+      context,
+      (cluster, run) => oneRun(cluster, run, sizes, context),
+    );
     const med = medianOf(runs) as Omit<(typeof runs)[number], 'cores' | 'stages'>;
     return {
       description: `${sizes.sessions} registered sessions (half Zoom, half LiveKit) × ${sizes.students} students on the roster, ${Math.round(sizes.reconnecting * 100)}% of them dropping out and reconnecting (${sizes.cycles} join/leave cycles, the others 1), every class's webhooks interleaved in provider-time order at ${sizes.rate} webhooks/s (${CONCURRENCY} in flight at most), then all ${sizes.sessions} meetings ending together; CALCULATION_DELAY=${CALCULATION_DELAY_S}s`,
@@ -163,11 +212,31 @@ export const classroom: Scenario = {
       median: med,
       targets: [
         noCrashTarget(crashes),
-        { name: 'every session exact (all runs)', target: 'all', value: runs.every((r) => r.allExact), met: runs.every((r) => r.allExact) },
-        { name: 'end → final attendance, slowest session', target: `≤ ${TARGET_S} s (delay ${CALCULATION_DELAY_S} s + 5 s)`, value: med.endToFinalMaxS, unit: 's', met: med.endToFinalMaxS <= TARGET_S },
-        { name: `webhook ack p99 at ${sizes.rate}/s`, target: '< 50 ms', value: med.webhookP99Ms, unit: 'ms', met: med.webhookP99Ms < 50 },
+        {
+          name: 'every session exact (all runs)',
+          target: 'all',
+          value: runs.every((r) => r.allExact),
+          met: runs.every((r) => r.allExact),
+        },
+        {
+          name: 'end → final attendance, slowest session',
+          target: `≤ ${TARGET_S} s (delay ${CALCULATION_DELAY_S} s + 5 s)`,
+          value: med.endToFinalMaxS,
+          unit: 's',
+          met: med.endToFinalMaxS <= TARGET_S,
+        },
+        {
+          name: `webhook ack p99 at ${sizes.rate}/s`,
+          target: '< 50 ms',
+          value: med.webhookP99Ms,
+          unit: 'ms',
+          met: med.webhookP99Ms < 50,
+        },
       ],
-      notes: [`webhook ack p50 ${med.webhookP50Ms} ms; end → final attendance p50 ${med.endToFinalP50S} s; ${med.webhooksPerSignal} webhooks per relay signal`, ...crashes],
+      notes: [
+        `webhook ack p50 ${med.webhookP50Ms} ms; end → final attendance p50 ${med.endToFinalP50S} s; ${med.webhooksPerSignal} webhooks per relay signal`,
+        ...crashes,
+      ],
     };
   },
 };

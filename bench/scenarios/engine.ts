@@ -21,13 +21,22 @@ interface EngineOutput {
   minMs: number;
   people: number;
   events: number;
-  presence: { inRoom: number; afterChangeMedianMs: number; afterChangeMinMs: number; unchangedMedianMs: number; unchangedMinMs: number };
+  presence: {
+    inRoom: number;
+    afterChangeMedianMs: number;
+    afterChangeMinMs: number;
+    unchangedMedianMs: number;
+    unchangedMinMs: number;
+  };
   node: string;
 }
 
 function runEngineOnce(): Promise<EngineOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/engine.ts'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/engine.ts'], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
@@ -57,7 +66,13 @@ export const engine: Scenario = {
     return {
       description: outputs[0]!.scenario,
       settings: { processes: runs, timedRunsPerProcess: outputs[0]!.runs, node: outputs[0]!.node },
-      runs: outputs.map((o) => ({ medianMs: o.medianMs, minMs: o.minMs, people: o.people, events: o.events, presence: o.presence })),
+      runs: outputs.map((o) => ({
+        medianMs: o.medianMs,
+        minMs: o.minMs,
+        people: o.people,
+        events: o.events,
+        presence: o.presence,
+      })),
       median: {
         medianMs,
         minMs: median(outputs.map((o) => o.minMs)),
@@ -68,9 +83,27 @@ export const engine: Scenario = {
         inRoom: outputs[0]!.presence.inRoom,
       },
       targets: [
-        { name: 'attendance from scratch, 10,000 people × 6 events', target: `≤ ${TARGET_MS} ms`, value: medianMs, unit: 'ms', met: medianMs <= TARGET_MS },
-        { name: `presence of the room (${outputs[0]!.presence.inRoom} in it), nothing changed`, target: `< ${PRESENCE_TARGET_MS} ms`, value: presenceUnchanged, unit: 'ms', met: presenceUnchanged < PRESENCE_TARGET_MS },
-        { name: 'presence of the room right after a change', target: '—', value: presenceChanged, unit: 'ms', met: true },
+        {
+          name: 'attendance from scratch, 10,000 people × 6 events',
+          target: `≤ ${TARGET_MS} ms`,
+          value: medianMs,
+          unit: 'ms',
+          met: medianMs <= TARGET_MS,
+        },
+        {
+          name: `presence of the room (${outputs[0]!.presence.inRoom} in it), nothing changed`,
+          target: `< ${PRESENCE_TARGET_MS} ms`,
+          value: presenceUnchanged,
+          unit: 'ms',
+          met: presenceUnchanged < PRESENCE_TARGET_MS,
+        },
+        {
+          name: 'presence of the room right after a change',
+          target: '—',
+          value: presenceChanged,
+          unit: 'ms',
+          met: true,
+        },
       ],
       notes: [],
     };

@@ -13,7 +13,14 @@ import type { Pool } from '../../src/db/pool.js';
 import { parseZoomWebhook } from '../../src/providers/zoom.js';
 import { pastMinute, ZOOM_SECRET } from '../../test/support/scenario.js';
 import { zoomParticipantJoined, zoomRequest } from '../../test/support/sign.js';
-import { coresBetween, cpuBetween, noCrashTarget, runOnCluster, type BenchCluster, type Part } from '../support/cluster.js';
+import {
+  coresBetween,
+  cpuBetween,
+  noCrashTarget,
+  runOnCluster,
+  type BenchCluster,
+  type Part,
+} from '../support/cluster.js';
 import { drive, HttpPoster, type DriveResult } from '../support/load.js';
 import { histogramMean } from '../support/metrics.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../support/scenario.js';
@@ -31,7 +38,12 @@ interface Sizes {
   settleMaxMs: number;
   fractions: number[];
 }
-const FULL: Sizes = { ceilingMs: 8_000, stepRequests: 250, settleMaxMs: 20_000, fractions: [0.1, 0.15, 0.2, 0.3, 0.4, 0.55, 0.7, 0.85, 1.0] };
+const FULL: Sizes = {
+  ceilingMs: 8_000,
+  stepRequests: 250,
+  settleMaxMs: 20_000,
+  fractions: [0.1, 0.15, 0.2, 0.3, 0.4, 0.55, 0.7, 0.85, 1.0],
+};
 const QUICK: Sizes = { ceilingMs: 3_000, stepRequests: 60, settleMaxMs: 5_000, fractions: [0.2, 0.5, 0.8] };
 
 type Side = 'raw' | 'gateway';
@@ -47,17 +59,29 @@ class Joins {
     return Array.from({ length: count }, () => {
       const i = this.next++;
       const room = `${this.prefix}-${i % ROOMS}`;
-      return zoomParticipantJoined({ meetingId: room, uuid: `${room}-instance==`, userId: String(i), userName: `Participant ${i}`, joinTime: this.joinAt + (i % 600) * 1000 });
+      return zoomParticipantJoined({
+        meetingId: room,
+        uuid: `${room}-instance==`,
+        userId: String(i),
+        userName: `Participant ${i}`,
+        joinTime: this.joinAt + (i % 600) * 1000,
+      });
     });
   }
 }
 
 /** Prepares a step's requests for one side before its clock starts, so the step measures delivery only. */
-function prepare(side: Side, payloads: object[], cluster: BenchCluster, poster: HttpPoster): (i: number) => Promise<string> {
+function prepare(
+  side: Side,
+  payloads: object[],
+  cluster: BenchCluster,
+  poster: HttpPoster,
+): (i: number) => Promise<string> {
   if (side === 'gateway') {
     // Signed up front: Zoom's 5-minute timestamp window holds for a step of seconds.
     const signed = payloads.map((payload) => zoomRequest(payload, ZOOM_SECRET));
-    return (i) => poster.post('/webhooks/zoom', signed[i]!.body, { ...signed[i]!.headers }).then((res) => String(res.status));
+    return (i) =>
+      poster.post('/webhooks/zoom', signed[i]!.body, { ...signed[i]!.headers }).then((res) => String(res.status));
   }
   const inserts = payloads.map((payload) => rawInsert(payload));
   return (i) => inserts[i]!(cluster.pool).then(() => '200');
@@ -99,10 +123,20 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
     const send = prepare(side, joins[side].take(count), cluster, poster);
     const before = cluster.cpu();
     const apiBefore = await cluster.metrics();
-    const result = await drive({ count, rate, durationMs: rate ? undefined : sizes.ceilingMs, concurrency: CONCURRENCY, send, onProgress: (done) => progress.update(`run ${run} ${label} ${side}`, done, rate ? count : undefined, rate ? '' : `${done} sent`) });
+    const result = await drive({
+      count,
+      rate,
+      durationMs: rate ? undefined : sizes.ceilingMs,
+      concurrency: CONCURRENCY,
+      send,
+      onProgress: (done) =>
+        progress.update(`run ${run} ${label} ${side}`, done, rate ? count : undefined, rate ? '' : `${done} sent`),
+    });
     const cores = coresBetween(before, cluster.cpu());
     // The gateway's own view: how much of each webhook's time was the signalWithStart round trip.
-    const signal = histogramMean(apiBefore.api, (await cluster.metrics()).api, 'rollcall_signal_latency_seconds', ['outcome="ok"']);
+    const signal = histogramMean(apiBefore.api, (await cluster.metrics()).api, 'rollcall_signal_latency_seconds', [
+      'outcome="ok"',
+    ]);
     // Every signal leaves work behind (workflow tasks, recordEvents): the next step starts once it is done.
     progress.update(`run ${run}: letting the system settle`);
     const settledMs = await cluster.settle(sizes.settleMaxMs);
@@ -112,9 +146,21 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
     const used = cpuBetween(before, after);
     const windowS = (after.at - before.at) / 1000;
     const cpuMsPerRequest = Object.fromEntries(
-      Object.entries(used).map(([part, seconds]) => [part, round((Math.max(0, seconds - idle[part as Part] * windowS) * 1000) / result.requests, 2)]),
+      Object.entries(used).map(([part, seconds]) => [
+        part,
+        round((Math.max(0, seconds - idle[part as Part] * windowS) * 1000) / result.requests, 2),
+      ]),
     ) as Record<Part, number>;
-    return { side, rate: rate ?? result.throughput, result, passed: passes(result), cores, cpuMsPerRequest, settledMs, signalMeanMs: side === 'gateway' ? signal.meanMs : undefined };
+    return {
+      side,
+      rate: rate ?? result.throughput,
+      result,
+      passed: passes(result),
+      cores,
+      cpuMsPerRequest,
+      settledMs,
+      signalMeanMs: side === 'gateway' ? signal.meanMs : undefined,
+    };
   };
 
   try {
@@ -126,7 +172,9 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
     idle = coresBetween(quiet, cluster.cpu());
     const rawCeiling = ceilings.raw!.result.throughput;
     const gatewayCeiling = ceilings.gateway!.result.throughput;
-    progress.log(`run ${run}: closed loop (concurrency ${CONCURRENCY}): raw ${rawCeiling}/s, gateway ${gatewayCeiling}/s; idle system ${JSON.stringify(idle)} cores`);
+    progress.log(
+      `run ${run}: closed loop (concurrency ${CONCURRENCY}): raw ${rawCeiling}/s, gateway ${gatewayCeiling}/s; idle system ${JSON.stringify(idle)} cores`,
+    );
 
     const steps: Step[] = [];
     const failures: Record<Side, number> = { raw: 0, gateway: 0 };
@@ -143,14 +191,18 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
         );
       }
     }
-    const best = (side: Side) => steps.filter((step) => step.side === side && step.passed).reduce((top, step) => Math.max(top, step.rate), 0);
-    const bestStep = (side: Side) => steps.find((step) => step.side === side && step.passed && step.rate === best(side));
+    const best = (side: Side) =>
+      steps.filter((step) => step.side === side && step.passed).reduce((top, step) => Math.max(top, step.rate), 0);
+    const bestStep = (side: Side) =>
+      steps.find((step) => step.side === side && step.passed && step.rate === best(side));
     const rawBest = best('raw');
     const gatewayBest = best('gateway');
     // The noise-proof view: CPU per webhook of the whole system on each side (median over its paced steps).
     const cpuPerWebhook = (side: Side) => {
       const list = steps.filter((step) => step.side === side).map((step) => step.cpuMsPerRequest);
-      return Object.fromEntries((Object.keys(list[0] ?? {}) as Part[]).map((part) => [part, round(median(list.map((c) => c[part])), 2)])) as Record<Part, number>;
+      return Object.fromEntries(
+        (Object.keys(list[0] ?? {}) as Part[]).map((part) => [part, round(median(list.map((c) => c[part])), 2)]),
+      ) as Record<Part, number>;
     };
     const serverSide = (cpu: Record<Part, number>) => round(cpu.temporal + cpu.worker + cpu.api + cpu.postgres, 2);
     const rawCpu = cpuPerWebhook('raw');
@@ -200,9 +252,11 @@ export const ingest: Scenario = {
   title: 'Webhook ingest: gateway vs raw signalWithStart',
   async run(context: ScenarioContext): Promise<ScenarioResult> {
     const sizes = context.quick ? QUICK : FULL;
-    const { runs, crashes } = await runOnCluster('ingest', undefined, context, (cluster, run) => oneRun(cluster, run, sizes, context));
+    const { runs, crashes } = await runOnCluster('ingest', undefined, context, (cluster, run) =>
+      oneRun(cluster, run, sizes, context),
+    );
     const figures = runs.map((run) => run.figures);
-    const med = medianOf(figures) as typeof figures[number];
+    const med = medianOf(figures) as (typeof figures)[number];
     return {
       description: `Zoom participant_joined webhooks, each a distinct participant, over ${ROOMS} ad-hoc sessions per side; concurrency ${CONCURRENCY}; closed loop ${sizes.ceilingMs / 1000} s per side, then paced steps of ${sizes.stepRequests} requests at ${sizes.fractions.join(', ')} × the run's raw ceiling (a side stops after two failed steps in a row); the system settles between steps`,
       settings: { concurrency: CONCURRENCY, rooms: ROOMS, p99LimitMs: P99_LIMIT_MS, ...sizes },
@@ -211,9 +265,25 @@ export const ingest: Scenario = {
       targets: [
         noCrashTarget(crashes),
         { name: 'gateway/raw at p99 < 100 ms', target: '≥ 0.8', value: med.ratio, met: med.ratio >= 0.8 },
-        { name: 'gateway: highest rate with p99 < 100 ms', target: 'reported', value: med.gatewayBestPerS, unit: 'webhooks/s', met: med.gatewayBestPerS > 0 },
-        { name: 'gateway/raw of the closed-loop ceilings', target: '≥ 0.8', value: med.ceilingRatio, met: med.ceilingRatio >= 0.8 },
-        { name: 'gateway/raw by system CPU per webhook', target: '≥ 0.8', value: med.cpuRatio, met: med.cpuRatio >= 0.8 },
+        {
+          name: 'gateway: highest rate with p99 < 100 ms',
+          target: 'reported',
+          value: med.gatewayBestPerS,
+          unit: 'webhooks/s',
+          met: med.gatewayBestPerS > 0,
+        },
+        {
+          name: 'gateway/raw of the closed-loop ceilings',
+          target: '≥ 0.8',
+          value: med.ceilingRatio,
+          met: med.ceilingRatio >= 0.8,
+        },
+        {
+          name: 'gateway/raw by system CPU per webhook',
+          target: '≥ 0.8',
+          value: med.cpuRatio,
+          met: med.cpuRatio >= 0.8,
+        },
       ],
       notes: [
         `raw: highest rate with p99 < 100 ms ${med.rawBestPerS}/s, closed-loop ceiling ${med.rawCeilingPerS}/s; gateway: ${med.gatewayBestPerS}/s (p50 ${med.gatewayP50Ms} ms, p99 ${med.gatewayP99Ms} ms), ceiling ${med.gatewayCeilingPerS}/s`,

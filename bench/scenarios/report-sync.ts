@@ -29,17 +29,25 @@ interface ReportSyncOutput {
   apiRequests: number;
   rateLimited: number;
   workflowRuns: number;
-  timeline: { sustainedPerSecond: number; gapsOver100ms: { count: number; totalS: number }; underfilledSeconds: number };
+  timeline: {
+    sustainedPerSecond: number;
+    gapsOver100ms: { count: number; totalS: number };
+    underfilledSeconds: number;
+  };
   machine: { loadAverage1mAtStart: number };
 }
 
 function runOnce(onLine: (line: string) => void): Promise<ReportSyncOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let tail = '';
     child.stderr.on('data', (chunk: Buffer) => {
       tail = (tail + chunk.toString()).slice(-4_000);
-      for (const line of chunk.toString().split('\n')) if (line.startsWith('[report-sync]')) onLine(line.replace('[report-sync] ', ''));
+      for (const line of chunk.toString().split('\n'))
+        if (line.startsWith('[report-sync]')) onLine(line.replace('[report-sync] ', ''));
     });
     child.on('error', reject);
     child.on('exit', (code) => {
@@ -63,23 +71,40 @@ export const reportSync: Scenario = {
         `run ${run}: ${output.storedRows}/${output.rows} rows stored in ${output.wallSeconds} s (${output.ratioToFloor} × the ${output.floorSeconds} s floor, ${output.timeline.sustainedPerSecond} requests/s, ${output.rateLimited} × 429), all relayed after ${output.allRowsRelayedSeconds} s; load ${output.machine.loadAverage1mAtStart} at start`,
       );
     }
-    const figures = outputs.map(({ rows, pages, syncedRows, delivered, storedRows, wallSeconds, floorSeconds, ratioToFloor, allRowsRelayedSeconds, apiRequests, rateLimited, workflowRuns, timeline, machine }) => ({
-      rows,
-      pages,
-      syncedRows,
-      // Exact: every row read, every row a new fact, and as many facts as rows (none twice, none lost).
-      complete: syncedRows === rows && delivered === rows && storedRows === rows,
-      wallSeconds,
-      floorSeconds,
-      ratioToFloor,
-      allRowsRelayedSeconds,
-      apiRequests,
-      rateLimited,
-      requestsPerSecond: timeline.sustainedPerSecond,
-      requestGapsOver100ms: timeline.gapsOver100ms.count,
-      workflowRuns,
-      loadAverageAtStart: machine.loadAverage1mAtStart,
-    }));
+    const figures = outputs.map(
+      ({
+        rows,
+        pages,
+        syncedRows,
+        delivered,
+        storedRows,
+        wallSeconds,
+        floorSeconds,
+        ratioToFloor,
+        allRowsRelayedSeconds,
+        apiRequests,
+        rateLimited,
+        workflowRuns,
+        timeline,
+        machine,
+      }) => ({
+        rows,
+        pages,
+        syncedRows,
+        // Exact: every row read, every row a new fact, and as many facts as rows (none twice, none lost).
+        complete: syncedRows === rows && delivered === rows && storedRows === rows,
+        wallSeconds,
+        floorSeconds,
+        ratioToFloor,
+        allRowsRelayedSeconds,
+        apiRequests,
+        rateLimited,
+        requestsPerSecond: timeline.sustainedPerSecond,
+        requestGapsOver100ms: timeline.gapsOver100ms.count,
+        workflowRuns,
+        loadAverageAtStart: machine.loadAverage1mAtStart,
+      }),
+    );
     const med = medianOf(figures) as (typeof figures)[number];
     return {
       description: outputs[0]!.scenario,
@@ -87,10 +112,23 @@ export const reportSync: Scenario = {
       runs: figures,
       median: med,
       targets: [
-        { name: 'every row synced (all runs)', target: 'all', value: figures.every((f) => f.complete), met: figures.every((f) => f.complete) },
-        { name: 'sync wall time ÷ rate-limit floor (median)', target: `≤ ${TARGET_RATIO} (floor ${med.floorSeconds} s)`, value: med.ratioToFloor, unit: '×', met: figures.every((f) => f.complete) && med.ratioToFloor <= TARGET_RATIO },
+        {
+          name: 'every row synced (all runs)',
+          target: 'all',
+          value: figures.every((f) => f.complete),
+          met: figures.every((f) => f.complete),
+        },
+        {
+          name: 'sync wall time ÷ rate-limit floor (median)',
+          target: `≤ ${TARGET_RATIO} (floor ${med.floorSeconds} s)`,
+          value: med.ratioToFloor,
+          unit: '×',
+          met: figures.every((f) => f.complete) && med.ratioToFloor <= TARGET_RATIO,
+        },
       ],
-      notes: [`sync ${med.wallSeconds} s against the ${med.floorSeconds} s floor; every row relayed to its session after ${med.allRowsRelayedSeconds} s`],
+      notes: [
+        `sync ${med.wallSeconds} s against the ${med.floorSeconds} s floor; every row relayed to its session after ${med.allRowsRelayedSeconds} s`,
+      ],
     };
   },
 };

@@ -1,7 +1,8 @@
 /**
  * Webinar: one Zoom webinar of 10,000 registered people × 3 join/leave cycles (60,000 participant webhooks,
  * far over a run's 10,000-signal cap were each its own signal, and thousands of history events even
- * coalesced, so the workflow must continue as new and keep every event), sent at RATE (32 in flight). Meanwhile GET /presence is sampled (the
+ * coalesced, so the workflow must continue as new and keep every event), sent at RATE (32 in flight). Meanwhile GET
+ * /presence is sampled (the
  * operator's view under that load) and the worker's, the API's and Temporal's RSS are read. Then the meeting
  * ends; the persisted attendance must equal the engine's for all 60,002 events.
  */
@@ -59,14 +60,33 @@ function calculationLog(cluster: BenchCluster, sessionId: string): { durationMs?
 async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context: ScenarioContext) {
   const { progress } = context;
   const sessionId = `webinar-${Date.now().toString(36)}-r${run}`;
-  const meeting = generateMeeting({ provider: 'zoom', webinar: true, room: `8${String(Date.now()).slice(-9)}${run}`, people: sizes.people, cycles: sizes.cycles, start: pastMinute(70), seed: 7 + run, roster: sizes.roster });
+  const meeting = generateMeeting({
+    provider: 'zoom',
+    webinar: true,
+    room: `8${String(Date.now()).slice(-9)}${run}`,
+    people: sizes.people,
+    cycles: sizes.cycles,
+    start: pastMinute(70),
+    seed: 7 + run,
+    roster: sizes.roster,
+  });
   const poster = new HttpPoster(cluster.apiUrl, CONCURRENCY);
   try {
-    const res = await fetch(`${cluster.apiUrl}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(registration(meeting, sessionId)) });
+    const res = await fetch(`${cluster.apiUrl}/api/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(registration(meeting, sessionId)),
+    });
     if (res.status !== 201) throw new Error(`registration answered ${res.status}: ${await res.text()}`);
 
     const memory = sampleMemory(cluster);
-    const presence = sampleLatency(async () => (await fetch(`${cluster.apiUrl}/api/sessions/${sessionId}/presence`).then((r) => r.arrayBuffer().then(() => r.ok))), PRESENCE_EVERY_MS);
+    const presence = sampleLatency(
+      async () =>
+        await fetch(`${cluster.apiUrl}/api/sessions/${sessionId}/presence`).then((r) =>
+          r.arrayBuffer().then(() => r.ok),
+        ),
+      PRESENCE_EVERY_MS,
+    );
     const before = cluster.cpu();
     const scraped = await cluster.metrics();
     const delivery = await deliver({
@@ -89,7 +109,10 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
     const endAcked = Date.now();
     let calculatedAt: number | undefined;
     while (calculatedAt === undefined && Date.now() - endAcked < 180_000 && cluster.crashes().length === 0) {
-      const { rows } = await cluster.pool.query<{ calculated_at: Date }>(`SELECT calculated_at FROM sessions WHERE id = $1 AND status = 'calculated'`, [sessionId]);
+      const { rows } = await cluster.pool.query<{ calculated_at: Date }>(
+        `SELECT calculated_at FROM sessions WHERE id = $1 AND status = 'calculated'`,
+        [sessionId],
+      );
       calculatedAt = rows[0]?.calculated_at.getTime();
       progress.update(`run ${run}: waiting for the final attendance of ${sizes.people} people`);
       await sleep(250);
@@ -97,7 +120,10 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
     const peaks = await memory.stop();
 
     const events = [...meeting.webhooks, meeting.end].flatMap((payload) => eventsOf('zoom', payload));
-    const exact = isDeepStrictEqual((await persistedReports(cluster.pool, [sessionId])).get(sessionId), engineAttendance(calculateAttendance({ session: meeting.settings, events })).reports);
+    const exact = isDeepStrictEqual(
+      (await persistedReports(cluster.pool, [sessionId])).get(sessionId),
+      engineAttendance(calculateAttendance({ session: meeting.settings, events })).reports,
+    );
     const chain = await chainHealth(cluster.client, workflowIdFor(sessionId));
     const presenceLatency = summarize(presenceSamples.ms);
     const figures = {
@@ -147,23 +173,65 @@ export const webinar: Scenario = {
   defaultRuns: 1,
   async run(context: ScenarioContext): Promise<ScenarioResult> {
     const sizes = context.quick ? QUICK : FULL;
-    const { runs, crashes } = await runOnCluster('webinar', { CALCULATION_DELAY: `${CALCULATION_DELAY_S}s` }, context, (cluster, run) => oneRun(cluster, run, sizes, context));
+    const { runs, crashes } = await runOnCluster(
+      'webinar',
+      { CALCULATION_DELAY: `${CALCULATION_DELAY_S}s` },
+      context,
+      (cluster, run) => oneRun(cluster, run, sizes, context),
+    );
     const med = medianOf(runs) as Omit<(typeof runs)[number], 'cores' | 'stages'>;
     return {
       description: `one registered Zoom webinar, ${sizes.people} people (${sizes.roster} of them on the roster) × ${sizes.cycles} join/leave cycles (${sizes.people * sizes.cycles * 2 + 2} webhooks), sent at ${RATE}/s (${CONCURRENCY} in flight at most); GET /presence every ${PRESENCE_EVERY_MS} ms meanwhile; RSS read every 500 ms; CALCULATION_DELAY=${CALCULATION_DELAY_S}s`,
-      settings: { ...sizes, rate: RATE, concurrency: CONCURRENCY, presenceEveryMs: PRESENCE_EVERY_MS, calculationDelayS: CALCULATION_DELAY_S },
+      settings: {
+        ...sizes,
+        rate: RATE,
+        concurrency: CONCURRENCY,
+        presenceEveryMs: PRESENCE_EVERY_MS,
+        calculationDelayS: CALCULATION_DELAY_S,
+      },
       runs,
       median: med,
       targets: [
         noCrashTarget(crashes),
-        { name: 'final attendance exact (all runs)', target: 'exact', value: runs.every((r) => r.exact), met: runs.every((r) => r.exact) },
+        {
+          name: 'final attendance exact (all runs)',
+          target: 'exact',
+          value: runs.every((r) => r.exact),
+          met: runs.every((r) => r.exact),
+        },
         // A chain only counts when it kept every event: the final attendance is exact.
-        { name: 'continue-as-new runs (every event kept)', target: '> 1 run, exact', value: med.runs, met: med.runs > 1 && runs.every((r) => r.exact) },
-        { name: 'presence query p99 under that load', target: '< 100 ms', value: med.presenceP99Ms, unit: 'ms', met: med.presenceP99Ms < 100 },
-        { name: 'worker RSS peak', target: `< ${WORKER_LIMIT_MIB} MiB`, value: med.workerPeakMiB, unit: 'MiB', met: med.workerPeakMiB < WORKER_LIMIT_MIB },
-        { name: 'API RSS peak', target: `< ${API_LIMIT_MIB} MiB`, value: med.apiPeakMiB, unit: 'MiB', met: med.apiPeakMiB < API_LIMIT_MIB },
+        {
+          name: 'continue-as-new runs (every event kept)',
+          target: '> 1 run, exact',
+          value: med.runs,
+          met: med.runs > 1 && runs.every((r) => r.exact),
+        },
+        {
+          name: 'presence query p99 under that load',
+          target: '< 100 ms',
+          value: med.presenceP99Ms,
+          unit: 'ms',
+          met: med.presenceP99Ms < 100,
+        },
+        {
+          name: 'worker RSS peak',
+          target: `< ${WORKER_LIMIT_MIB} MiB`,
+          value: med.workerPeakMiB,
+          unit: 'MiB',
+          met: med.workerPeakMiB < WORKER_LIMIT_MIB,
+        },
+        {
+          name: 'API RSS peak',
+          target: `< ${API_LIMIT_MIB} MiB`,
+          value: med.apiPeakMiB,
+          unit: 'MiB',
+          met: med.apiPeakMiB < API_LIMIT_MIB,
+        },
       ],
-      notes: [`webhooks ${med.webhooksPerS}/s (p99 ${med.webhookP99Ms} ms), ${med.webhooksPerSignal} webhooks per signal; end → final attendance ${med.endToFinalS} s, of which the calculation activity ${med.calculationMs} ms`, ...crashes],
+      notes: [
+        `webhooks ${med.webhooksPerS}/s (p99 ${med.webhookP99Ms} ms), ${med.webhooksPerSignal} webhooks per signal; end → final attendance ${med.endToFinalS} s, of which the calculation activity ${med.calculationMs} ms`,
+        ...crashes,
+      ],
     };
   },
 };

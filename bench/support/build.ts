@@ -21,7 +21,8 @@ export function productionBuild(log: (line: string) => void): Promise<string> {
     process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
     const started = Date.now();
     const output = await compile(outDir);
-    // tsc emits even when a file elsewhere does not type-check (a colleague's work in progress): go on if the entries exist.
+    // tsc emits even when a file elsewhere does not type-check (a colleague's work in progress): go on if the entries
+    // exist.
     for (const entry of ['api/main.js', 'worker/main.js']) {
       if (!existsSync(join(outDir, entry))) throw new Error(`the build produced no ${entry}:\n${output.slice(-3_000)}`);
     }
@@ -37,7 +38,10 @@ export function productionBuild(log: (line: string) => void): Promise<string> {
 function compile(outDir: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const tsc = join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const child = spawn(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -73,10 +73,17 @@ export class BenchCluster {
     });
     const stops: Array<() => Promise<void>> = [];
     const stopAll = async () => {
-      for (const stop of stops.splice(0).reverse()) await stop().catch((error: unknown) => options.log(`stop step failed: ${String(error)}`));
+      for (const stop of stops.splice(0).reverse())
+        await stop().catch((error: unknown) => options.log(`stop step failed: ${String(error)}`));
     };
     try {
-      const [pgPort, temporalPort, apiPort, workerMetricsPort, sdkMetricsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+      const [pgPort, temporalPort, apiPort, workerMetricsPort, sdkMetricsPort] = await Promise.all([
+        freePort(),
+        freePort(),
+        freePort(),
+        freePort(),
+        freePort(),
+      ]);
       const [postgres, temporal, build] = await Promise.all([
         startEmbeddedPostgres(join(scratch, 'postgres'), pgPort, options.log).then((pg) => (stops.push(pg.stop), pg)),
         startTemporalDevServer({
@@ -103,21 +110,44 @@ export class BenchCluster {
       const config = loadConfig(env);
       const childEnv = { ...process.env, ...env };
       // One directory per process: the worker's workflow thread writes a profile of its own beside the main thread's.
-      const profile = (name: string) => (options.profile ? ['--cpu-prof', '--cpu-prof-dir', join(scratch, 'profiles', name)] : []);
+      const profile = (name: string) =>
+        options.profile ? ['--cpu-prof', '--cpu-prof-dir', join(scratch, 'profiles', name)] : [];
       const apiUrl = `http://127.0.0.1:${apiPort}`;
       const child = (name: string, ready: (service: NodeService) => Promise<boolean>) =>
-        new NodeService({ name, args: [...profile(name), join(build, name, 'main.js')], env: () => childEnv, logFile: join(scratch, `${name}.log`), ready, say: options.log });
+        new NodeService({
+          name,
+          args: [...profile(name), join(build, name, 'main.js')],
+          env: () => childEnv,
+          logFile: join(scratch, `${name}.log`),
+          ready,
+          say: options.log,
+        });
       const worker = child('worker', (service) => Promise.resolve(service.log.includes('"msg":"worker running"')));
-      const api = child('api', () => fetch(`${apiUrl}/readyz`).then((res) => res.ok, () => false));
-      stops.push(() => worker.stop(), () => api.stop());
+      const api = child('api', () =>
+        fetch(`${apiUrl}/readyz`).then(
+          (res) => res.ok,
+          () => false,
+        ),
+      );
+      stops.push(
+        () => worker.stop(),
+        () => api.stop(),
+      );
       await Promise.all([worker.start(), api.start()]);
-      const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: 'default', dataConverter });
+      const client = new Client({
+        connection: await Connection.connect({ address: temporal.address }),
+        namespace: 'default',
+        dataConverter,
+      });
       const pool = createPool(databaseUrl, 40);
       stops.push(async () => {
         await client.connection.close();
         await pool.end();
       });
-      const metricsUrls = { worker: `http://127.0.0.1:${workerMetricsPort}/metrics`, sdk: `http://127.0.0.1:${sdkMetricsPort}/metrics` };
+      const metricsUrls = {
+        worker: `http://127.0.0.1:${workerMetricsPort}/metrics`,
+        sdk: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
+      };
       return new BenchCluster(scratch, config, client, pool, worker, api, apiUrl, metricsUrls, stops, options);
     } catch (error) {
       await stopAll();
@@ -150,7 +180,14 @@ export class BenchCluster {
     const sum = (pids: number[]) => pids.reduce((total, pid) => total + (cpuSeconds(pid) ?? 0), 0);
     const own = process.cpuUsage();
     // A process that is gone reads NaN, so a window it did not live through shows no figure rather than a wrong one.
-    return { at: Date.now(), worker: cpuSeconds(worker) ?? Number.NaN, api: cpuSeconds(api) ?? Number.NaN, temporal: sum(temporal), postgres: sum(postgres), bench: (own.user + own.system) / 1e6 };
+    return {
+      at: Date.now(),
+      worker: cpuSeconds(worker) ?? Number.NaN,
+      api: cpuSeconds(api) ?? Number.NaN,
+      temporal: sum(temporal),
+      postgres: sum(postgres),
+      bench: (own.user + own.system) / 1e6,
+    };
   }
 
   /**
@@ -177,7 +214,10 @@ export class BenchCluster {
   crashes(): string[] {
     return [this.worker, this.api]
       .flatMap((child) => child.crashes())
-      .map((exit) => `${exit.name} exited by itself at ${new Date(exit.at).toISOString()} (code ${exit.code}, signal ${exit.signal}); log ends:\n${exit.logTail.slice(-1_500)}`);
+      .map(
+        (exit) =>
+          `${exit.name} exited by itself at ${new Date(exit.at).toISOString()} (code ${exit.code}, signal ${exit.signal}); log ends:\n${exit.logTail.slice(-1_500)}`,
+      );
   }
 
   /** Stops the API, the worker, the clients, Temporal and PostgreSQL; then kills and reports any leftover process. */
@@ -187,7 +227,8 @@ export class BenchCluster {
       this.options.keep = true;
       this.options.log(`a process crashed: keeping ${this.scratch}`);
     }
-    for (const stop of this.stops.splice(0).reverse()) await stop().catch((error: unknown) => this.options.log(`stop step failed: ${String(error)}`));
+    for (const stop of this.stops.splice(0).reverse())
+      await stop().catch((error: unknown) => this.options.log(`stop step failed: ${String(error)}`));
     const leftovers = descendantsOf(process.pid)
       .map((pid) => ({ pid, cmd: commandOf(pid) }))
       // tsx's own esbuild service belongs to the bench process, not to the cluster.
@@ -225,7 +266,10 @@ export function cpuBetween(a: CpuReading, b: CpuReading): Record<Part, number> {
 export function coresBetween(a: CpuReading, b: CpuReading): Record<Part, number> {
   const wall = Math.max(1, b.at - a.at) / 1000;
   const used = cpuBetween(a, b);
-  return Object.fromEntries(PARTS.map((part) => [part, Math.round((used[part] / wall) * 100) / 100])) as Record<Part, number>;
+  return Object.fromEntries(PARTS.map((part) => [part, Math.round((used[part] / wall) * 100) / 100])) as Record<
+    Part,
+    number
+  >;
 }
 
 /**
@@ -241,7 +285,15 @@ export async function runOnCluster<R>(
 ): Promise<{ runs: R[]; crashes: string[] }> {
   const { progress } = context;
   progress.update('starting PostgreSQL, Temporal, worker and API');
-  const cluster = await BenchCluster.start({ name, env, keep: context.keep, profile: context.profile, sqlitePragmas: context.sqlitePragmas, dynamicConfig: context.dynamicConfig, log: (line) => progress.log(line) });
+  const cluster = await BenchCluster.start({
+    name,
+    env,
+    keep: context.keep,
+    profile: context.profile,
+    sqlitePragmas: context.sqlitePragmas,
+    dynamicConfig: context.dynamicConfig,
+    log: (line) => progress.log(line),
+  });
   const runs: R[] = [];
   let crashes: string[] = [];
   try {
@@ -255,5 +307,10 @@ export async function runOnCluster<R>(
 }
 
 export function noCrashTarget(crashes: string[]): Target {
-  return { name: 'worker and API ran to the end (no crash)', target: 'no crash', value: crashes.length === 0, met: crashes.length === 0 };
+  return {
+    name: 'worker and API ran to the end (no crash)',
+    target: 'no crash',
+    value: crashes.length === 0,
+    met: crashes.length === 0,
+  };
 }

@@ -20,7 +20,14 @@ export interface Delivery {
 /** Redelivery stops after this long: a system that refuses everything (its worker gone) must not stall the run. */
 const REDELIVERY_BUDGET_MS = 120_000;
 
-export async function deliver(options: { count: number; rate?: number; concurrency: number; attempt: (i: number) => Promise<string>; onProgress?: (done: number) => void; rounds?: number }): Promise<Delivery> {
+export async function deliver(options: {
+  count: number;
+  rate?: number;
+  concurrency: number;
+  attempt: (i: number) => Promise<string>;
+  onProgress?: (done: number) => void;
+  rounds?: number;
+}): Promise<Delivery> {
   const { count, rate, concurrency, attempt, onProgress, rounds = 8 } = options;
   let failed: number[] = [];
   const first = await drive({

@@ -25,7 +25,16 @@ export interface ChainHealth {
 }
 
 export async function chainHealth(client: Client, workflowId: string): Promise<ChainHealth> {
-  const total: ChainHealth = { runs: 0, events: 0, continuedAsNew: 0, signals: 0, tasksCompleted: 0, tasksFailed: 0, failedBy: {}, maxSignalsPerTask: 0 };
+  const total: ChainHealth = {
+    runs: 0,
+    events: 0,
+    continuedAsNew: 0,
+    signals: 0,
+    tasksCompleted: 0,
+    tasksFailed: 0,
+    failedBy: {},
+    maxSignalsPerTask: 0,
+  };
   for (const run of await fetchRunHistories(client, workflowId)) {
     const health = runHealth(run.history);
     total.runs += 1;
@@ -42,7 +51,16 @@ export async function chainHealth(client: Client, workflowId: string): Promise<C
 
 /** The same figures for one run's history. */
 export function runHealth(history: WorkflowHistory): ChainHealth {
-  const health: ChainHealth = { runs: 1, events: history.events?.length ?? 0, continuedAsNew: 0, signals: 0, tasksCompleted: 0, tasksFailed: 0, failedBy: {}, maxSignalsPerTask: 0 };
+  const health: ChainHealth = {
+    runs: 1,
+    events: history.events?.length ?? 0,
+    continuedAsNew: 0,
+    signals: 0,
+    tasksCompleted: 0,
+    tasksFailed: 0,
+    failedBy: {},
+    maxSignalsPerTask: 0,
+  };
   let sinceTask = 0;
   for (const event of history.events ?? []) {
     if (event.workflowExecutionSignaledEventAttributes) {
@@ -55,7 +73,10 @@ export function runHealth(history: WorkflowHistory): ChainHealth {
       health.tasksCompleted += 1;
     } else if (event.workflowTaskFailedEventAttributes) {
       health.tasksFailed += 1;
-      const cause = (WorkflowTaskFailedCause[event.workflowTaskFailedEventAttributes.cause ?? 0] ?? 'UNKNOWN').replace('WORKFLOW_TASK_FAILED_CAUSE_', '');
+      const cause = (WorkflowTaskFailedCause[event.workflowTaskFailedEventAttributes.cause ?? 0] ?? 'UNKNOWN').replace(
+        'WORKFLOW_TASK_FAILED_CAUSE_',
+        '',
+      );
       health.failedBy[cause] = (health.failedBy[cause] ?? 0) + 1;
     } else if (event.workflowExecutionContinuedAsNewEventAttributes) {
       health.continuedAsNew += 1;

@@ -39,7 +39,14 @@ export interface DriveResult {
   wallMs: number;
 }
 
-export async function drive({ count, durationMs, rate, concurrency, send, onProgress }: DriveOptions): Promise<DriveResult> {
+export async function drive({
+  count,
+  durationMs,
+  rate,
+  concurrency,
+  send,
+  onProgress,
+}: DriveOptions): Promise<DriveResult> {
   const latency: number[] = [];
   const service: number[] = [];
   const statuses: Record<string, number> = {};
@@ -110,10 +117,23 @@ export class HttpPoster {
     this.agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   }
 
-  post(path: string, body: string, headers: Record<string, string>, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+  post(
+    path: string,
+    body: string,
+    headers: Record<string, string>,
+    timeoutMs = 10_000,
+  ): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const req = request(
-        { host: this.url.hostname, port: this.url.port, path, method: 'POST', agent: this.agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) }, timeout: timeoutMs },
+        {
+          host: this.url.hostname,
+          port: this.url.port,
+          path,
+          method: 'POST',
+          agent: this.agent,
+          headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+          timeout: timeoutMs,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));

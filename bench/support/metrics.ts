@@ -7,7 +7,10 @@
 export type Scrape = Map<string, number>;
 
 export async function scrape(url: string): Promise<Scrape> {
-  const text = await fetch(url).then((res) => res.text(), () => '');
+  const text = await fetch(url).then(
+    (res) => res.text(),
+    () => '',
+  );
   const samples: Scrape = new Map();
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
@@ -37,7 +40,13 @@ export interface HistogramWindow {
  * Mean of a histogram between two scrapes. `unit` is what the histogram counts in (prom-client: seconds;
  * the Temporal SDK core: milliseconds).
  */
-export function histogramMean(before: Scrape, after: Scrape, name: string, match: string[] = [], unit: 's' | 'ms' = 's'): HistogramWindow {
+export function histogramMean(
+  before: Scrape,
+  after: Scrape,
+  name: string,
+  match: string[] = [],
+  unit: 's' | 'ms' = 's',
+): HistogramWindow {
   const count = total(after, `${name}_count`, match) - total(before, `${name}_count`, match);
   const sum = total(after, `${name}_sum`, match) - total(before, `${name}_sum`, match);
   const meanMs = count > 0 ? (sum / count) * (unit === 's' ? 1000 : 1) : 0;
@@ -60,10 +69,16 @@ export function breakdown(a: Scrapes, b: Scrapes): Record<string, string> {
   const show = ({ count, meanMs }: HistogramWindow) => `${meanMs} ms (${count})`;
   const sdk = (name: string, match: string[] = []) => show(histogramMean(a.sdk, b.sdk, name, match, 'ms'));
   // Counters: the Prometheus exporter may or may not add `_total`.
-  const counter = (name: string) => total(b.sdk, name, []) + total(b.sdk, `${name}_total`, []) - total(a.sdk, name, []) - total(a.sdk, `${name}_total`, []);
+  const counter = (name: string) =>
+    total(b.sdk, name, []) +
+    total(b.sdk, `${name}_total`, []) -
+    total(a.sdk, name, []) -
+    total(a.sdk, `${name}_total`, []);
   return {
     'worker: sticky cache hits / misses': `${counter('temporal_sticky_cache_hit')} / ${counter('temporal_sticky_cache_miss')}`,
-    'api: signalWithStart round trip': show(histogramMean(a.api, b.api, 'rollcall_signal_latency_seconds', ['outcome="ok"'])),
+    'api: signalWithStart round trip': show(
+      histogramMean(a.api, b.api, 'rollcall_signal_latency_seconds', ['outcome="ok"']),
+    ),
     'worker: workflow task schedule-to-start': sdk('temporal_workflow_task_schedule_to_start_latency'),
     'worker: workflow task execution': sdk('temporal_workflow_task_execution_latency'),
     'worker: activity schedule-to-start': sdk('temporal_activity_schedule_to_start_latency'),

@@ -19,7 +19,9 @@ export class Progress {
     if (!this.since.has(label)) this.since.set(label, now);
     const seconds = (now - this.since.get(label)!) / 1000;
     const rate = done !== undefined && seconds >= 1 ? ` ${Math.round(done / seconds)}/s` : '';
-    const bar = total ? ` ${barOf(Math.min(1, (done ?? 0) / total))} ${Math.floor(((done ?? 0) / total) * 100)}% (${done ?? 0}/${total}${rate})` : '';
+    const bar = total
+      ? ` ${barOf(Math.min(1, (done ?? 0) / total))} ${Math.floor(((done ?? 0) / total) * 100)}% (${done ?? 0}/${total}${rate})`
+      : '';
     const line = `[${this.prefix}] ${label}${bar}${detail ? ` ${detail}` : ''}`;
     if (line === this.last) return;
     this.last = line;

@@ -35,8 +35,15 @@ interface Machine {
 export function machine(): Machine {
   let commit = 'unknown';
   try {
-    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    if (execSync('git status --porcelain', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim()) commit += '+dirty';
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    if (
+      execSync('git status --porcelain', { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim()
+    )
+      commit += '+dirty';
   } catch {
     // not a git checkout
   }
@@ -70,15 +77,24 @@ interface EngineOwnResult {
 }
 
 const cell = (value: unknown) => (typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value));
-const targetRow = (t: Target) => `${t.name} | ${t.target} | ${cell(t.value)}${t.unit ? ` ${t.unit}` : ''} | ${t.met ? '✅ met' : '❌ missed'}`;
+const targetRow = (t: Target) =>
+  `${t.name} | ${t.target} | ${cell(t.value)}${t.unit ? ` ${t.unit}` : ''} | ${t.met ? '✅ met' : '❌ missed'}`;
 
 export function writeSummary(): string {
-  const files = readdirSync(RESULTS_DIR).filter((name) => name.endsWith('.json')).sort();
-  const lines = ['# Benchmark results', '', `Regenerated from bench/results/*.json by \`npm run bench\` (free memory now ${Math.round(freemem() / 2 ** 30)} GiB). Medians over the runs listed.`, ''];
+  const files = readdirSync(RESULTS_DIR)
+    .filter((name) => name.endsWith('.json'))
+    .sort();
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Regenerated from bench/results/*.json by \`npm run bench\` (free memory now ${Math.round(freemem() / 2 ** 30)} GiB). Medians over the runs listed.`,
+    '',
+  ];
   lines.push('| scenario | figure | target | median | |', '| --- | --- | --- | --- | --- |');
   const details: string[] = [];
   for (const name of files) {
-    const data = JSON.parse(readFileSync(`${RESULTS_DIR}${name}`, 'utf8')) as Partial<ResultFile> & Partial<EngineOwnResult>;
+    const data = JSON.parse(readFileSync(`${RESULTS_DIR}${name}`, 'utf8')) as Partial<ResultFile> &
+      Partial<EngineOwnResult>;
     const scenario = name.replace(/\.json$/, '');
     if (Array.isArray(data.targets)) {
       for (const target of data.targets) lines.push(`| ${scenario} | ${targetRow(target)} |`);
@@ -97,7 +113,9 @@ export function writeSummary(): string {
         '',
       );
     } else if (typeof data.medianMs === 'number') {
-      lines.push(`| ${scenario} | attendance from scratch (bench/engine.ts alone) | < 200 ms | ${data.medianMs} ms | ${data.medianMs < 200 ? '✅ met' : '❌ missed'} |`);
+      lines.push(
+        `| ${scenario} | attendance from scratch (bench/engine.ts alone) | < 200 ms | ${data.medianMs} ms | ${data.medianMs < 200 ? '✅ met' : '❌ missed'} |`,
+      );
     }
   }
   const text = `${[...lines, '', ...details].join('\n').trimEnd()}\n`;

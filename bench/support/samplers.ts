@@ -8,7 +8,10 @@ export interface Sampler<T> {
 }
 
 /** Peak resident memory (MiB) of the worker, the API and the Temporal server, read every `everyMs`. */
-export function sampleMemory(cluster: BenchCluster, everyMs = 500): Sampler<{ workerPeakMiB: number; apiPeakMiB: number; temporalPeakMiB: number }> {
+export function sampleMemory(
+  cluster: BenchCluster,
+  everyMs = 500,
+): Sampler<{ workerPeakMiB: number; apiPeakMiB: number; temporalPeakMiB: number }> {
   const peak = { workerPeakMiB: 0, apiPeakMiB: 0, temporalPeakMiB: 0 };
   let running = true;
   const loop = (async () => {
@@ -30,7 +33,10 @@ export function sampleMemory(cluster: BenchCluster, everyMs = 500): Sampler<{ wo
 }
 
 /** Calls `probe` every `everyMs` (one at a time) and keeps each call's latency and whether it succeeded. */
-export function sampleLatency(probe: () => Promise<boolean>, everyMs: number): Sampler<{ ms: number[]; failures: number }> {
+export function sampleLatency(
+  probe: () => Promise<boolean>,
+  everyMs: number,
+): Sampler<{ ms: number[]; failures: number }> {
   const ms: number[] = [];
   let failures = 0;
   let running = true;

@@ -29,7 +29,13 @@ export interface LatencySummary {
 }
 
 export function summarize(ms: readonly number[]): LatencySummary {
-  return { count: ms.length, p50: round(percentile(ms, 0.5)), p90: round(percentile(ms, 0.9)), p99: round(percentile(ms, 0.99)), max: round(Math.max(0, ...ms)) };
+  return {
+    count: ms.length,
+    p50: round(percentile(ms, 0.5)),
+    p90: round(percentile(ms, 0.9)),
+    p99: round(percentile(ms, 0.99)),
+    max: round(Math.max(0, ...ms)),
+  };
 }
 
 /**

@@ -92,7 +92,11 @@ export function generateMeeting(options: MeetingOptions): Meeting {
   const scheduledEnd = S + 60 * MIN;
   const meetingStart = S - 5 * MIN;
   const meetingEnd = scheduledEnd + 2 * MIN;
-  const roster: RosterEntry[] = Array.from({ length: Math.min(options.roster, options.people) }, (_, i) => ({ userId: `u${i}`, email: `u${i}@school.example`, name: `Person ${i}` }));
+  const roster: RosterEntry[] = Array.from({ length: Math.min(options.roster, options.people) }, (_, i) => ({
+    userId: `u${i}`,
+    email: `u${i}@school.example`,
+    name: `Person ${i}`,
+  }));
   const zoom = provider === 'zoom';
   const scope = options.webinar ? ('webinar' as const) : ('meeting' as const);
   const meeting = { scope, meetingId: room, uuid: `${room}-instance==` };
@@ -109,20 +113,39 @@ export function generateMeeting(options: MeetingOptions): Meeting {
     while (picked.size < 2 * cycles) picked.add(meetingStart / SECOND + Math.floor(random() * span));
     const times = [...picked].sort((a, b) => a - b).map((s) => s * SECOND);
     const onRoster = i < roster.length;
-    const zoomPerson = { ...meeting, userId: String(100_000 + i), userName: `Person ${i}`, ...(onRoster && { email: `U${i}@School.example` }) };
+    const zoomPerson = {
+      ...meeting,
+      userId: String(100_000 + i),
+      userName: `Person ${i}`,
+      ...(onRoster && { email: `U${i}@School.example` }),
+    };
     const lkPerson = { ...lkRoom, identity: onRoster ? `u${i}` : `guest-${i}`, name: `Person ${i}` };
     for (let c = 0; c < cycles; c++) {
       const joinedAt = times[2 * c]!;
       const leftAt = times[2 * c + 1]!;
       // LiveKit gives every connection its own sid; Zoom keeps one participant_uuid across rejoins.
       const sid = `PA_${i}_${c}`;
-      timed.push({ at: joinedAt, payload: zoom ? zoomParticipantJoined({ ...zoomPerson, joinTime: joinedAt }) : livekitParticipantJoined({ ...lkPerson, id: id(), sid, joinedAt }) });
-      timed.push({ at: leftAt, payload: zoom ? zoomParticipantLeft({ ...zoomPerson, leaveTime: leftAt }) : livekitParticipantLeft({ ...lkPerson, id: id(), sid, joinedAt, leftAt }) });
+      timed.push({
+        at: joinedAt,
+        payload: zoom
+          ? zoomParticipantJoined({ ...zoomPerson, joinTime: joinedAt })
+          : livekitParticipantJoined({ ...lkPerson, id: id(), sid, joinedAt }),
+      });
+      timed.push({
+        at: leftAt,
+        payload: zoom
+          ? zoomParticipantLeft({ ...zoomPerson, leaveTime: leftAt })
+          : livekitParticipantLeft({ ...lkPerson, id: id(), sid, joinedAt, leftAt }),
+      });
     }
   }
   timed.sort((a, b) => a.at - b.at);
-  const started = zoom ? zoomMeetingStarted({ ...meeting, startTime: meetingStart }) : livekitRoomStarted({ ...lkRoom, id: id(), at: meetingStart });
-  const end = zoom ? zoomMeetingEnded({ ...meeting, startTime: meetingStart, endTime: meetingEnd }) : livekitRoomFinished({ ...lkRoom, id: id(), at: meetingEnd });
+  const started = zoom
+    ? zoomMeetingStarted({ ...meeting, startTime: meetingStart })
+    : livekitRoomStarted({ ...lkRoom, id: id(), at: meetingStart });
+  const end = zoom
+    ? zoomMeetingEnded({ ...meeting, startTime: meetingStart, endTime: meetingEnd })
+    : livekitRoomFinished({ ...lkRoom, id: id(), at: meetingEnd });
   return {
     options,
     scheduledStart: S,

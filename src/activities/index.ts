@@ -6,7 +6,12 @@ import { sessionActivities } from './session.js';
 
 /** Every activity the worker registers; workflows import only the type. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...sessionActivities(deps), ...reportPushActivities(deps), ...reportSyncActivities(deps), ...reconcileActivities(deps) };
+  return {
+    ...sessionActivities(deps),
+    ...reportPushActivities(deps),
+    ...reportSyncActivities(deps),
+    ...reconcileActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -10,7 +10,9 @@ export interface LiveKitServer {
   apiSecret: string;
 }
 
-const listParticipantsAnswer = z.object({ participants: z.array(participantSchema.extend({ state: z.union([z.string(), z.number()]).optional() })).optional() });
+const listParticipantsAnswer = z.object({
+  participants: z.array(participantSchema.extend({ state: z.union([z.string(), z.number()]).optional() })).optional(),
+});
 const listRoomsAnswer = z.object({ rooms: z.array(z.object({ sid: z.string(), name: z.string() })).optional() });
 
 /** A participant is in the room only once fully connected: JOINING (protojson omits it, the default) and JOINED are not yet. */
@@ -63,9 +65,11 @@ export async function listRoomParticipants(server: LiveKitServer, room: string):
   const answer = await twirp(server, 'ListParticipants', { roomAdmin: true, room }, { room });
   if (answer === undefined) return [];
   const parsed = listParticipantsAnswer.parse(answer);
-  return (parsed.participants ?? []).filter((p) => isActive(p.state)).map((p) => ({
-    connection: p.sid,
-    person: personOf(p),
-    ...((p.joinedAtMs ?? p.joinedAt) !== undefined && { joinedAt: p.joinedAtMs ?? p.joinedAt! * 1000 }),
-  }));
+  return (parsed.participants ?? [])
+    .filter((p) => isActive(p.state))
+    .map((p) => ({
+      connection: p.sid,
+      person: personOf(p),
+      ...((p.joinedAtMs ?? p.joinedAt) !== undefined && { joinedAt: p.joinedAtMs ?? p.joinedAt! * 1000 }),
+    }));
 }

@@ -18,7 +18,8 @@ export function reconcileActivities({ config, pool }: ActivityDeps) {
   return {
     async reconcileRoom({ room, instanceId }: ReconcileTarget): Promise<ReconcileEvent | undefined> {
       const { url, apiKey, apiSecret } = config.livekit;
-      if (!url || !apiKey || !apiSecret) throw new Error('reconcile needs LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
+      if (!url || !apiKey || !apiSecret)
+        throw new Error('reconcile needs LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
       const server = { url, apiKey, apiSecret };
       // Our clock, read before asking: the answer vouches for every instant from here until it arrives.
       const at = Date.now();
@@ -28,7 +29,14 @@ export function reconcileActivities({ config, pool }: ActivityDeps) {
       const instance = instanceId ?? sid;
       if (instance === undefined) return undefined;
       const present = gone ? [] : await listRoomParticipants(server, room);
-      const snapshot: ReconcileEvent = { kind: 'reconcile', key: `reconcile:${instance}:${at}`, at, source: 'reconcile', instance, present };
+      const snapshot: ReconcileEvent = {
+        kind: 'reconcile',
+        key: `reconcile:${instance}:${at}`,
+        at,
+        source: 'reconcile',
+        instance,
+        present,
+      };
       await storeFacts(pool, { provider: 'livekit', roomId: room, instanceId: instance }, [snapshot]);
       return snapshot;
     },

@@ -46,7 +46,8 @@ export function reportPushActivities({ config, pool, logger }: ActivityDeps) {
       const target = config.reportWebhook;
       if (!target) return 'disabled';
       const report = await loadAttendanceReport(pool, sessionId);
-      if (!report) throw ApplicationFailure.nonRetryable(`session ${sessionId} is not in the database`, 'UnknownSession');
+      if (!report)
+        throw ApplicationFailure.nonRetryable(`session ${sessionId} is not in the database`, 'UnknownSession');
       // A newer calculation has its own push, which sends the same newest report: this one has nothing left to do.
       if (report.calculationSeq > version) return 'superseded';
       const body = JSON.stringify(report);
@@ -68,11 +69,15 @@ export function reportPushActivities({ config, pool, logger }: ActivityDeps) {
       await response.body?.cancel();
       if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
         const message = `report webhook refused the report of session ${sessionId} (${response.status})`;
-        if (Context.current().info.attempt >= REFUSED_ATTEMPTS) throw ApplicationFailure.nonRetryable(message, 'ReportRefused');
+        if (Context.current().info.attempt >= REFUSED_ATTEMPTS)
+          throw ApplicationFailure.nonRetryable(message, 'ReportRefused');
         throw new Error(message);
       }
       if (!response.ok) throw new Error(`report webhook answered ${response.status} for session ${sessionId}`);
-      logger.info({ sessionId, calculatedAt: report.calculatedAt, people: report.people.length }, 'attendance report pushed');
+      logger.info(
+        { sessionId, calculatedAt: report.calculatedAt, people: report.people.length },
+        'attendance report pushed',
+      );
       return 'sent';
     },
   };

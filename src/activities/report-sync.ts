@@ -4,11 +4,22 @@ import { storeFacts } from '../db/facts.js';
 import type { Config } from '../config/index.js';
 import { getSession } from '../db/sessions.js';
 import type { RoomRef } from '../providers/common.js';
-import type { PagesOutcome, PagesRequest, ReportSyncProgress, ReportSyncTarget } from '../workflows/report-sync-types.js';
+import type {
+  PagesOutcome,
+  PagesRequest,
+  ReportSyncProgress,
+  ReportSyncTarget,
+} from '../workflows/report-sync-types.js';
 import { ZoomApiClient } from '../zoom-api/client.js';
 import { ZoomApiError, ZoomOAuthError } from '../zoom-api/errors.js';
 import { accountLimiter } from '../zoom-api/limiter.js';
-import { listInstances, participantsPage, type Instance, type ParticipantsPage, type ZoomKind } from '../zoom-api/reports.js';
+import {
+  listInstances,
+  participantsPage,
+  type Instance,
+  type ParticipantsPage,
+  type ZoomKind,
+} from '../zoom-api/reports.js';
 import { reportRowEvent, type ZoomReportRowEvent } from '../zoom-api/rows.js';
 import { startReportSync, syncTargetForSession, zoomApiConfigured } from '../zoom-api/start.js';
 import { ZoomTokenCache } from '../zoom-api/token.js';
@@ -62,7 +73,8 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
 
     /**
      * Reads an instance's pages from `pageToken` on, up to `maxPages` (or a minute): each page's rows become
-     * report-row events stored as facts, one statement per page. Fetching does not wait for writing: the next page is asked
+     * report-row events stored as facts, one statement per page. Fetching does not wait for writing: the next page is
+     * asked
      * for (at the account limiter's pace) as soon as the previous one's token is known, while up to
      * MAX_WRITES_IN_FLIGHT pages are being written. The heartbeated cursor moves past a page once it and every
      * page before it are written, so a retried attempt (after a 429 it could not absorb, a worker crash) resumes
@@ -71,8 +83,18 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
     async syncZoomReportPages(request: PagesRequest): Promise<PagesOutcome> {
       const { kind, meetingId, uuid, startTime, source, maxPages } = request;
       const context = Context.current();
-      const cursor: Cursor = (context.info.heartbeatDetails as Cursor | undefined) ?? { pageToken: request.pageToken, pages: 0, rows: 0, delivered: 0 };
-      const room: RoomRef = { provider: 'zoom', roomId: meetingId, instanceId: uuid, ...(startTime !== undefined && { startTime }) };
+      const cursor: Cursor = (context.info.heartbeatDetails as Cursor | undefined) ?? {
+        pageToken: request.pageToken,
+        pages: 0,
+        rows: 0,
+        delivered: 0,
+      };
+      const room: RoomRef = {
+        provider: 'zoom',
+        roomId: meetingId,
+        instanceId: uuid,
+        ...(startTime !== undefined && { startTime }),
+      };
       const started = Date.now();
 
       /** Pages read and not yet past the cursor, in page order. */
@@ -92,7 +114,12 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
         if (moved) context.heartbeat(cursor);
       };
       const write = (page: ParticipantsPage) => {
-        const entry = { written: false, rows: page.rows.length, delivered: 0, ...(page.nextPageToken !== undefined && { next: page.nextPageToken }) };
+        const entry = {
+          written: false,
+          rows: page.rows.length,
+          delivered: 0,
+          ...(page.nextPageToken !== undefined && { next: page.nextPageToken }),
+        };
         unsettled.push(entry);
         const events = page.rows.map((row) => reportRowEvent(uuid, row)).filter((event) => event !== undefined);
         const done: Promise<void> = store(room, events)
@@ -128,7 +155,12 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
           readFailure = { error };
           break;
         }
-        if (token === undefined || cursor.pages + unsettled.length >= maxPages || Date.now() - started >= MAX_ACTIVITY_MS) break;
+        if (
+          token === undefined ||
+          cursor.pages + unsettled.length >= maxPages ||
+          Date.now() - started >= MAX_ACTIVITY_MS
+        )
+          break;
       }
       // Every write settles before the activity answers: what it reports is stored.
       await Promise.all(writes);
@@ -146,7 +178,9 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
       const session = await getSession(pool, sessionId);
       if (!session) return { skipped: `session ${sessionId} is not in the database` };
       if (session.provider !== 'zoom') return { skipped: 'not a Zoom session' };
-      const workflowId = await startReportSync(temporal, config, syncTargetForSession(session, config), { delayMs: config.zoom.reportSyncDelayMs });
+      const workflowId = await startReportSync(temporal, config, syncTargetForSession(session, config), {
+        delayMs: config.zoom.reportSyncDelayMs,
+      });
       logger.info({ sessionId, workflowId }, 'Zoom report sync scheduled');
       return { workflowId };
     },
@@ -174,7 +208,8 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
  */
 function stopped(error: unknown, cursor: Cursor): PagesOutcome {
   if (!(error instanceof ZoomApiError) || error instanceof ZoomOAuthError) throw failureFor(error);
-  if (error.status === 400 && error.code === PAGE_TOKEN_EXPIRED && cursor.pageToken !== undefined) return outcomeOf('page-token-expired', cursor);
+  if (error.status === 400 && error.code === PAGE_TOKEN_EXPIRED && cursor.pageToken !== undefined)
+    return outcomeOf('page-token-expired', cursor);
   if (error.status === 404) return { ...outcomeOf('not-found', cursor), reason: error.message };
   // A plan or permission refusal: 400 code 200 "only available for paid accounts", 403, a missing scope.
   if (error.status === 400 || error.status === 403) return { ...outcomeOf('refused', cursor), reason: error.message };
@@ -193,25 +228,44 @@ function outcomeOf(status: PagesOutcome['status'], { pageToken, pages, rows, del
 function zoomClient(config: Config): ZoomApiClient {
   const { accountId, clientId, clientSecret, oauthUrl, apiBaseUrl } = config.zoom;
   if (!accountId || !clientId || !clientSecret) {
-    throw ApplicationFailure.nonRetryable('Zoom API credentials are not set (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET)', 'ZoomNotConfigured');
+    throw ApplicationFailure.nonRetryable(
+      'Zoom API credentials are not set (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET)',
+      'ZoomNotConfigured',
+    );
   }
   // Every sync of the worker shares the account's limiter, so together they stay under Zoom's per-second limit.
-  return new ZoomApiClient(apiBaseUrl, new ZoomTokenCache({ oauthUrl, accountId, clientId, clientSecret }), fetch, accountLimiter(apiBaseUrl, accountId));
+  return new ZoomApiClient(
+    apiBaseUrl,
+    new ZoomTokenCache({ oauthUrl, accountId, clientId, clientSecret }),
+    fetch,
+    accountLimiter(apiBaseUrl, accountId),
+  );
 }
 
 function progressOf(kind: ZoomKind, instances: Instance[]): ReportSyncProgress {
   return {
     kind,
-    instances: instances.map(({ uuid, startTime }) => ({ uuid, ...(startTime !== undefined && { startTime }), source: 'report', pages: 0, rows: 0, delivered: 0, restarts: 0, status: 'pending' })),
+    instances: instances.map(({ uuid, startTime }) => ({
+      uuid,
+      ...(startTime !== undefined && { startTime }),
+      source: 'report',
+      pages: 0,
+      rows: 0,
+      delivered: 0,
+      restarts: 0,
+      status: 'pending',
+    })),
   };
 }
 
 /** The target's instances of the series (oldest first): one uuid, all, those started in a window, or the latest. */
 function selectInstances(target: ReportSyncTarget, instances: Instance[]): Instance[] {
-  if (target.instanceUuid) return [instances.find((i) => i.uuid === target.instanceUuid) ?? { uuid: target.instanceUuid }];
+  if (target.instanceUuid)
+    return [instances.find((i) => i.uuid === target.instanceUuid) ?? { uuid: target.instanceUuid }];
   if (target.recurring) return instances;
   const window = target.startedWithin;
-  if (window) return instances.filter((i) => i.startTime !== undefined && i.startTime >= window.from && i.startTime <= window.to);
+  if (window)
+    return instances.filter((i) => i.startTime !== undefined && i.startTime >= window.from && i.startTime <= window.to);
   return instances.slice(-1);
 }
 
@@ -234,6 +288,11 @@ function failureFor(error: unknown): unknown {
     });
   }
   if (error.status >= 500) return error;
-  const type = error instanceof ZoomOAuthError ? 'ZoomCredentialsRejected' : error.status === 401 ? 'ZoomUnauthorized' : 'ZoomRequestRejected';
+  const type =
+    error instanceof ZoomOAuthError
+      ? 'ZoomCredentialsRejected'
+      : error.status === 401
+        ? 'ZoomUnauthorized'
+        : 'ZoomRequestRejected';
   return ApplicationFailure.nonRetryable(error.message, type);
 }

@@ -1,5 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { calculateAttendance, stateFromEvents, type AttendanceCounts, type AttendanceEvent, type AttendanceState } from '../domain/index.js';
+import {
+  calculateAttendance,
+  stateFromEvents,
+  type AttendanceCounts,
+  type AttendanceEvent,
+  type AttendanceState,
+} from '../domain/index.js';
 import { saveAttendance } from '../db/attendance.js';
 import { loadSessionFacts, storeFacts } from '../db/facts.js';
 import { getSession, insertSession, updateSessionPhase } from '../db/sessions.js';
@@ -33,14 +39,24 @@ export function sessionActivities({ pool, logger, config }: ActivityDeps) {
   /** A child logger naming the session, and the workflow run and activity it is working for. */
   const logFor = (sessionId: string) => {
     const { activityType, workflowExecution } = Context.current().info;
-    return logger.child({ sessionId, workflowId: workflowExecution?.workflowId, runId: workflowExecution?.runId, activity: activityType });
+    return logger.child({
+      sessionId,
+      workflowId: workflowExecution?.workflowId,
+      runId: workflowExecution?.runId,
+      activity: activityType,
+    });
   };
 
   return {
     /** Ensures the session row; tells a new run whether an earlier run already finalised it, and its newest calculation. */
     async saveSession(spec: SessionSpec): Promise<{ finalized: boolean; calculationSeq: number }> {
       const { earlyJoinMs, maxOverrunMs } = config.timings;
-      const { row } = await insertSession(pool, spec, workflowIdFor(spec.id), factSpan(spec, earlyJoinMs, maxOverrunMs));
+      const { row } = await insertSession(
+        pool,
+        spec,
+        workflowIdFor(spec.id),
+        factSpan(spec, earlyJoinMs, maxOverrunMs),
+      );
       return { finalized: row.status === 'calculated', calculationSeq: row.calculationSeq };
     },
 
@@ -52,14 +68,23 @@ export function sessionActivities({ pool, logger, config }: ActivityDeps) {
     /** Stores a fact the session itself produced (its hard stop), as a fact of that session only. */
     async storeSessionFact(session: SessionSpec, event: AttendanceEvent): Promise<void> {
       try {
-        await storeFacts(pool, { provider: session.provider, roomId: session.room, instanceId: '' }, [event], { sessionId: session.id, relayed: true });
+        await storeFacts(pool, { provider: session.provider, roomId: session.room, instanceId: '' }, [event], {
+          sessionId: session.id,
+          relayed: true,
+        });
       } catch (error) {
-        if (isDataError(error)) throw ApplicationFailure.nonRetryable(`fact refused by the database: ${String(error)}`, 'DataError');
+        if (isDataError(error))
+          throw ApplicationFailure.nonRetryable(`fact refused by the database: ${String(error)}`, 'DataError');
         throw error;
       }
     },
 
-    async recordPhase(sessionId: string, phase: SessionPhase, meetingStartedAt?: number, meetingEndedAt?: number): Promise<void> {
+    async recordPhase(
+      sessionId: string,
+      phase: SessionPhase,
+      meetingStartedAt?: number,
+      meetingEndedAt?: number,
+    ): Promise<void> {
       await updateSessionPhase(pool, sessionId, phase, meetingStartedAt, meetingEndedAt);
       logFor(sessionId).info({ phase }, 'session phase');
     },
@@ -68,7 +93,12 @@ export function sessionActivities({ pool, logger, config }: ActivityDeps) {
      * Computes attendance from the session's stored facts with the engine and persists it in one transaction,
      * unless a calculation with a higher `seq` already saved (an attempt that outlived its heartbeat).
      */
-    async calculateAttendance(sessionId: string, seq: number, auto: boolean, final = false): Promise<CalculationOutcome> {
+    async calculateAttendance(
+      sessionId: string,
+      seq: number,
+      auto: boolean,
+      final = false,
+    ): Promise<CalculationOutcome> {
       const context = Context.current();
       // Heartbeats say "this worker is alive": the workflow's heartbeat timeout notices a dead one in seconds.
       const alive = setInterval(() => context.heartbeat(), HEARTBEAT_MS);
@@ -88,9 +118,18 @@ export function sessionActivities({ pool, logger, config }: ActivityDeps) {
     const users = await loadDirectoryFor(pool, events);
     const result = calculateAttendance({ session, users, events });
     const saved = await saveAttendance(pool, sessionId, result, { auto, calculatedAt: new Date(), seq, final });
-    const outcome = { saved, counts: result.counts, people: result.people.length, events: events.length, durationMs: Date.now() - started };
+    const outcome = {
+      saved,
+      counts: result.counts,
+      people: result.people.length,
+      events: events.length,
+      durationMs: Date.now() - started,
+    };
     calculationSeconds.observe({ trigger: auto ? 'auto' : 'manual' }, outcome.durationMs / 1000);
-    logFor(sessionId).info(outcome, saved ? 'attendance calculated' : 'attendance calculated, but a newer calculation had saved first');
+    logFor(sessionId).info(
+      outcome,
+      saved ? 'attendance calculated' : 'attendance calculated, but a newer calculation had saved first',
+    );
     return outcome;
   }
 }

@@ -41,7 +41,17 @@ export function createApp(deps: ApiDeps): { app: express.Express; relay: Relay }
   app.use(livePageRoutes());
   app.use(codecRoutes(deps));
   // No CORS on /api: a write must be JSON, which no other site can send without a preflight that is never granted.
-  app.use('/api', bearerAuth(deps.config.apiToken, viewers), requireJson, express.json({ limit: '5mb' }), viewerLinkRoutes(deps, viewers), sessionRoutes(deps), attendanceRoutes(deps), userRoutes(deps), liveStreamRoutes(deps, new LiveFeeds(deps, metrics.liveFeedTick)));
+  app.use(
+    '/api',
+    bearerAuth(deps.config.apiToken, viewers),
+    requireJson,
+    express.json({ limit: '5mb' }),
+    viewerLinkRoutes(deps, viewers),
+    sessionRoutes(deps),
+    attendanceRoutes(deps),
+    userRoutes(deps),
+    liveStreamRoutes(deps, new LiveFeeds(deps, metrics.liveFeedTick)),
+  );
   // Behind the same bearer auth and JSON parser: every /api request passes the chain above first.
   app.use('/api', reportSyncRoutes(deps), analyticsRoutes(deps), deadLetterRoutes(deps));
   app.use((_req, res) => {

@@ -36,6 +36,11 @@ export function bearerAuth(token: string | undefined, viewers?: ViewerLinks): Re
     if (token === undefined || isApiToken(presented, token)) return next();
     const sessionId = req.method === 'GET' ? viewerSession(req.path) : undefined;
     if (sessionId !== undefined && presented && viewers?.verify(presented, sessionId)) return next();
-    next(new HttpError(401, 'missing or wrong bearer token (Authorization: Bearer $API_TOKEN, or a viewer link for this session)'));
+    next(
+      new HttpError(
+        401,
+        'missing or wrong bearer token (Authorization: Bearer $API_TOKEN, or a viewer link for this session)',
+      ),
+    );
   };
 }

@@ -19,11 +19,28 @@ export function toCsv(rows: ReadonlyArray<readonly Cell[]>): string {
 }
 
 const COLUMNS = [
-  'personKey', 'userId', 'email', 'name', 'role', 'guest', 'firstJoin', 'lastLeave',
-  'attendedSeconds', 'percentage', 'status', 'late', 'lateMinutes', 'cycles',
+  'personKey',
+  'userId',
+  'email',
+  'name',
+  'role',
+  'guest',
+  'firstJoin',
+  'lastLeave',
+  'attendedSeconds',
+  'percentage',
+  'status',
+  'late',
+  'lateMinutes',
+  'cycles',
 ] as const;
 
 /** One row per person, the JSON report's fields in order; cycles as a count. */
 export function attendanceCsv(report: AttendanceReport): string {
-  return toCsv([COLUMNS, ...report.people.map((person) => COLUMNS.map((column) => (column === 'cycles' ? person.cycles.length : person[column])))]);
+  return toCsv([
+    COLUMNS,
+    ...report.people.map((person) =>
+      COLUMNS.map((column) => (column === 'cycles' ? person.cycles.length : person[column])),
+    ),
+  ]);
 }

@@ -23,7 +23,12 @@ export function hostCheck(token: string | undefined): RequestHandler {
     const localPort = req.socket.localPort;
     const portOk = host?.port === undefined ? localPort === 80 : host.port === localPort;
     if (host && isLoopbackHost(host.name) && portOk) return next();
-    next(new HttpError(421, 'Host not allowed: without API_TOKEN the API answers only to localhost, 127.0.0.1 or [::1] on its own port'));
+    next(
+      new HttpError(
+        421,
+        'Host not allowed: without API_TOKEN the API answers only to localhost, 127.0.0.1 or [::1] on its own port',
+      ),
+    );
   };
 }
 

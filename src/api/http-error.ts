@@ -15,7 +15,9 @@ export class HttpError extends Error {
 
 /** The first few zod issues as `path: message`, so a 400 says which field is wrong. */
 export function describeZodError(error: ZodError, limit = 5): string {
-  const lines = error.issues.slice(0, limit).map((issue) => `${issue.path.length ? issue.path.join('.') : '(body)'}: ${issue.message}`);
+  const lines = error.issues
+    .slice(0, limit)
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(body)'}: ${issue.message}`);
   if (error.issues.length > limit) lines.push(`... and ${error.issues.length - limit} more`);
   return lines.join('; ');
 }
@@ -23,7 +25,9 @@ export function describeZodError(error: ZodError, limit = 5): string {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     if (error instanceof HttpError) {
-      res.status(error.status).json({ error: error.message, ...(error.details === undefined ? {} : { details: error.details }) });
+      res
+        .status(error.status)
+        .json({ error: error.message, ...(error.details === undefined ? {} : { details: error.details }) });
       return;
     }
     // body-parser errors (malformed JSON, too large) carry their own 4xx status.

@@ -3,7 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Logger } from '../logger.js';
 
 /** Why a provider webhook got its answer; `accepted` means its facts are committed. */
-export type WebhookOutcome = 'accepted' | 'ignored' | 'url_validation' | 'unauthorized' | 'invalid' | 'unavailable' | 'error';
+export type WebhookOutcome =
+  'accepted' | 'ignored' | 'url_validation' | 'unauthorized' | 'invalid' | 'unavailable' | 'error';
 
 /** What a webhook route knows about a 2xx answer that its status code does not say. */
 export interface WebhookNote {
@@ -86,7 +87,12 @@ export function createApiMetrics(logger: Logger, relayBacklog: () => Promise<num
         const outcome = outcomeOf(res);
         webhooks.inc({ provider, outcome });
         // The note adds the session and workflow ids of an accepted webhook.
-        const fields = { ...(res.locals.webhook as WebhookNote | undefined), outcome, status: res.statusCode, ms: Math.round(performance.now() - started) };
+        const fields = {
+          ...(res.locals.webhook as WebhookNote | undefined),
+          outcome,
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        };
         const log = logger.child({ provider });
         if (res.statusCode < 300) log.info(fields, 'webhook');
         else log.warn(fields, 'webhook refused');

@@ -22,7 +22,12 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
   return result;
 }
 
-const requestSchemas = { RegisterSession: registerSessionSchema, EndSession: endSessionSchema, Users: upsertUsersSchema, ReportSync: reportSyncSchema };
+const requestSchemas = {
+  RegisterSession: registerSessionSchema,
+  EndSession: endSessionSchema,
+  Users: upsertUsersSchema,
+  ReportSync: reportSyncSchema,
+};
 const responseSchemas = {
   Registered: registeredSchema,
   SessionDetail: sessionDetailSchema,
@@ -35,9 +40,18 @@ const responseSchemas = {
 type SchemaName = keyof typeof requestSchemas | keyof typeof responseSchemas;
 
 const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${name}` });
-const body = (name: SchemaName, required = true) => ({ required, content: { 'application/json': { schema: ref(name) } } });
-const reply = (description: string, name: SchemaName = 'Error') => ({ description, content: { 'application/json': { schema: ref(name) } } });
-const text = (description: string, type: string) => ({ description, content: { [type]: { schema: { type: 'string' } } } });
+const body = (name: SchemaName, required = true) => ({
+  required,
+  content: { 'application/json': { schema: ref(name) } },
+});
+const reply = (description: string, name: SchemaName = 'Error') => ({
+  description,
+  content: { 'application/json': { schema: ref(name) } },
+});
+const text = (description: string, type: string) => ({
+  description,
+  content: { [type]: { schema: { type: 'string' } } },
+});
 
 const bad = reply('invalid request; the message names the fields');
 const unauthorized = reply('missing or wrong bearer token');
@@ -49,7 +63,9 @@ const badHost = reply('without API_TOKEN: a Host that is not localhost, 127.x or
 /** /api/* operations take the bearer token and most name a session. */
 const api = (operation: Record<string, unknown>, withId = true) => ({
   security: [{ bearer: [] }],
-  ...(withId ? { parameters: [{ name: 'id', in: 'path', required: true, schema: jsonSchema(sessionIdParam.shape.id, 'input') }] } : {}),
+  ...(withId
+    ? { parameters: [{ name: 'id', in: 'path', required: true, schema: jsonSchema(sessionIdParam.shape.id, 'input') }] }
+    : {}),
   ...operation,
   responses: { 401: unauthorized, 421: badHost, ...(operation.responses as object) },
 });
@@ -58,8 +74,20 @@ const webhook = (provider: string, contentType: string) => ({
   post: {
     summary: `${provider} webhook; authenticated by the provider's signature only`,
     security: [],
-    requestBody: { required: true, content: { [contentType]: { schema: { type: 'object', description: `${provider}'s event payload, verified on its raw bytes` } } } },
-    responses: { 200: { description: 'durably accepted (signalled to Temporal), or a well-signed event type that is ignored' }, 400: bad, 401: reply('bad or missing signature'), 503: unavailable },
+    requestBody: {
+      required: true,
+      content: {
+        [contentType]: {
+          schema: { type: 'object', description: `${provider}'s event payload, verified on its raw bytes` },
+        },
+      },
+    },
+    responses: {
+      200: { description: 'durably accepted (signalled to Temporal), or a well-signed event type that is ignored' },
+      400: bad,
+      401: reply('bad or missing signature'),
+      503: unavailable,
+    },
   },
 });
 
@@ -69,7 +97,25 @@ const codec = (direction: 'decode' | 'encode') => ({
   security: [{ bearer: [] }],
   requestBody: {
     required: true,
-    content: { 'application/json': { schema: { type: 'object', properties: { payloads: { type: 'array', items: { type: 'object', properties: { metadata: { type: 'object', additionalProperties: { type: 'string' } }, data: { type: 'string' } } } } } } } },
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          properties: {
+            payloads: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  metadata: { type: 'object', additionalProperties: { type: 'string' } },
+                  data: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
   },
   responses: { 200: { description: '`{payloads}` in the same form' }, 400: bad, 401: unauthorized, 415: notJson },
 });
@@ -77,12 +123,22 @@ const codec = (direction: 'decode' | 'encode') => ({
 function buildDocument() {
   return {
     openapi: '3.1.0',
-    info: { title: 'Rollcall', version: '1.0.0', description: 'Attendance from Zoom and LiveKit webhooks. Times are ISO-8601 UTC.' },
+    info: {
+      title: 'Rollcall',
+      version: '1.0.0',
+      description: 'Attendance from Zoom and LiveKit webhooks. Times are ISO-8601 UTC.',
+    },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN; required when it is set' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN; required when it is set' },
+      },
       schemas: {
-        ...Object.fromEntries(Object.entries(requestSchemas).map(([name, schema]) => [name, jsonSchema(schema, 'input')])),
-        ...Object.fromEntries(Object.entries(responseSchemas).map(([name, schema]) => [name, jsonSchema(schema, 'output')])),
+        ...Object.fromEntries(
+          Object.entries(requestSchemas).map(([name, schema]) => [name, jsonSchema(schema, 'input')]),
+        ),
+        ...Object.fromEntries(
+          Object.entries(responseSchemas).map(([name, schema]) => [name, jsonSchema(schema, 'output')]),
+        ),
       },
     },
     paths: {
@@ -93,28 +149,49 @@ function buildDocument() {
           {
             summary: 'register a session and start its workflow',
             requestBody: body('RegisterSession'),
-            responses: { 201: reply('registered', 'Registered'), 200: reply('the same registration, retried', 'Registered'), 400: bad, 409: reply('the id exists with different details'), 503: unavailable },
+            responses: {
+              201: reply('registered', 'Registered'),
+              200: reply('the same registration, retried', 'Registered'),
+              400: bad,
+              409: reply('the id exists with different details'),
+              503: unavailable,
+            },
           },
           false,
         ),
       },
       '/api/sessions/{id}': {
-        get: api({ summary: 'the stored session and its live workflow state', responses: { 200: reply('the session', 'SessionDetail'), 404: unknown } }),
+        get: api({
+          summary: 'the stored session and its live workflow state',
+          responses: { 200: reply('the session', 'SessionDetail'), 404: unknown },
+        }),
       },
       '/api/sessions/{id}/presence': {
-        get: api({ summary: 'who is in the room now', responses: { 200: reply('live presence', 'Presence'), 404: unknown, 503: unavailable } }),
+        get: api({
+          summary: 'who is in the room now',
+          responses: { 200: reply('live presence', 'Presence'), 404: unknown, 503: unavailable },
+        }),
       },
       '/api/sessions/{id}/attendance': {
         get: api({
           summary: 'calculated attendance per person; `Accept: text/csv` for CSV',
           responses: {
-            200: { description: 'attendance (people empty and calculatedAt null until calculated)', content: { 'application/json': { schema: ref('AttendanceReport') }, 'text/csv': { schema: { type: 'string' } } } },
+            200: {
+              description: 'attendance (people empty and calculatedAt null until calculated)',
+              content: {
+                'application/json': { schema: ref('AttendanceReport') },
+                'text/csv': { schema: { type: 'string' } },
+              },
+            },
             404: unknown,
           },
         }),
       },
       '/api/sessions/{id}/attendance.csv': {
-        get: api({ summary: 'calculated attendance as CSV, one row per person', responses: { 200: text('RFC 4180 CSV with a header row', 'text/csv'), 404: unknown } }),
+        get: api({
+          summary: 'calculated attendance as CSV, one row per person',
+          responses: { 200: text('RFC 4180 CSV with a header row', 'text/csv'), 404: unknown },
+        }),
       },
       '/api/sessions/{id}/end': {
         post: api({
@@ -124,15 +201,31 @@ function buildDocument() {
         }),
       },
       '/api/sessions/{id}/recalculate': {
-        post: api({ summary: 'recalculate from the event log; answers once persisted', responses: { 200: reply('the workflow summary', 'SessionState'), 404: unknown, 503: unavailable } }),
+        post: api({
+          summary: 'recalculate from the event log; answers once persisted',
+          responses: { 200: reply('the workflow summary', 'SessionState'), 404: unknown, 503: unavailable },
+        }),
       },
       '/api/sessions/{id}/viewer-link': {
         post: api({
-          summary: "a link to the session's live page with a signed, expiring, read-only token for this session's stream and CSV only",
+          summary:
+            "a link to the session's live page with a signed, expiring, read-only token for this session's stream and CSV only",
           responses: {
             201: {
               description: 'the link; the token travels in its fragment',
-              content: { 'application/json': { schema: { type: 'object', properties: { url: { type: 'string' }, path: { type: 'string' }, token: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } } } },
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      url: { type: 'string' },
+                      path: { type: 'string' },
+                      token: { type: 'string' },
+                      expiresAt: { type: 'string', format: 'date-time' },
+                    },
+                  },
+                },
+              },
             },
             404: unknown,
             415: notJson,
@@ -142,12 +235,23 @@ function buildDocument() {
       '/api/dead-letters': {
         get: api(
           {
-            summary: 'well-signed webhooks that failed validation, newest first, a page at a time; bodies cut to 4,096 characters',
+            summary:
+              'well-signed webhooks that failed validation, newest first, a page at a time; bodies cut to 4,096 characters',
             parameters: [
               { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
-              { name: 'before', in: 'query', description: 'an id: only older dead letters', schema: { type: 'integer', minimum: 1 } },
+              {
+                name: 'before',
+                in: 'query',
+                description: 'an id: only older dead letters',
+                schema: { type: 'integer', minimum: 1 },
+              },
             ],
-            responses: { 200: { description: '`{deadLetters: [{id, provider, reason, body, bodyBytes, truncated, receivedAt}], next}`' }, 400: bad },
+            responses: {
+              200: {
+                description: '`{deadLetters: [{id, provider, reason, body, bodyBytes, truncated, receivedAt}], next}`',
+              },
+              400: bad,
+            },
           },
           false,
         ),
@@ -157,7 +261,10 @@ function buildDocument() {
           {
             summary: 'one dead letter with its whole body',
             parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
-            responses: { 200: { description: '`{id, provider, reason, body, bodyBytes, truncated: false, receivedAt}`' }, 404: reply('no such dead letter') },
+            responses: {
+              200: { description: '`{id, provider, reason, body, bodyBytes, truncated: false, receivedAt}`' },
+              404: reply('no such dead letter'),
+            },
           },
           false,
         ),
@@ -169,7 +276,11 @@ function buildDocument() {
           {
             summary: 'bulk upsert of the matching directory (all or nothing)',
             requestBody: body('Users'),
-            responses: { 200: reply('how many users were written', 'Upserted'), 400: bad, 409: reply('an email belongs to another user') },
+            responses: {
+              200: reply('how many users were written', 'Upserted'),
+              400: bad,
+              409: reply('an email belongs to another user'),
+            },
           },
           false,
         ),
@@ -185,9 +296,23 @@ function buildDocument() {
         ),
       },
       '/healthz': { get: { summary: 'the process answers', security: [], responses: { 200: { description: 'ok' } } } },
-      '/readyz': { get: { summary: 'Temporal and PostgreSQL are reachable', security: [], responses: { 200: { description: 'ready' }, 503: { description: 'not ready, with the failing checks' } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: text('Prometheus text format', 'text/plain') } } },
-      '/openapi.json': { get: { summary: 'this document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
+      '/readyz': {
+        get: {
+          summary: 'Temporal and PostgreSQL are reachable',
+          security: [],
+          responses: { 200: { description: 'ready' }, 503: { description: 'not ready, with the failing checks' } },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          security: [],
+          responses: { 200: text('Prometheus text format', 'text/plain') },
+        },
+      },
+      '/openapi.json': {
+        get: { summary: 'this document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } },
+      },
     },
   };
 }

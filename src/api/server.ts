@@ -10,7 +10,8 @@ export interface RunningApi {
 }
 
 /** How a URL names the host the server listens on. */
-const urlHost = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host);
+const urlHost = (host: string) =>
+  host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
 
 /**
  * Listens on `host` (HOST, loopback by default) and returns the URL; port 0 picks a free port (tests). Refuses

@@ -34,7 +34,10 @@ export class CliContext {
   }
 
   database(): Pool {
-    return (this.pool ??= createPool(required(this.config.databaseUrl, 'DATABASE_URL', 'this command (it reads the sessions table)'), 4));
+    return (this.pool ??= createPool(
+      required(this.config.databaseUrl, 'DATABASE_URL', 'this command (it reads the sessions table)'),
+      4,
+    ));
   }
 
   /**
@@ -44,19 +47,28 @@ export class CliContext {
   async call<T>(budgetMs: number, what: string, call: () => Promise<T>): Promise<T> {
     const client = this.temporal();
     // Connect first, so "Temporal is down" is not mistaken for "no worker answered" when the budget runs out.
-    const unreachable = (why: string) => new CliError(`Temporal is unreachable at ${temporalAddress(this.config)} (${why})`);
-    this.connected ??= within(CONNECT_BUDGET_MS, client.connection.ensureConnected(), unreachable('no answer')).catch((error: unknown) => {
-      throw error instanceof CliError ? error : unreachable(error instanceof Error ? error.message : String(error));
-    });
+    const unreachable = (why: string) =>
+      new CliError(`Temporal is unreachable at ${temporalAddress(this.config)} (${why})`);
+    this.connected ??= within(CONNECT_BUDGET_MS, client.connection.ensureConnected(), unreachable('no answer')).catch(
+      (error: unknown) => {
+        throw error instanceof CliError ? error : unreachable(error instanceof Error ? error.message : String(error));
+      },
+    );
     await this.connected;
     const seconds = `${Math.round(budgetMs / 1000)} s`;
     const attempt = client.withDeadline(Date.now() + budgetMs, call).catch((error: unknown) => {
       if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-        throw new CliError(`${what} did not finish within ${seconds}; is a worker polling task queue "${this.config.temporal.taskQueue}"?`);
+        throw new CliError(
+          `${what} did not finish within ${seconds}; is a worker polling task queue "${this.config.temporal.taskQueue}"?`,
+        );
       }
       throw error;
     });
-    return within(budgetMs + 1_000, attempt, new CliError(`${what}: Temporal at ${temporalAddress(this.config)} did not answer within ${seconds}`));
+    return within(
+      budgetMs + 1_000,
+      attempt,
+      new CliError(`${what}: Temporal at ${temporalAddress(this.config)} did not answer within ${seconds}`),
+    );
   }
 
   async close(): Promise<void> {
@@ -66,7 +78,8 @@ export class CliContext {
 
 /** One line for any failure: the message an operator can act on, never a stack trace. */
 export function errorMessage(error: unknown, config: Config | undefined): string {
-  if (isTemporalUnavailable(error)) return `Temporal is unreachable at ${config ? temporalAddress(config) : 'its address'}`;
+  if (isTemporalUnavailable(error))
+    return `Temporal is unreachable at ${config ? temporalAddress(config) : 'its address'}`;
   if (error instanceof WorkflowNotFoundError) return `workflow ${error.workflowId}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
 }
@@ -75,7 +88,9 @@ export function errorMessage(error: unknown, config: Config | undefined): string
  * Turns a command body into a commander action: reads the configuration (a bad setting exits 2 with its
  * message), runs the body, prints one line on failure and sets the exit code; connections are always closed.
  */
-export function action<A extends unknown[]>(body: (ctx: CliContext, ...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
+export function action<A extends unknown[]>(
+  body: (ctx: CliContext, ...args: A) => Promise<number | void>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     let ctx: CliContext | undefined;
     try {
@@ -84,7 +99,8 @@ export function action<A extends unknown[]>(body: (ctx: CliContext, ...args: A) 
     } catch (error) {
       if (error instanceof CommanderError) throw error;
       process.stderr.write(`rollcall: ${errorMessage(error, ctx?.config)}\n`);
-      process.exitCode = error instanceof ConfigError ? EXIT.usage : error instanceof CliError ? error.exitCode : EXIT.failed;
+      process.exitCode =
+        error instanceof ConfigError ? EXIT.usage : error instanceof CliError ? error.exitCode : EXIT.failed;
     } finally {
       await ctx?.close();
     }

@@ -12,14 +12,18 @@ import { statusCommand } from './commands/status.js';
 import { EXIT } from './context.js';
 
 const program = new Command('rollcall')
-  .description('Operate Rollcall: session status, end, recalculate, replay, Zoom report sync.\nConfiguration comes from the environment, as for the API and worker.')
+  .description(
+    'Operate Rollcall: session status, end, recalculate, replay, Zoom report sync.\nConfiguration comes from the environment, as for the API and worker.',
+  )
   // Usage errors exit 2 (see EXIT) instead of commander's process.exit(1); every message reads `rollcall: ...`.
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(`rollcall: ${text.replace(/^error: /, '')}`) })
   .showHelpAfterError('(add --help for usage)');
 
 for (const command of [statusCommand(), endCommand(), recalculateCommand(), replayCommand(), reportSyncCommand()]) {
-  program.addCommand(command.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError('(add --help for usage)'));
+  program.addCommand(
+    command.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError('(add --help for usage)'),
+  );
 }
 
 try {

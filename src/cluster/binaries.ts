@@ -45,10 +45,18 @@ function targets(env: NodeJS.ProcessEnv): { server: Target; ui: Target } {
     server: {
       label: `temporal-server and temporal-sql-tool ${TEMPORAL_SERVER_VERSION}`,
       dir: serverDir,
-      packages: [`go.temporal.io/server/cmd/server@${TEMPORAL_SERVER_VERSION}`, `go.temporal.io/server/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`],
+      packages: [
+        `go.temporal.io/server/cmd/server@${TEMPORAL_SERVER_VERSION}`,
+        `go.temporal.io/server/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`,
+      ],
       module: `go.temporal.io/server@${TEMPORAL_SERVER_VERSION}`,
       copy: [['schema/postgresql/v12', 'schema/postgresql/v12']],
-      outputs: ['server', 'sql', 'schema/postgresql/v12/temporal/versioned', 'schema/postgresql/v12/visibility/versioned'],
+      outputs: [
+        'server',
+        'sql',
+        'schema/postgresql/v12/temporal/versioned',
+        'schema/postgresql/v12/visibility/versioned',
+      ],
     },
     ui: {
       label: `Temporal UI server ${UI_SERVER_VERSION}`,
@@ -79,9 +87,12 @@ export function findBinaries(env: NodeJS.ProcessEnv = process.env): Binaries | u
   return built(server) && built(ui) ? binariesOf(env) : undefined;
 }
 
-
 /** Runs a command to its end, collecting stdout and stderr together. */
-export async function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+export async function runCommand(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; output: string }> {
   const output: string[] = [];
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -100,14 +111,21 @@ async function build(go: string, target: Target, env: NodeJS.ProcessEnv, log: (l
   mkdirSync(target.dir, { recursive: true });
   log(`Building ${target.label} with Go into ${target.dir} (first run only; a few minutes)...`);
   const started = Date.now();
-  const ticker = setInterval(() => log(`  still building ${target.label} (${Math.round((Date.now() - started) / 1000)} s)...`), 30_000);
+  const ticker = setInterval(
+    () => log(`  still building ${target.label} (${Math.round((Date.now() - started) / 1000)} s)...`),
+    30_000,
+  );
   try {
     const installed = await runCommand(go, ['install', ...target.packages], { ...env, GOBIN: target.dir });
-    if (installed.code !== 0) throw new Error(`go install ${target.packages.join(' ')} failed:\n${installed.output.split('\n').slice(-20).join('\n')}`);
+    if (installed.code !== 0)
+      throw new Error(
+        `go install ${target.packages.join(' ')} failed:\n${installed.output.split('\n').slice(-20).join('\n')}`,
+      );
     // go install left the module source in GOMODCACHE: copy what the programs need at run time next to them,
     // so a later `go clean -modcache` does not break the cached build.
     const modCache = (await runCommand(go, ['env', 'GOMODCACHE'], env)).output.trim();
-    for (const [from, to] of target.copy) cpSync(join(modCache, target.module, from), join(target.dir, to), { recursive: true });
+    for (const [from, to] of target.copy)
+      cpSync(join(modCache, target.module, from), join(target.dir, to), { recursive: true });
   } finally {
     clearInterval(ticker);
   }
@@ -115,7 +133,10 @@ async function build(go: string, target: Target, env: NodeJS.ProcessEnv, log: (l
 }
 
 /** The cached build; builds whatever is missing (both in parallel). Throws with a readable message when it cannot. */
-export async function ensureBinaries(log: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<Binaries> {
+export async function ensureBinaries(
+  log: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Binaries> {
   const missing = Object.values(targets(env)).filter((target) => !built(target));
   if (missing.length === 0) return binariesOf(env);
   const go = goBinary(env);

@@ -77,16 +77,22 @@ export class ClusterChild {
       if (this.stopping || this.child !== child || !served) return;
       this.crashes += 1;
       this.failures = Date.now() - this.servedAt > 60_000 ? 1 : this.failures + 1;
-      this.options.say(`${name} (pid ${child.pid}) exited (code ${code}, signal ${signal})${this.options.restart ? '; restarting it' : ''}; log: ${logFile}`);
+      this.options.say(
+        `${name} (pid ${child.pid}) exited (code ${code}, signal ${signal})${this.options.restart ? '; restarting it' : ''}; log: ${logFile}`,
+      );
       if (this.options.restart) void this.restartAfterCrash();
     });
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`${name} exited during start-up (code ${child.exitCode}, signal ${child.signalCode}); the end of ${logFile}:\n${this.tail()}`);
+        throw new Error(
+          `${name} exited during start-up (code ${child.exitCode}, signal ${child.signalCode}); the end of ${logFile}:\n${this.tail()}`,
+        );
       }
       if (Date.now() - started > timeoutMs) {
         await stopChild(child, 2_000);
-        throw new Error(`${name} did not become ready within ${timeoutMs / 1000} s; the end of ${logFile}:\n${this.tail()}`);
+        throw new Error(
+          `${name} did not become ready within ${timeoutMs / 1000} s; the end of ${logFile}:\n${this.tail()}`,
+        );
       }
       if (await this.options.ready().catch(() => false)) break;
       await sleep(200);
@@ -105,7 +111,9 @@ export class ClusterChild {
       await this.start();
     } catch (error) {
       this.failures += 1;
-      this.options.say(`${this.name} could not be restarted: ${error instanceof Error ? error.message : String(error)}`);
+      this.options.say(
+        `${this.name} could not be restarted: ${error instanceof Error ? error.message : String(error)}`,
+      );
       if (!this.stopping) void this.restartAfterCrash();
     }
   }

@@ -24,7 +24,15 @@ import { ensureBinaries, TEMPORAL_SERVER_VERSION } from './binaries.js';
 import { ClusterChild } from './children.js';
 import { externalPostgres, startClusterPostgres, type ClusterDatabases } from './postgres.js';
 import { startProxy, type RunningProxy } from './proxy.js';
-import { applySchema, serverArgs, serverEnv, SQL_MAX_CONNS, SQL_VIS_MAX_CONNS, TEMPORAL_SERVICES, setupNamespace } from './temporal.js';
+import {
+  applySchema,
+  serverArgs,
+  serverEnv,
+  SQL_MAX_CONNS,
+  SQL_VIS_MAX_CONNS,
+  TEMPORAL_SERVICES,
+  setupNamespace,
+} from './temporal.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
@@ -38,14 +46,18 @@ function count(name: string, fallback: number): number {
   const text = process.env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
-  if (!/^\d+$/.test(text) || value < 1 || value > 16) throw new ConfigError(`Invalid configuration:\n  ${name}: expected a number 1-16, got "${text}"`);
+  if (!/^\d+$/.test(text) || value < 1 || value > 16)
+    throw new ConfigError(`Invalid configuration:\n  ${name}: expected a number 1-16, got "${text}"`);
   return value;
 }
 
 /** Under tsx (tests, development) the processes run from src, once built from dist, as in production. */
 const fromSource = import.meta.url.endsWith('.ts');
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const nodeArgs = (entry: 'worker' | 'api') => (fromSource ? ['--import', 'tsx', join(PROJECT_ROOT, `src/${entry}/main.ts`)] : [join(PROJECT_ROOT, `dist/${entry}/main.js`)]);
+const nodeArgs = (entry: 'worker' | 'api') =>
+  fromSource
+    ? ['--import', 'tsx', join(PROJECT_ROOT, `src/${entry}/main.ts`)]
+    : [join(PROJECT_ROOT, `dist/${entry}/main.js`)];
 
 export interface ClusterState {
   supervisorPid: number;
@@ -75,7 +87,8 @@ runMain('cluster', async () => {
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     const stopping = Date.now();
-    for (const stop of stops.reverse().splice(0)) await stop().catch((error: unknown) => say(`stop failed: ${String(error)}`));
+    for (const stop of stops.reverse().splice(0))
+      await stop().catch((error: unknown) => say(`stop failed: ${String(error)}`));
     say(`Stopped in ${elapsed(stopping)}.`);
   };
   try {
@@ -95,27 +108,38 @@ runMain('cluster', async () => {
     const rollcallPools = (workers + apis) * ROLLCALL_POOL_SIZE;
     const budget = `Temporal ${TEMPORAL_SERVICES} services x (${SQL_MAX_CONNS} + ${SQL_VIS_MAX_CONNS}) = ${temporalPool}, Rollcall ${workers + apis} processes x ${ROLLCALL_POOL_SIZE} = ${rollcallPools}, max_connections ${db.maxConnections}`;
     if (temporalPool + rollcallPools + RESERVED_CONNECTIONS > db.maxConnections) {
-      throw new ConfigError(`Invalid configuration:\n  DATABASE_URL: the server allows too few connections for this cluster (${budget}, ${RESERVED_CONNECTIONS} kept free)`);
+      throw new ConfigError(
+        `Invalid configuration:\n  DATABASE_URL: the server allows too few connections for this cluster (${budget}, ${RESERVED_CONNECTIONS} kept free)`,
+      );
     }
     say(`PostgreSQL connections: ${budget}.`);
 
     const schemaStarted = Date.now();
     await applySchema(binaries, db);
     const applied = await migrate(db.rollcallUrl, logger);
-    say(`Schemas up to date in ${elapsed(schemaStarted)} (Temporal; Rollcall${applied.length ? `: applied ${applied.join(', ')}` : ''}).`);
+    say(
+      `Schemas up to date in ${elapsed(schemaStarted)} (Temporal; Rollcall${applied.length ? `: applied ${applied.join(', ')}` : ''}).`,
+    );
 
     // Temporal's ports below 32768: it keeps them in a smallint column (and Linux hands out ephemeral ports above it).
-    const [grpc, http, history, matching, worker, mFrontend, mHistory, mMatching, mWorker] = [(await isListening(7233)) ? (await lowFreePorts(1))[0]! : 7233, ...(await lowFreePorts(8))] as [
-      number, number, number, number, number, number, number, number, number,
-    ];
+    const [grpc, http, history, matching, worker, mFrontend, mHistory, mMatching, mWorker] = [
+      (await isListening(7233)) ? (await lowFreePorts(1))[0]! : 7233,
+      ...(await lowFreePorts(8)),
+    ] as [number, number, number, number, number, number, number, number, number];
     // 0 = any free port.
-    const [uiPort, apiPort] = [config.temporal.uiPort === 0 ? await freePort() : await preferredOrFreePort(config.temporal.uiPort), config.port === 0 ? await freePort() : config.port];
+    const [uiPort, apiPort] = [
+      config.temporal.uiPort === 0 ? await freePort() : await preferredOrFreePort(config.temporal.uiPort),
+      config.port === 0 ? await freePort() : config.port,
+    ];
     const temporalAddress = `127.0.0.1:${grpc}`;
     const uiUrl = process.env.TEMPORAL_UI_URL ?? `http://localhost:${uiPort}`;
     // Workflow payloads are encrypted as under npm start: with PAYLOAD_ENCRYPTION_KEY unset, with the key made
     // once for this data dir (the same file). The UI shows them through the API's /codec.
     const payloadKey = config.payloadKeys ? undefined : dataDirPayloadKey(config.dataDir);
-    if (payloadKey) say(`Workflow payloads are encrypted with the key in ${resolve(payloadKeyFile(config.dataDir))} (PAYLOAD_ENCRYPTION_KEY for the CLI).`);
+    if (payloadKey)
+      say(
+        `Workflow payloads are encrypted with the key in ${resolve(payloadKeyFile(config.dataDir))} (PAYLOAD_ENCRYPTION_KEY for the CLI).`,
+      );
     const children: ClusterChild[] = [];
     const ports = new Map<ClusterChild, number>();
     /** Set once the proxy listens. */
@@ -130,14 +154,30 @@ runMain('cluster', async () => {
         databaseUrl: db.rollcallUrl,
         payloadKeyFile: payloadKey ? resolve(payloadKeyFile(config.dataDir)) : undefined,
         logDir,
-        processes: children.map((child) => ({ name: child.name, pid: child.pid, port: ports.get(child), starts: child.starts, crashes: child.crashes, logFile: child.options.logFile })),
+        processes: children.map((child) => ({
+          name: child.name,
+          pid: child.pid,
+          port: ports.get(child),
+          starts: child.starts,
+          crashes: child.crashes,
+          logFile: child.options.logFile,
+        })),
       };
       // Whole or not at all for a reader: written aside, then renamed over the old one.
       writeFileSync(join(dir, 'cluster.json.tmp'), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
       renameSync(join(dir, 'cluster.json.tmp'), join(dir, 'cluster.json'));
     };
-    const child = (options: Omit<ConstructorParameters<typeof ClusterChild>[0], 'say' | 'onStart' | 'restart' | 'logFile'>, port?: number) => {
-      const created = new ClusterChild({ ...options, logFile: join(logDir, `${options.name}.log`), restart: true, say, onStart: writeState });
+    const child = (
+      options: Omit<ConstructorParameters<typeof ClusterChild>[0], 'say' | 'onStart' | 'restart' | 'logFile'>,
+      port?: number,
+    ) => {
+      const created = new ClusterChild({
+        ...options,
+        logFile: join(logDir, `${options.name}.log`),
+        restart: true,
+        say,
+        onStart: writeState,
+      });
       children.push(created);
       if (port !== undefined) ports.set(created, port);
       stops.push(() => created.stop());
@@ -150,14 +190,27 @@ runMain('cluster', async () => {
         name: 'temporal-server',
         command: binaries.temporalServer,
         args: serverArgs(),
-        env: serverEnv(db, { grpc, http, history, matching, worker, membership: { frontend: mFrontend, history: mHistory, matching: mMatching, worker: mWorker } }, 'warn'),
+        env: serverEnv(
+          db,
+          {
+            grpc,
+            http,
+            history,
+            matching,
+            worker,
+            membership: { frontend: mFrontend, history: mHistory, matching: mMatching, worker: mWorker },
+          },
+          'warn',
+        ),
         ready: () => waitForTemporal(temporalAddress, 1_000).then(() => true),
       },
       grpc,
     );
     await server.start(180_000);
     const setup = await setupNamespace(temporalAddress, config.temporal.namespace, 7, say);
-    say(`Temporal server ready in ${elapsed(serverStarted)}; a start with every search attribute succeeded after ${setup.probes} attempt(s), ${(setup.probeMs / 1000).toFixed(1)} s.`);
+    say(
+      `Temporal server ready in ${elapsed(serverStarted)}; a start with every search attribute succeeded after ${setup.probes} attempt(s), ${(setup.probeMs / 1000).toFixed(1)} s.`,
+    );
 
     const uiDir = join(dir, 'ui');
     mkdirSync(join(uiDir, 'config'), { recursive: true });
@@ -216,16 +269,31 @@ runMain('cluster', async () => {
       const port = await freePort();
       apiChildren.push(
         child(
-          { name: `api-${i}`, command: process.execPath, args: nodeArgs('api'), cwd: PROJECT_ROOT, env: { ...appEnv, PORT: String(port), HOST: '127.0.0.1' }, ready: () => fetch(`http://127.0.0.1:${port}/readyz`).then((res) => res.ok) },
+          {
+            name: `api-${i}`,
+            command: process.execPath,
+            args: nodeArgs('api'),
+            cwd: PROJECT_ROOT,
+            env: { ...appEnv, PORT: String(port), HOST: '127.0.0.1' },
+            ready: () => fetch(`http://127.0.0.1:${port}/readyz`).then((res) => res.ok),
+          },
           port,
         ),
       );
     }
     const appsStarted = Date.now();
-    await Promise.all([ui.start(), ...workerChildren.map((w) => w.start(180_000)), ...apiChildren.map((a) => a.start(180_000))]);
+    await Promise.all([
+      ui.start(),
+      ...workerChildren.map((w) => w.start(180_000)),
+      ...apiChildren.map((a) => a.start(180_000)),
+    ]);
     say(`UI, ${workers} workers and ${apis} API processes ready in ${elapsed(appsStarted)}.`);
 
-    const proxy = await startProxy(() => apiChildren.map((api) => ({ name: api.name, port: ports.get(api)! })), apiPort, config.host);
+    const proxy = await startProxy(
+      () => apiChildren.map((api) => ({ name: api.name, port: ports.get(api)! })),
+      apiPort,
+      config.host,
+    );
     front.proxy = proxy;
     // Stopped first (stops run in reverse): no new requests while the APIs drain.
     stops.push(() => proxy.close());
@@ -233,11 +301,19 @@ runMain('cluster', async () => {
 
     say('');
     say(`Rollcall cluster is running (ready in ${elapsed(started)}).`);
-    say(`  API:          ${proxy.url}   (${apis} API processes behind it: ${apiChildren.map((api) => `:${ports.get(api)}`).join(', ')})`);
-    say(`  Temporal:     ${temporalAddress}   (temporal-server ${TEMPORAL_SERVER_VERSION} on PostgreSQL, namespace ${config.temporal.namespace})`);
+    say(
+      `  API:          ${proxy.url}   (${apis} API processes behind it: ${apiChildren.map((api) => `:${ports.get(api)}`).join(', ')})`,
+    );
+    say(
+      `  Temporal:     ${temporalAddress}   (temporal-server ${TEMPORAL_SERVER_VERSION} on PostgreSQL, namespace ${config.temporal.namespace})`,
+    );
     say(`  Temporal UI:  ${uiUrl}`);
-    say(`  Workers:      ${workers} (metrics ${workerChildren.map((w) => `http://localhost:${ports.get(w)}/metrics`).join(', ')})`);
-    say(`  PostgreSQL:   ${db.stop ? `embedded, ${db.temporal.host}:${db.temporal.port}` : 'DATABASE_URL'} (databases rollcall, temporal, temporal_visibility)`);
+    say(
+      `  Workers:      ${workers} (metrics ${workerChildren.map((w) => `http://localhost:${ports.get(w)}/metrics`).join(', ')})`,
+    );
+    say(
+      `  PostgreSQL:   ${db.stop ? `embedded, ${db.temporal.host}:${db.temporal.port}` : 'DATABASE_URL'} (databases rollcall, temporal, temporal_visibility)`,
+    );
     say(`  Logs:         ${logDir}`);
     say(`  State:        ${join(dir, 'cluster.json')}`);
     say('Press Ctrl-C to stop.');
@@ -266,11 +342,20 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-async function isPolling(address: string, namespace: string, taskQueue: string, pid: number | undefined): Promise<boolean> {
+async function isPolling(
+  address: string,
+  namespace: string,
+  taskQueue: string,
+  pid: number | undefined,
+): Promise<boolean> {
   if (pid === undefined) return false;
   const connection = await Connection.connect({ address, connectTimeout: 1_000 });
   try {
-    const { pollers } = await connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
+    const { pollers } = await connection.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType: 1,
+    });
     return (pollers ?? []).some((poller) => poller.identity?.startsWith(`${pid}@`));
   } finally {
     await connection.close();

@@ -16,7 +16,14 @@ export interface ClusterDatabases {
   /** Rollcall's database (its migrations run on it). */
   rollcallUrl: string;
   /** Temporal's role and server, for the server config (POSTGRES_SEEDS, DB_PORT, POSTGRES_USER, POSTGRES_PWD). */
-  temporal: { host: string; port: number; user: string; password: string; database: string; visibilityDatabase: string };
+  temporal: {
+    host: string;
+    port: number;
+    user: string;
+    password: string;
+    database: string;
+    visibilityDatabase: string;
+  };
   /** The server's max_connections. */
   maxConnections: number;
   /** Set when the embedded server was started here. */
@@ -44,7 +51,8 @@ async function ensureRole(client: pg.Client, role: string, password: string): Pr
 
 async function ensureDatabaseOwned(client: pg.Client, database: string, owner?: string): Promise<void> {
   const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-  if (!rowCount) await client.query(`CREATE DATABASE ${quoteIdent(database)}${owner ? ` OWNER ${quoteIdent(owner)}` : ''}`);
+  if (!rowCount)
+    await client.query(`CREATE DATABASE ${quoteIdent(database)}${owner ? ` OWNER ${quoteIdent(owner)}` : ''}`);
   if (owner) {
     // Nobody else connects to it (PUBLIC has CONNECT by default).
     await client.query(`REVOKE ALL ON DATABASE ${quoteIdent(database)} FROM PUBLIC`);
@@ -56,21 +64,33 @@ async function ensureDatabaseOwned(client: pg.Client, database: string, owner?: 
 function rolePasswords(dir: string): { temporal: string; rollcall: string } {
   const file = join(dir, 'roles.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { temporal: string; rollcall: string };
-  const passwords = { temporal: randomBytes(18).toString('base64url'), rollcall: randomBytes(18).toString('base64url') };
+  const passwords = {
+    temporal: randomBytes(18).toString('base64url'),
+    rollcall: randomBytes(18).toString('base64url'),
+  };
   writeFileSync(file, JSON.stringify(passwords), { mode: 0o600 });
   return passwords;
 }
 
 /** The embedded server (src/infra/postgres.ts) under `dir/postgres`, on `port`, with roles and databases. */
-export async function startClusterPostgres(dir: string, port: number, log: (line: string) => void): Promise<ClusterDatabases> {
+export async function startClusterPostgres(
+  dir: string,
+  port: number,
+  log: (line: string) => void,
+): Promise<ClusterDatabases> {
   mkdirSync(dir, { recursive: true });
   const dataDir = join(dir, 'postgres');
   let server = await startEmbeddedPostgres(dataDir, port, log);
   try {
-    const maxConnections = () => withClient(server.serverUrl, async (client) => Number((await client.query<{ max_connections: string }>('SHOW max_connections')).rows[0]!.max_connections));
+    const maxConnections = () =>
+      withClient(server.serverUrl, async (client) =>
+        Number((await client.query<{ max_connections: string }>('SHOW max_connections')).rows[0]!.max_connections),
+      );
     if ((await maxConnections()) < EMBEDDED_MAX_CONNECTIONS) {
       // First start: raise the limit (kept in the data directory's postgresql.auto.conf), which takes a restart.
-      await withClient(server.serverUrl, (client) => client.query(`ALTER SYSTEM SET max_connections = ${EMBEDDED_MAX_CONNECTIONS}`));
+      await withClient(server.serverUrl, (client) =>
+        client.query(`ALTER SYSTEM SET max_connections = ${EMBEDDED_MAX_CONNECTIONS}`),
+      );
       await server.stop();
       server = await startEmbeddedPostgres(dataDir, port, log);
     }
@@ -78,7 +98,8 @@ export async function startClusterPostgres(dir: string, port: number, log: (line
     await withClient(server.serverUrl, async (client) => {
       await ensureRole(client, 'temporal', passwords.temporal);
       await ensureRole(client, 'rollcall', passwords.rollcall);
-      for (const database of ['temporal', 'temporal_visibility']) await ensureDatabaseOwned(client, database, 'temporal');
+      for (const database of ['temporal', 'temporal_visibility'])
+        await ensureDatabaseOwned(client, database, 'temporal');
       await ensureDatabaseOwned(client, 'rollcall', 'rollcall');
     });
     const rollcallUrl = new URL(databaseUrlFor(server.serverUrl, 'rollcall'));
@@ -87,7 +108,14 @@ export async function startClusterPostgres(dir: string, port: number, log: (line
     const running = server;
     return {
       rollcallUrl: rollcallUrl.toString(),
-      temporal: { host: '127.0.0.1', port, user: 'temporal', password: passwords.temporal, database: 'temporal', visibilityDatabase: 'temporal_visibility' },
+      temporal: {
+        host: '127.0.0.1',
+        port,
+        user: 'temporal',
+        password: passwords.temporal,
+        database: 'temporal',
+        visibilityDatabase: 'temporal_visibility',
+      },
       maxConnections: await maxConnections(),
       stop: () => running.stop(),
     };

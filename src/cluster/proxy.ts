@@ -19,7 +19,6 @@ export interface RunningProxy {
   close: () => Promise<void>;
 }
 
-
 /**
  * The Host an API sees. Without API_TOKEN an API answers only requests whose Host is a loopback name on its own
  * port (src/api/guards.ts, against DNS rebinding): a loopback Host on the proxy's port becomes the API's own
@@ -53,7 +52,17 @@ export async function startProxy(upstreams: () => Upstream[], port: number, host
         }
         const upstream = candidates[(first + tried) % candidates.length]!;
         const forwarded = http.request(
-          { host: '127.0.0.1', port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: hostFor(req.headers.host, listening, upstream.port), 'x-forwarded-for': req.socket.remoteAddress ?? '' } },
+          {
+            host: '127.0.0.1',
+            port: upstream.port,
+            method: req.method,
+            path: req.url,
+            headers: {
+              ...req.headers,
+              host: hostFor(req.headers.host, listening, upstream.port),
+              'x-forwarded-for': req.socket.remoteAddress ?? '',
+            },
+          },
           (answer) => {
             res.writeHead(answer.statusCode ?? 502, answer.headers);
             answer.pipe(res);

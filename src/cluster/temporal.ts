@@ -10,7 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
-import { ProviderAttr, ParticipantCountAttr, RoomAttr, SessionIdAttr, SessionStatusAttr } from '../workflows/search-attributes.js';
+import {
+  ProviderAttr,
+  ParticipantCountAttr,
+  RoomAttr,
+  SessionIdAttr,
+  SessionStatusAttr,
+} from '../workflows/search-attributes.js';
 import { runCommand, type Binaries } from './binaries.js';
 import type { ClusterDatabases } from './postgres.js';
 
@@ -42,7 +48,8 @@ const SEARCH_ATTRIBUTES: Record<string, proto.temporal.api.enums.v1.IndexedValue
 
 async function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   const { code, output } = await runCommand(command, args, env);
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (code ${code}):\n${output.split('\n').slice(-15).join('\n')}`);
+  if (code !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (code ${code}):\n${output.split('\n').slice(-15).join('\n')}`);
   return output;
 }
 
@@ -61,7 +68,11 @@ export async function applySchema(binaries: Binaries, db: ClusterDatabases): Pro
       SQL_DATABASE: database,
     };
     await run(binaries.sqlTool, ['--plugin', 'postgres12', 'setup-schema', '-v', '0.0'], env);
-    await run(binaries.sqlTool, ['--plugin', 'postgres12', 'update-schema', '-d', `${binaries.schemaDir}/${schema}/versioned`], env);
+    await run(
+      binaries.sqlTool,
+      ['--plugin', 'postgres12', 'update-schema', '-d', `${binaries.schemaDir}/${schema}/versioned`],
+      env,
+    );
   }
 }
 
@@ -105,7 +116,12 @@ const ALREADY_EXISTS = 6;
  * The namespace and Rollcall's search attributes, whatever already exists left alone; returns once a workflow
  * start setting every attribute succeeds (measured: how long that took after the last change).
  */
-export async function setupNamespace(address: string, namespace: string, retentionDays: number, say: (line: string) => void): Promise<{ probeMs: number; probes: number }> {
+export async function setupNamespace(
+  address: string,
+  namespace: string,
+  retentionDays: number,
+  say: (line: string) => void,
+): Promise<{ probeMs: number; probes: number }> {
   const connection = await Connection.connect({ address, connectTimeout: 5_000 });
   try {
     const deadline = Date.now() + 120_000;
@@ -114,14 +130,18 @@ export async function setupNamespace(address: string, namespace: string, retenti
         try {
           return await attempt();
         } catch (error) {
-          if (Date.now() > deadline) throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+          if (Date.now() > deadline)
+            throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
           await sleep(500);
         }
       }
     };
     await retry(`namespace ${namespace}`, async () => {
       try {
-        await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(`${retentionDays}d`) });
+        await connection.workflowService.registerNamespace({
+          namespace,
+          workflowExecutionRetentionPeriod: msToTs(`${retentionDays}d`),
+        });
         say(`namespace ${namespace} registered (retention ${retentionDays} days)`);
       } catch (error) {
         if (grpcCode(error) !== ALREADY_EXISTS) throw error;
@@ -130,7 +150,9 @@ export async function setupNamespace(address: string, namespace: string, retenti
     });
     await retry('search attributes', async () => {
       const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-      const missing = Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in (customAttributes ?? {}))));
+      const missing = Object.fromEntries(
+        Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in (customAttributes ?? {}))),
+      );
       if (Object.keys(missing).length === 0) return;
       try {
         await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
@@ -158,7 +180,9 @@ export async function setupNamespace(address: string, namespace: string, retenti
           { key: ParticipantCountAttr, value: 0 },
         ],
       });
-      await connection.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId, runId: handle.firstExecutionRunId } }).catch(() => undefined);
+      await connection.workflowService
+        .deleteWorkflowExecution({ namespace, workflowExecution: { workflowId, runId: handle.firstExecutionRunId } })
+        .catch(() => undefined);
     });
     return { probeMs: Date.now() - started, probes };
   } finally {

@@ -58,7 +58,10 @@ const host = (fallback: string) =>
     .transform((text, ctx) => {
       const value = text.trim();
       if (!/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]+|[A-Za-z0-9]([A-Za-z0-9.-]{0,253}))$/.test(value)) {
-        ctx.addIssue({ code: 'custom', message: `expected an interface address or host name (e.g. 127.0.0.1, 0.0.0.0, ::1), got "${text}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected an interface address or host name (e.g. 127.0.0.1, 0.0.0.0, ::1), got "${text}"`,
+        });
         return z.NEVER;
       }
       return value.replace(/^\[(.*)\]$/, '$1');
@@ -102,7 +105,12 @@ const schema = z
     LIVEKIT_API_KEY: optionalText,
     LIVEKIT_API_SECRET: optionalText,
     LIVEKIT_URL: optionalText.pipe(
-      z.url({ protocol: /^(https?|wss?)$/, error: (issue) => `expected the LiveKit server URL (https:// or wss://), got "${String(issue.input)}"` }).optional(),
+      z
+        .url({
+          protocol: /^(https?|wss?)$/,
+          error: (issue) => `expected the LiveKit server URL (https:// or wss://), got "${String(issue.input)}"`,
+        })
+        .optional(),
     ),
     CALCULATION_DELAY: duration('5m'),
     LATE_EVENT_WINDOW: duration('2h'),
@@ -121,10 +129,18 @@ const schema = z
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.LIVEKIT_API_KEY) !== Boolean(env.LIVEKIT_API_SECRET)) {
-      ctx.addIssue({ code: 'custom', path: ['LIVEKIT_API_SECRET'], message: 'LIVEKIT_API_KEY and LIVEKIT_API_SECRET must be set together' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LIVEKIT_API_SECRET'],
+        message: 'LIVEKIT_API_KEY and LIVEKIT_API_SECRET must be set together',
+      });
     }
     if (env.REPORT_WEBHOOK_URL && !env.REPORT_WEBHOOK_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['REPORT_WEBHOOK_SECRET'], message: 'required when REPORT_WEBHOOK_URL is set (reports are signed)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REPORT_WEBHOOK_SECRET'],
+        message: 'required when REPORT_WEBHOOK_URL is set (reports are signed)',
+      });
     }
   });
 
@@ -147,7 +163,15 @@ export interface Config {
   temporal: { address?: string; namespace: string; taskQueue: string; cliPath?: string; uiPort: number; uiUrl: string };
   apiToken?: string;
   /** oauthUrl: the server-to-server token endpoint; reportSyncDelayMs: wait after a session's final calculation before syncing its report (Zoom needs time to build it). */
-  zoom: { webhookSecret?: string; accountId?: string; clientId?: string; clientSecret?: string; apiBaseUrl: string; oauthUrl: string; reportSyncDelayMs: number };
+  zoom: {
+    webhookSecret?: string;
+    accountId?: string;
+    clientId?: string;
+    clientSecret?: string;
+    apiBaseUrl: string;
+    oauthUrl: string;
+    reportSyncDelayMs: number;
+  };
   livekit: { apiKey?: string; apiSecret?: string; url?: string };
   timings: {
     calculationDelayMs: number;
@@ -207,7 +231,10 @@ function toConfig(env: Env): Config {
         ? { kind: 'percentage', graceMinutes: env.GRACE_PERIOD / 60_000 }
         : { kind: 'minimum-duration', minutes: env.MINIMUM_DURATION / 60_000 },
     continueAsNewEvents: env.CONTINUE_AS_NEW_EVENTS,
-    reportWebhook: env.REPORT_WEBHOOK_URL && env.REPORT_WEBHOOK_SECRET ? { url: env.REPORT_WEBHOOK_URL, secret: env.REPORT_WEBHOOK_SECRET } : undefined,
+    reportWebhook:
+      env.REPORT_WEBHOOK_URL && env.REPORT_WEBHOOK_SECRET
+        ? { url: env.REPORT_WEBHOOK_URL, secret: env.REPORT_WEBHOOK_SECRET }
+        : undefined,
     workerMetricsPort: env.WORKER_METRICS_PORT,
     sdkMetricsPort: env.SDK_METRICS_PORT,
     logLevel: env.LOG_LEVEL,
@@ -252,7 +279,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Loopback names and addresses: where the API may listen without API_TOKEN. */
 export function isLoopbackHost(host: string): boolean {
   const bare = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  return bare === 'localhost' || bare.endsWith('.localhost') || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || /^::ffff:127(\.\d{1,3}){3}$/.test(bare);
+  return (
+    bare === 'localhost' ||
+    bare.endsWith('.localhost') ||
+    bare === '::1' ||
+    /^127(\.\d{1,3}){3}$/.test(bare) ||
+    /^::ffff:127(\.\d{1,3}){3}$/.test(bare)
+  );
 }
 
 /** Start-up refusal of an open API on a reachable interface: anything but loopback needs API_TOKEN. */

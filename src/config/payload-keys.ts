@@ -33,8 +33,10 @@ export function parsePayloadKeys(text: string): PayloadKey[] | string {
     const colon = entry.indexOf(':');
     const id = colon < 0 ? undefined : entry.slice(0, colon);
     const key = decodeKey(colon < 0 ? entry : entry.slice(colon + 1));
-    if (id !== undefined && !KEY_ID.test(id)) return `${where}expected a key id of 1-64 letters, digits or . _ - before the colon`;
-    if (!key) return `${where}expected ${KEY_BYTES} bytes in base64 (\`openssl rand -base64 32\`), optionally as id:key, several separated by commas`;
+    if (id !== undefined && !KEY_ID.test(id))
+      return `${where}expected a key id of 1-64 letters, digits or . _ - before the colon`;
+    if (!key)
+      return `${where}expected ${KEY_BYTES} bytes in base64 (\`openssl rand -base64 32\`), optionally as id:key, several separated by commas`;
     const keyId = id ?? keyIdOf(key);
     if (keys.some((other) => other.id === keyId)) return `${where}key id "${keyId}" is given twice`;
     keys.push({ id: keyId, key });

@@ -17,32 +17,61 @@ const ts = (epochMs: number | undefined) => (epochMs === undefined ? null : new 
  * Replaces a session's calculated attendance in one transaction: participants and reports are upserted,
  * cycles rewritten, and people who no longer appear (e.g. a guest since matched to a user) removed.
  */
-export async function saveAttendance(pool: Pool, sessionId: string, result: AttendanceResult, options: SaveOptions): Promise<boolean> {
+export async function saveAttendance(
+  pool: Pool,
+  sessionId: string,
+  result: AttendanceResult,
+  options: SaveOptions,
+): Promise<boolean> {
   const people = result.people;
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     // The session row is locked until commit: two attempts of one calculation, or two calculations, save one at a time.
-    const newest = await client.query('UPDATE sessions SET calculation_seq = $2 WHERE id = $1 AND calculation_seq <= $2', [sessionId, options.seq]);
+    const newest = await client.query(
+      'UPDATE sessions SET calculation_seq = $2 WHERE id = $1 AND calculation_seq <= $2',
+      [sessionId, options.seq],
+    );
     if (newest.rowCount === 0) {
       await client.query('ROLLBACK');
       return false;
     }
     const keys = people.map((person) => person.personKey);
-    await client.query('DELETE FROM participants WHERE session_id = $1 AND NOT (person_key = ANY($2::text[]))', [sessionId, keys]);
+    await client.query('DELETE FROM participants WHERE session_id = $1 AND NOT (person_key = ANY($2::text[]))', [
+      sessionId,
+      keys,
+    ]);
     await client.query('DELETE FROM attendance WHERE session_id = $1', [sessionId]);
     await client.query(
       `INSERT INTO participants (session_id, person_key, user_id, email, name, role, guest)
        SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
        ON CONFLICT (session_id, person_key) DO UPDATE SET user_id = EXCLUDED.user_id, email = EXCLUDED.email,
          name = EXCLUDED.name, role = EXCLUDED.role, guest = EXCLUDED.guest`,
-      [sessionId, keys, people.map((p) => p.userId ?? null), people.map((p) => p.email ?? null), people.map((p) => p.name ?? null), people.map((p) => p.role ?? null), people.map((p) => p.guest)],
+      [
+        sessionId,
+        keys,
+        people.map((p) => p.userId ?? null),
+        people.map((p) => p.email ?? null),
+        people.map((p) => p.name ?? null),
+        people.map((p) => p.role ?? null),
+        people.map((p) => p.guest),
+      ],
     );
-    const cycles = people.flatMap((person) => person.cycles.map((cycle, index) => ({ person: person.personKey, index, ...cycle })));
+    const cycles = people.flatMap((person) =>
+      person.cycles.map((cycle, index) => ({ person: person.personKey, index, ...cycle })),
+    );
     await client.query(
       `INSERT INTO attendance (session_id, person_key, cycle_index, connection, joined_at, left_at, closed_by)
        SELECT $1, * FROM unnest($2::text[], $3::int[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[])`,
-      [sessionId, cycles.map((c) => c.person), cycles.map((c) => c.index), cycles.map((c) => c.connection), cycles.map((c) => new Date(c.joinedAt)), cycles.map((c) => ts(c.leftAt)), cycles.map((c) => c.closedBy ?? null)],
+      [
+        sessionId,
+        cycles.map((c) => c.person),
+        cycles.map((c) => c.index),
+        cycles.map((c) => c.connection),
+        cycles.map((c) => new Date(c.joinedAt)),
+        cycles.map((c) => ts(c.leftAt)),
+        cycles.map((c) => c.closedBy ?? null),
+      ],
     );
     await client.query(
       `INSERT INTO session_reports (session_id, person_key, first_join, last_leave, attended_seconds, attended_minutes, percentage,
@@ -69,11 +98,10 @@ export async function saveAttendance(pool: Pool, sessionId: string, result: Atte
         options.calculatedAt,
       ],
     );
-    await client.query(`UPDATE sessions SET calculated_at = $2, status = CASE WHEN $3 THEN 'calculated' ELSE status END, updated_at = now() WHERE id = $1`, [
-      sessionId,
-      options.calculatedAt,
-      options.final ?? false,
-    ]);
+    await client.query(
+      `UPDATE sessions SET calculated_at = $2, status = CASE WHEN $3 THEN 'calculated' ELSE status END, updated_at = now() WHERE id = $1`,
+      [sessionId, options.calculatedAt, options.final ?? false],
+    );
     await client.query('COMMIT');
     return true;
   } catch (error) {

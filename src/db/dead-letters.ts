@@ -22,7 +22,14 @@ export interface DeadLetter {
  * Keeps a refused but authentic payload, and in the same statement trims the table to the newest `limit` rows
  * whose bodies add up to at most `maxBytes` (the new one included).
  */
-export async function keepDeadLetter(pool: Pool, provider: string, reason: string, body: string, limit = DEAD_LETTER_LIMIT, maxBytes = DEAD_LETTER_BYTES): Promise<void> {
+export async function keepDeadLetter(
+  pool: Pool,
+  provider: string,
+  reason: string,
+  body: string,
+  limit = DEAD_LETTER_LIMIT,
+  maxBytes = DEAD_LETTER_BYTES,
+): Promise<void> {
   await pool.query(
     `WITH kept AS (INSERT INTO dead_letters (provider, reason, body) VALUES ($1, $2, $3) RETURNING id)
      DELETE FROM dead_letters
@@ -65,6 +72,9 @@ export async function listDeadLetters(pool: Pool, page: { limit: number; before?
 
 /** One dead letter with its whole body. */
 export async function getDeadLetter(pool: Pool, id: number): Promise<DeadLetter | undefined> {
-  const { rows } = await pool.query<Row>('SELECT id, provider, reason, body, body_bytes, received_at FROM dead_letters WHERE id = $1', [id]);
+  const { rows } = await pool.query<Row>(
+    'SELECT id, provider, reason, body, body_bytes, received_at FROM dead_letters WHERE id = $1',
+    [id],
+  );
   return rows[0] && present(rows[0], false);
 }

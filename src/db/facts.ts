@@ -27,7 +27,12 @@ export interface StoreOptions {
  * provider's retry changes nothing. Returns how many were new. Every string is made storable first: provider
  * JSON may hold NUL or lone surrogates that PostgreSQL refuses, and a refused fact would be a lost one.
  */
-export async function storeFacts(pool: Pool, room: FactRoom, events: readonly AttendanceEvent[], options: StoreOptions = {}): Promise<number> {
+export async function storeFacts(
+  pool: Pool,
+  room: FactRoom,
+  events: readonly AttendanceEvent[],
+  options: StoreOptions = {},
+): Promise<number> {
   if (events.length === 0) return 0;
   const facts = storable(events);
   const { rowCount } = await pool.query(
@@ -61,7 +66,10 @@ export async function loadSessionFacts(pool: Pool, sessionId: string): Promise<A
 
 /** The keys of the session's facts: what tests and operators compare with a provider's record. */
 export async function sessionFactKeys(pool: Pool, sessionId: string): Promise<string[]> {
-  const { rows } = await pool.query<{ event_key: string }>('SELECT event_key FROM session_facts($1) ORDER BY event_key', [sessionId]);
+  const { rows } = await pool.query<{ event_key: string }>(
+    'SELECT event_key FROM session_facts($1) ORDER BY event_key',
+    [sessionId],
+  );
   return rows.map((row) => row.event_key);
 }
 
@@ -81,13 +89,26 @@ type Queryable = Pick<Pool, 'query'>;
  * processes drain the same table without delivering a fact twice at once. Call inside a transaction.
  */
 export async function claimUnrelayedFacts(db: Queryable, limit: number): Promise<UnrelayedFact[]> {
-  const { rows } = await db.query<{ seq: string; provider: Provider; room: string; instance_id: string; topic: string | null; event: AttendanceEvent; session_id: string | null }>(
+  const { rows } = await db.query<{
+    seq: string;
+    provider: Provider;
+    room: string;
+    instance_id: string;
+    topic: string | null;
+    event: AttendanceEvent;
+    session_id: string | null;
+  }>(
     `SELECT seq, provider, room, instance_id, topic, event, session_id FROM room_facts WHERE NOT relayed ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
     [limit],
   );
   return rows.map((row) => ({
     seq: row.seq,
-    room: { provider: row.provider, roomId: row.room, instanceId: row.instance_id, ...(row.topic !== null && { topic: row.topic }) },
+    room: {
+      provider: row.provider,
+      roomId: row.room,
+      instanceId: row.instance_id,
+      ...(row.topic !== null && { topic: row.topic }),
+    },
     event: row.event,
     ...(row.session_id !== null && { sessionId: row.session_id }),
   }));

@@ -89,7 +89,11 @@ function personFrom(row: PersonRow): ReportPerson {
     status: row.status,
     late: row.late,
     lateMinutes: row.late_minutes,
-    cycles: row.cycles.map((cycle) => ({ joinedAt: utc(cycle.joinedAt), leftAt: utcOrNull(cycle.leftAt), closedBy: cycle.closedBy })),
+    cycles: row.cycles.map((cycle) => ({
+      joinedAt: utc(cycle.joinedAt),
+      leftAt: utcOrNull(cycle.leftAt),
+      closedBy: cycle.closedBy,
+    })),
   };
 }
 
@@ -99,7 +103,12 @@ export async function loadAttendanceReport(pool: Pool, sessionId: string): Promi
   if (!session) return undefined;
   const { rows } = await pool.query<PersonRow>(PEOPLE_SQL, [sessionId]);
   const calculatedAt = session.calculatedAt === undefined ? null : utc(session.calculatedAt);
-  const report: AttendanceReport = { sessionId, calculatedAt, calculationSeq: session.calculationSeq, people: rows.map(personFrom) };
+  const report: AttendanceReport = {
+    sessionId,
+    calculatedAt,
+    calculationSeq: session.calculationSeq,
+    people: rows.map(personFrom),
+  };
   if (session.scheduledStart !== undefined && session.scheduledEnd !== undefined) {
     report.window = { start: utc(session.scheduledStart), end: utc(session.scheduledEnd) };
   }

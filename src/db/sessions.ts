@@ -66,7 +66,12 @@ function fromDb(row: DbRow): SessionRow {
  * Inserts the session unless its id exists; returns the stored row either way so callers can detect conflicts.
  * `span`: the provider time a registered session reads facts from (see sessions/routing.ts).
  */
-export async function insertSession(pool: Pool, spec: SessionSpec, workflowId: string, span: FactSpan | undefined): Promise<{ row: SessionRow; created: boolean }> {
+export async function insertSession(
+  pool: Pool,
+  spec: SessionSpec,
+  workflowId: string,
+  span: FactSpan | undefined,
+): Promise<{ row: SessionRow; created: boolean }> {
   const inserted = await pool.query<DbRow>(
     `INSERT INTO sessions (id, workflow_id, provider, room, instance_id, title, ad_hoc, scheduled_start, scheduled_end, roster, policy,
        facts_from, facts_to, instances_since)
@@ -102,14 +107,25 @@ export async function getSession(pool: Pool, id: string): Promise<SessionRow | u
 
 /** True when two specs describe the same registration (a retried POST), so it can be answered idempotently. */
 export function sameRegistration(a: SessionSpec, b: SessionSpec): boolean {
-  const key = (spec: SessionSpec) => canonicalJson([spec.provider, spec.room, spec.title ?? null, spec.scheduledStart, spec.scheduledEnd, spec.roster, spec.policy]);
+  const key = (spec: SessionSpec) =>
+    canonicalJson([
+      spec.provider,
+      spec.room,
+      spec.title ?? null,
+      spec.scheduledStart,
+      spec.scheduledEnd,
+      spec.roster,
+      spec.policy,
+    ]);
   return key(a) === key(b);
 }
 
 /** JSON with object keys sorted: jsonb does not keep the key order a request used. */
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }
 
@@ -117,7 +133,13 @@ function canonicalJson(value: unknown): string {
  * Records where the workflow is (status, meeting start/end evidence) for readers of the sessions table. A
  * phase only moves forward: a late write of an earlier phase (a retried activity) changes nothing.
  */
-export async function updateSessionPhase(pool: Pool, id: string, status: SessionPhase, meetingStarted?: number, meetingEnded?: number): Promise<void> {
+export async function updateSessionPhase(
+  pool: Pool,
+  id: string,
+  status: SessionPhase,
+  meetingStarted?: number,
+  meetingEnded?: number,
+): Promise<void> {
   await pool.query(
     `UPDATE sessions SET status = $2, meeting_started = coalesce($3, meeting_started), meeting_ended = coalesce($4, meeting_ended), updated_at = now()
      WHERE id = $1 AND array_position($5::text[], status) <= array_position($5::text[], $2)`,
@@ -132,14 +154,23 @@ export async function getSessions(pool: Pool, ids: readonly string[]): Promise<S
 }
 
 /** Registered sessions of these rooms whose fact span overlaps [from, to] (epoch ms): one query for a relay batch. */
-export async function sessionsForRooms(pool: Pool, rooms: ReadonlyArray<{ provider: string; room: string }>, from: number, to: number): Promise<RoutableSession[]> {
+export async function sessionsForRooms(
+  pool: Pool,
+  rooms: ReadonlyArray<{ provider: string; room: string }>,
+  from: number,
+  to: number,
+): Promise<RoutableSession[]> {
   if (rooms.length === 0) return [];
   const { rows } = await pool.query<DbRow>(
     `SELECT s.* FROM sessions s JOIN unnest($1::text[], $2::text[]) AS r(provider, room) ON s.provider = r.provider AND s.room = r.room
      WHERE NOT s.ad_hoc AND s.facts_from <= $4 AND s.facts_to >= $3`,
     [rooms.map((r) => r.provider), rooms.map((r) => r.room), new Date(from), new Date(to)],
   );
-  return rows.map((row) => ({ ...fromDb(row), factsFrom: row.facts_from!.getTime(), factsTo: row.facts_to!.getTime() }));
+  return rows.map((row) => ({
+    ...fromDb(row),
+    factsFrom: row.facts_from!.getTime(),
+    factsTo: row.facts_to!.getTime(),
+  }));
 }
 
 /**

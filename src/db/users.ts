@@ -28,7 +28,11 @@ export class EmailInUseError extends Error {
     readonly email: string | undefined,
     readonly holderId: string | undefined,
   ) {
-    super(email ? `email ${email} already belongs to user ${holderId ?? '(unknown)'}` : 'an email in the batch already belongs to another user');
+    super(
+      email
+        ? `email ${email} already belongs to user ${holderId ?? '(unknown)'}`
+        : 'an email in the batch already belongs to another user',
+    );
   }
 }
 
@@ -38,7 +42,10 @@ const UNIQUE_VIOLATION = '23505';
  * Inserts or replaces users (email and name as given, absent = none) in one statement, so a batch applies
  * entirely or not at all. Callers make ids and emails unique within the batch.
  */
-export async function upsertUsers(pool: Pool, users: ReadonlyArray<{ id: string; email?: string | undefined; name?: string | undefined }>): Promise<number> {
+export async function upsertUsers(
+  pool: Pool,
+  users: ReadonlyArray<{ id: string; email?: string | undefined; name?: string | undefined }>,
+): Promise<number> {
   const ids = users.map((user) => user.id);
   const emails = users.map((user) => user.email ?? null);
   try {
@@ -50,7 +57,12 @@ export async function upsertUsers(pool: Pool, users: ReadonlyArray<{ id: string;
     );
     return rowCount ?? 0;
   } catch (error) {
-    if (!(error instanceof pg.DatabaseError && error.code === UNIQUE_VIOLATION && error.constraint === 'users_email_idx')) throw error;
+    if (!(
+      error instanceof pg.DatabaseError &&
+      error.code === UNIQUE_VIOLATION &&
+      error.constraint === 'users_email_idx'
+    ))
+      throw error;
     // Name the conflict from the data rather than parsing the (locale-dependent) error detail.
     const { rows } = await pool.query<{ email: string; id: string }>(
       `SELECT r.email, u.id FROM unnest($1::text[], $2::text[]) AS r(id, email)

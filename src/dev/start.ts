@@ -25,7 +25,9 @@ type Stop = () => Promise<void>;
 async function provideTemporal(config: Config, stops: Stop[]): Promise<{ address: string; uiUrl?: string }> {
   if (config.temporal.address) {
     await waitForTemporal(config.temporal.address, 10_000).catch((error: unknown) => {
-      throw new ConfigError(`Invalid configuration:\n  TEMPORAL_ADDRESS: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ConfigError(
+        `Invalid configuration:\n  TEMPORAL_ADDRESS: ${error instanceof Error ? error.message : String(error)}`,
+      );
     });
     return { address: config.temporal.address };
   }
@@ -36,7 +38,9 @@ async function provideTemporal(config: Config, stops: Stop[]): Promise<{ address
     return { address, uiUrl: `http://localhost:${config.temporal.uiPort}` };
   }
   if (await isListening(config.temporal.uiPort)) {
-    throw new ConfigError(`Invalid configuration:\n  TEMPORAL_UI_PORT: port ${config.temporal.uiPort} is taken; free it or set TEMPORAL_UI_PORT`);
+    throw new ConfigError(
+      `Invalid configuration:\n  TEMPORAL_UI_PORT: port ${config.temporal.uiPort} is taken; free it or set TEMPORAL_UI_PORT`,
+    );
   }
   const dbFile = resolve(config.dataDir, 'temporal.sqlite');
   say(`Starting the Temporal dev server on 127.0.0.1:${DEV_TEMPORAL_PORT} (history in ${dbFile})...`);
@@ -53,8 +57,17 @@ async function provideTemporal(config: Config, stops: Stop[]): Promise<{ address
   return temporal;
 }
 
-function startChild(name: string, script: string, env: NodeJS.ProcessEnv, logger: Logger, onUnexpectedExit: () => void): ChildProcess {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+function startChild(
+  name: string,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  onUnexpectedExit: () => void,
+): ChildProcess {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], {
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   child.on('exit', (code, signal) => {
     if (code !== 0 || signal) logger.warn({ child: name, code, signal }, 'child process exited');
     onUnexpectedExit();
@@ -77,9 +90,14 @@ async function waitForApi(url: string, timeoutMs: number): Promise<void> {
 
 /** Ports the API and the worker will listen on: taken ones stop the start before anything is started. */
 async function checkPortsFree(config: Config): Promise<void> {
-  const ports: Array<[string, number]> = [['PORT', config.port], ['WORKER_METRICS_PORT', config.workerMetricsPort], ['SDK_METRICS_PORT', config.sdkMetricsPort]];
+  const ports: Array<[string, number]> = [
+    ['PORT', config.port],
+    ['WORKER_METRICS_PORT', config.workerMetricsPort],
+    ['SDK_METRICS_PORT', config.sdkMetricsPort],
+  ];
   for (const [variable, port] of ports) {
-    if (port && (await isListening(port))) throw new ConfigError(`Invalid configuration:\n  ${variable}: port ${port} is taken; free it or set ${variable}`);
+    if (port && (await isListening(port)))
+      throw new ConfigError(`Invalid configuration:\n  ${variable}: port ${port} is taken; free it or set ${variable}`);
   }
 }
 
@@ -95,7 +113,8 @@ runMain('rollcall', async () => {
   let stopping = false;
   const stopAll = async () => {
     stopping = true;
-    for (const stop of stops.reverse().splice(0)) await stop().catch((error: unknown) => logger.warn({ err: error }, 'stop failed'));
+    for (const stop of stops.reverse().splice(0))
+      await stop().catch((error: unknown) => logger.warn({ err: error }, 'stop failed'));
   };
   try {
     const database = await provideDatabase(config, say);
@@ -106,8 +125,16 @@ runMain('rollcall', async () => {
     const temporal = await provideTemporal(config, stops);
     // Workflow payloads are encrypted: with PAYLOAD_ENCRYPTION_KEY unset, with a key made once for this data dir.
     const payloadKey = config.payloadKeys ? undefined : dataDirPayloadKey(config.dataDir);
-    if (payloadKey) say(`Workflow payloads are encrypted with the key in ${resolve(payloadKeyFile(config.dataDir))} (PAYLOAD_ENCRYPTION_KEY for the CLI).`);
-    const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, ...(payloadKey && { PAYLOAD_ENCRYPTION_KEY: payloadKey }) };
+    if (payloadKey)
+      say(
+        `Workflow payloads are encrypted with the key in ${resolve(payloadKeyFile(config.dataDir))} (PAYLOAD_ENCRYPTION_KEY for the CLI).`,
+      );
+    const env = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporal.address,
+      ...(payloadKey && { PAYLOAD_ENCRYPTION_KEY: payloadKey }),
+    };
     const onChildExit = () => {
       if (stopping) return;
       say('A Rollcall process exited unexpectedly; stopping everything.');

@@ -5,10 +5,24 @@
 import type { AttendanceEvent } from './events.js';
 import { columnsFromEvents, columnsFromState, type FactColumns } from './columns.js';
 import type { Cycle } from './cycles.js';
-import { buildDirectory, describePerson, type Directory, type DirectoryUser, type PersonIdentity, type RosterEntry } from './identity.js';
+import {
+  buildDirectory,
+  describePerson,
+  type Directory,
+  type DirectoryUser,
+  type PersonIdentity,
+  type RosterEntry,
+} from './identity.js';
 import { latenessOf } from './lateness.js';
 import { personTimelines, type PersonTimeline } from './people.js';
-import { DEFAULT_POLICY, decideStatus, graceMinutesOf, percentageOf, type AttendancePolicy, type AttendanceStatus } from './policy.js';
+import {
+  DEFAULT_POLICY,
+  decideStatus,
+  graceMinutesOf,
+  percentageOf,
+  type AttendancePolicy,
+  type AttendanceStatus,
+} from './policy.js';
 import { compareStrings } from './sorted-sets.js';
 import { applyEvent, emptyState, type AttendanceState } from './state.js';
 import { attendanceWindow, type AttendanceWindow } from './window.js';
@@ -81,7 +95,11 @@ export function calculateAttendance(input: AttendanceInput): AttendanceResult {
 }
 
 /** Attendance from the (incrementally maintained) state; `now` as in `AttendanceInput`. */
-export function attendanceFromState(state: AttendanceState, context: AttendanceContext, now?: number): AttendanceResult {
+export function attendanceFromState(
+  state: AttendanceState,
+  context: AttendanceContext,
+  now?: number,
+): AttendanceResult {
   return attendanceFromColumns(columnsFromState(state), context, now);
 }
 
@@ -98,15 +116,24 @@ export function timelinesOf(columns: FactColumns, context: AttendanceContext): T
   const directory = buildDirectory(context.users, context.session.roster);
   const timelines = personTimelines(columns, directory);
   let firstJoin: number | undefined;
-  for (const t of timelines) if (firstJoin === undefined || t.cycles[0]!.joinedAt < firstJoin) firstJoin = t.cycles[0]!.joinedAt;
+  for (const t of timelines)
+    if (firstJoin === undefined || t.cycles[0]!.joinedAt < firstJoin) firstJoin = t.cycles[0]!.joinedAt;
   return { columns, directory, timelines, firstJoin };
 }
 
-function attendanceFromColumns(columns: FactColumns, context: AttendanceContext, now: number | undefined): AttendanceResult {
+function attendanceFromColumns(
+  columns: FactColumns,
+  context: AttendanceContext,
+  now: number | undefined,
+): AttendanceResult {
   return attendanceOf(timelinesOf(columns, context), context, now);
 }
 
-export function attendanceOf({ columns, directory, timelines, firstJoin }: Timelines, context: AttendanceContext, now: number | undefined): AttendanceResult {
+export function attendanceOf(
+  { columns, directory, timelines, firstJoin }: Timelines,
+  context: AttendanceContext,
+  now: number | undefined,
+): AttendanceResult {
   const { session } = context;
   const openUntil = now ?? columns.latest;
   const window = sessionWindow(columns, session, firstJoin, openUntil);
@@ -130,10 +157,18 @@ export function attendanceOf({ columns, directory, timelines, firstJoin }: Timel
     for (const { userId } of session.roster ?? []) {
       if (reported.has(userId)) continue;
       reported.add(userId);
-      absent.push(personAttendance(describePerson(userId, '', directory), [], window, openUntil, session, policy, grace));
+      absent.push(
+        personAttendance(describePerson(userId, '', directory), [], window, openUntil, session, policy, grace),
+      );
     }
   }
-  const all = absent.length === 0 ? people : mergeByKey(people, absent.sort((a, b) => compareStrings(a.personKey, b.personKey)));
+  const all =
+    absent.length === 0
+      ? people
+      : mergeByKey(
+          people,
+          absent.sort((a, b) => compareStrings(a.personKey, b.personKey)),
+        );
   return { window, people: all, counts: countStatuses(all) };
 }
 
@@ -149,7 +184,12 @@ function mergeByKey(a: readonly PersonAttendance[], b: readonly PersonAttendance
 }
 
 /** The window for these facts; `openUntil` ends it while an ad-hoc meeting is live. */
-export function sessionWindow(columns: FactColumns, session: SessionSettings, firstJoin: number | undefined, openUntil: number | undefined): AttendanceWindow | undefined {
+export function sessionWindow(
+  columns: FactColumns,
+  session: SessionSettings,
+  firstJoin: number | undefined,
+  openUntil: number | undefined,
+): AttendanceWindow | undefined {
   return attendanceWindow(session, {
     meetingStarts: columns.meetingStarts,
     meetingEnds: columns.meetingEnds,
@@ -163,7 +203,11 @@ export function sessionWindow(columns: FactColumns, session: SessionSettings, fi
  * Whether any cycle has time inside the window (a zero-length sighting strictly inside it counts); a cycle that
  * ends at the window's start or begins at its end does not.
  */
-function withinWindow(cycles: readonly Cycle[], window: AttendanceWindow | undefined, openUntil: number | undefined): boolean {
+function withinWindow(
+  cycles: readonly Cycle[],
+  window: AttendanceWindow | undefined,
+  openUntil: number | undefined,
+): boolean {
   if (!window) return false;
   for (const c of cycles) {
     const end = c.leftAt ?? Math.max(c.joinedAt, openUntil ?? c.joinedAt);
@@ -207,7 +251,9 @@ function personAttendance(
   const attendedMs = window ? coveredMs(cycles, window.start, window.end, openUntil) : 0;
   const windowMs = window ? window.end - window.start : 0;
   const firstJoin = cycles[0]?.joinedAt;
-  const { late, lateMinutes } = window ? latenessOf(firstJoin, session.scheduledStart ?? window.start, graceMinutes) : { late: false, lateMinutes: 0 };
+  const { late, lateMinutes } = window
+    ? latenessOf(firstJoin, session.scheduledStart ?? window.start, graceMinutes)
+    : { late: false, lateMinutes: 0 };
   return {
     personKey: identity.personKey,
     userId: identity.userId,

@@ -75,14 +75,32 @@ export function columnsFromState(state: AttendanceState): FactColumns {
     leaveFrom[i] = l;
     for (const t of c.joins) joins[j++] = t;
     for (const t of c.leaves) leaves[l++] = t;
-    complex[i] = general || c.reports.length > 0 || c.listed.length > 0 || (c.moves !== undefined && c.moves.length > 0) ? c : undefined;
+    complex[i] =
+      general || c.reports.length > 0 || c.listed.length > 0 || (c.moves !== undefined && c.moves.length > 0)
+        ? c
+        : undefined;
   }
   joinFrom[n] = j;
   leaveFrom[n] = l;
   let latest = -Infinity;
-  for (const times of [state.meetingStarts, state.meetingEnds, state.reconciles]) if (times.length > 0) latest = Math.max(latest, times.at(-1)!);
+  for (const times of [state.meetingStarts, state.meetingEnds, state.reconciles])
+    if (times.length > 0) latest = Math.max(latest, times.at(-1)!);
   return finish(
-    { ids, guestKeys, emails, names, userIds, ends, joinFrom, joins, leaveFrom, leaves, complex, meetingStarts: state.meetingStarts, meetingEnds: state.meetingEnds },
+    {
+      ids,
+      guestKeys,
+      emails,
+      names,
+      userIds,
+      ends,
+      joinFrom,
+      joins,
+      leaveFrom,
+      leaves,
+      complex,
+      meetingStarts: state.meetingStarts,
+      meetingEnds: state.meetingEnds,
+    },
     state.reconciles,
     state.hardStops,
     latest,
@@ -99,9 +117,11 @@ class EndsCache {
   /** `instances`: a sorted list, or one instance as a plain string. */
   get(instances: string | readonly string[] | undefined): readonly number[] {
     if (instances === undefined || instances.length === 0) return this.all;
-    const key = typeof instances === 'string' ? instances : instances.length === 1 ? instances[0]! : instances.join('\n');
+    const key =
+      typeof instances === 'string' ? instances : instances.length === 1 ? instances[0]! : instances.join('\n');
     let ends = this.known.get(key);
-    if (ends === undefined) this.known.set(key, (ends = this.compute(typeof instances === 'string' ? [instances] : instances)));
+    if (ends === undefined)
+      this.known.set(key, (ends = this.compute(typeof instances === 'string' ? [instances] : instances)));
     return ends;
   }
 }
@@ -109,20 +129,35 @@ class EndsCache {
 type Partial = Omit<FactColumns, 'session' | 'latest'>;
 
 /** Adds what depends on every time: the latest evidence, and where each hard stop closes cycles. */
-function finish(columns: Partial, reconciles: readonly number[], hardStops: readonly number[], latestSession: number): FactColumns {
+function finish(
+  columns: Partial,
+  reconciles: readonly number[],
+  hardStops: readonly number[],
+  latestSession: number,
+): FactColumns {
   let latest = latestSession;
   for (const t of columns.joins) if (t > latest) latest = t;
   for (const t of columns.leaves) if (t > latest) latest = t;
-  for (const c of columns.complex) if (c) for (const [joinedAt, leftAt] of c.reports) latest = Math.max(latest, joinedAt, leftAt);
-  const full = { ...columns, session: { reconciles, hardStops, hardStopClosesAt: [] as number[] }, latest: latest === -Infinity ? undefined : latest };
+  for (const c of columns.complex)
+    if (c) for (const [joinedAt, leftAt] of c.reports) latest = Math.max(latest, joinedAt, leftAt);
+  const full = {
+    ...columns,
+    session: { reconciles, hardStops, hardStopClosesAt: [] as number[] },
+    latest: latest === -Infinity ? undefined : latest,
+  };
   full.session.hardStopClosesAt = hardStops.map((at) => latestEvidenceOf(full, reconciles, at) ?? at);
   return full;
 }
 
 /** The latest time any fact happened at, at or before `limit`: the last evidence the meeting was live. */
-function latestEvidenceOf(columns: Omit<FactColumns, 'session' | 'latest'>, reconciles: readonly number[], limit: number): number | undefined {
+function latestEvidenceOf(
+  columns: Omit<FactColumns, 'session' | 'latest'>,
+  reconciles: readonly number[],
+  limit: number,
+): number | undefined {
   let latest = -Infinity;
-  for (const times of [columns.meetingStarts, columns.meetingEnds, reconciles]) latest = Math.max(latest, lastAtOrBefore(times, limit) ?? -Infinity);
+  for (const times of [columns.meetingStarts, columns.meetingEnds, reconciles])
+    latest = Math.max(latest, lastAtOrBefore(times, limit) ?? -Infinity);
   for (const t of columns.joins) if (t <= limit && t > latest) latest = t;
   for (const t of columns.leaves) if (t <= limit && t > latest) latest = t;
   for (const c of columns.complex) {
@@ -249,7 +284,26 @@ export function columnsFromEvents(events: readonly AttendanceEvent[]): FactColum
   }
   let latest = -Infinity;
   for (const times of [meetingStarts, meetingEnds]) if (times.length > 0) latest = Math.max(latest, times.at(-1)!);
-  return finish({ ids, guestKeys, emails, names, userIds, ends, joinFrom, joins, leaveFrom, leaves, complex, meetingStarts, meetingEnds }, [], hardStops, latest);
+  return finish(
+    {
+      ids,
+      guestKeys,
+      emails,
+      names,
+      userIds,
+      ends,
+      joinFrom,
+      joins,
+      leaveFrom,
+      leaves,
+      complex,
+      meetingStarts,
+      meetingEnds,
+    },
+    [],
+    hardStops,
+    latest,
+  );
 
   /** `applyEvent`'s person merge (state.ts): the smallest guest key, email and name win, provider ids accumulate. */
   function mergePerson(row: number, ref: PersonRef): void {
@@ -270,7 +324,12 @@ export function columnsFromEvents(events: readonly AttendanceEvent[]): FactColum
 }
 
 /** `endsFor` over the folded end lists. */
-function endsOf(all: readonly number[], sessionEnds: readonly number[], byInstance: Record<string, number[]>, instances: readonly string[]): readonly number[] {
+function endsOf(
+  all: readonly number[],
+  sessionEnds: readonly number[],
+  byInstance: Record<string, number[]>,
+  instances: readonly string[],
+): readonly number[] {
   const own = instances.map((i) => byInstance[i] ?? []).filter((t) => t.length > 0);
   if (own.length === 0) return sessionEnds.length === all.length ? all : sessionEnds;
   if (own.length === 1 && sessionEnds.length === 0) return own[0]!;

@@ -62,23 +62,42 @@ const NONE: readonly number[] = [];
  * The connection's cycles, in `compareCycles` order (the walk yields them in that order; report rows are merged in).
  * `meetingEnds`: the ends that close this connection (its instance's and those naming none), sorted.
  */
-export function connectionCycles(connection: string, facts: ConnectionFacts, session: SessionFacts, meetingEnds: readonly number[]): Cycle[] {
+export function connectionCycles(
+  connection: string,
+  facts: ConnectionFacts,
+  session: SessionFacts,
+  meetingEnds: readonly number[],
+): Cycle[] {
   const leaves = facts.leaves;
   const openers =
     facts.listed.length > 0
-      ? sortedUnion(facts.joins, listingOpeners(facts.listed, session.reconciles, [...leaves, ...meetingEnds, ...session.hardStops]))
+      ? sortedUnion(
+          facts.joins,
+          listingOpeners(facts.listed, session.reconciles, [...leaves, ...meetingEnds, ...session.hardStops]),
+        )
       : facts.joins;
-  const cycles = openers.length > 0 ? walk(connection, facts.listed, session, [leaves, openers, meetingEnds, NONE, session.hardStops], facts.moves ?? NONE) : [];
+  const cycles =
+    openers.length > 0
+      ? walk(
+          connection,
+          facts.listed,
+          session,
+          [leaves, openers, meetingEnds, NONE, session.hardStops],
+          facts.moves ?? NONE,
+        )
+      : [];
   if (facts.reports.length === 0) return cycles;
   for (const [joinedAt, leftAt] of facts.reports) {
-    if (!cycles.some((c) => c.joinedAt === joinedAt && c.leftAt === leftAt)) cycles.push({ connection, joinedAt, leftAt, closedBy: 'report' });
+    if (!cycles.some((c) => c.joinedAt === joinedAt && c.leftAt === leftAt))
+      cycles.push({ connection, joinedAt, leftAt, closedBy: 'report' });
   }
   return cycles.sort(compareCycles);
 }
 
 /**
  * `connectionCycles` for the common connection: joins and leaves only (no report rows, reconcile listings or
- * moves, and no snapshots in the session), read from slices of flat arrays; its cycles are pushed to `cycles`. The same walk, without its general
+ * moves, and no snapshots in the session), read from slices of flat arrays; its cycles are pushed to `cycles`. The same
+ * walk, without its general
  * machinery: the facts in (time, kind) order — leave, join, meeting end, hard stop.
  */
 export function simpleCycles(
@@ -140,7 +159,13 @@ export function simpleCycles(
     }
     if (kind === LEAVE) cycles.push({ connection, joinedAt, leftAt: at, closedBy: 'left' });
     else if (kind === MEETING_END) cycles.push({ connection, joinedAt, leftAt: at, closedBy: 'meeting-ended' });
-    else if (kind === HARD_STOP) cycles.push({ connection, joinedAt, leftAt: Math.max(joinedAt, session.hardStopClosesAt[h - 1]!), closedBy: 'hard-stop' });
+    else if (kind === HARD_STOP)
+      cycles.push({
+        connection,
+        joinedAt,
+        leftAt: Math.max(joinedAt, session.hardStopClosesAt[h - 1]!),
+        closedBy: 'hard-stop',
+      });
     else continue; // a join while open merges into the cycle
     open = false;
   }
@@ -148,7 +173,13 @@ export function simpleCycles(
 }
 
 /** Walks the facts in (time, kind) order, merging the sorted streams (indexed by kind) without building a list. */
-function walk(connection: string, listed: readonly Span[], session: SessionFacts, streams: ReadonlyArray<readonly number[]>, moves: readonly number[]): Cycle[] {
+function walk(
+  connection: string,
+  listed: readonly Span[],
+  session: SessionFacts,
+  streams: ReadonlyArray<readonly number[]>,
+  moves: readonly number[],
+): Cycle[] {
   const next = [0, 0, 0, 0, 0];
   const cycles: Cycle[] = [];
   let joinedAt: number | undefined;
@@ -189,19 +220,29 @@ function walk(connection: string, listed: readonly Span[], session: SessionFacts
         cycles.push({ connection, joinedAt, leftAt: at, closedBy: 'meeting-ended' });
         break;
       case HARD_STOP:
-        cycles.push({ connection, joinedAt, leftAt: Math.max(joinedAt, session.hardStopClosesAt[next[HARD_STOP]! - 1]!), closedBy: 'hard-stop' });
+        cycles.push({
+          connection,
+          joinedAt,
+          leftAt: Math.max(joinedAt, session.hardStopClosesAt[next[HARD_STOP]! - 1]!),
+          closedBy: 'hard-stop',
+        });
         break;
       default:
         continue; // a join while open merges into the cycle
     }
     joinedAt = pending = undefined;
   }
-  if (joinedAt !== undefined) cycles.push(pending ? { connection, joinedAt, leftAt: pending.leftAt, closedBy: 'reconcile' } : { connection, joinedAt });
+  if (joinedAt !== undefined)
+    cycles.push(
+      pending ? { connection, joinedAt, leftAt: pending.leftAt, closedBy: 'reconcile' } : { connection, joinedAt },
+    );
   return cycles;
 }
 
 function leftCycle(connection: string, joinedAt: number, leftAt: number, moves: readonly number[]): Cycle {
-  return moves.length > 0 && moves.includes(leftAt) ? { connection, joinedAt, leftAt, closedBy: 'left', moved: true } : { connection, joinedAt, leftAt, closedBy: 'left' };
+  return moves.length > 0 && moves.includes(leftAt)
+    ? { connection, joinedAt, leftAt, closedBy: 'left', moved: true }
+    : { connection, joinedAt, leftAt, closedBy: 'left' };
 }
 
 function sortedUnion(a: readonly number[], b: readonly number[]): number[] {
@@ -210,7 +251,12 @@ function sortedUnion(a: readonly number[], b: readonly number[]): number[] {
 
 /** Join time, then connection, then leave time (open last): the order of a person's cycles. */
 export function compareCycles(a: Cycle, b: Cycle): number {
-  return a.joinedAt - b.joinedAt || compareStrings(a.connection, b.connection) || compareLeftAt(a.leftAt, b.leftAt) || compareStrings(a.closedBy ?? '', b.closedBy ?? '');
+  return (
+    a.joinedAt - b.joinedAt ||
+    compareStrings(a.connection, b.connection) ||
+    compareLeftAt(a.leftAt, b.leftAt) ||
+    compareStrings(a.closedBy ?? '', b.closedBy ?? '')
+  );
 }
 
 function compareLeftAt(a: number | undefined, b: number | undefined): number {

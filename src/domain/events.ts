@@ -90,12 +90,6 @@ export interface HardStopEvent extends EventBase {
 }
 
 export type AttendanceEvent =
-  | JoinedEvent
-  | LeftEvent
-  | MeetingStartedEvent
-  | MeetingEndedEvent
-  | ReconcileEvent
-  | ReportRowEvent
-  | HardStopEvent;
+  JoinedEvent | LeftEvent | MeetingStartedEvent | MeetingEndedEvent | ReconcileEvent | ReportRowEvent | HardStopEvent;
 
 export type AttendanceEventKind = AttendanceEvent['kind'];

@@ -66,7 +66,13 @@ export function buildDirectory(users: readonly DirectoryUser[] = [], roster: rea
   for (const u of users) known.set(u.userId, { userId: u.userId, email: u.email, name: u.name, onRoster: false });
   for (const r of roster) {
     const user = known.get(r.userId);
-    known.set(r.userId, { userId: r.userId, email: r.email ?? user?.email, name: r.name ?? user?.name, role: r.role, onRoster: true });
+    known.set(r.userId, {
+      userId: r.userId,
+      email: r.email ?? user?.email,
+      name: r.name ?? user?.name,
+      role: r.role,
+      onRoster: true,
+    });
   }
   const byEmail = new Map<string, KnownUser>();
   for (const u of known.values()) {
@@ -85,7 +91,11 @@ function precedes(a: KnownUser, b: KnownUser): boolean {
 }
 
 /** The user a provider person is, by email then by provider id (roster members first, then the smallest id). */
-export function matchUser(email: string | undefined, ids: readonly string[] | undefined, directory: Directory): string | undefined {
+export function matchUser(
+  email: string | undefined,
+  ids: readonly string[] | undefined,
+  directory: Directory,
+): string | undefined {
   const byEmail = email === undefined ? undefined : directory.byEmail.get(email);
   if (byEmail) return byEmail.userId;
   if (ids === undefined) return undefined;

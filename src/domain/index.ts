@@ -1,7 +1,14 @@
 /** The attendance engine: pure, deterministic, no I/O. Safe to import from workflow code. */
 export type * from './events.js';
 export { calculateAttendance, attendanceFromState, stateFromEvents } from './attendance.js';
-export type { AttendanceContext, AttendanceCounts, AttendanceInput, AttendanceResult, PersonAttendance, SessionSettings } from './attendance.js';
+export type {
+  AttendanceContext,
+  AttendanceCounts,
+  AttendanceInput,
+  AttendanceResult,
+  PersonAttendance,
+  SessionSettings,
+} from './attendance.js';
 export { calculatePresence, presenceFromState, PresenceCache } from './presence.js';
 export type { Presence, PresentPerson } from './presence.js';
 export { emptyState, applyEvent } from './state.js';

@@ -17,7 +17,10 @@ export function union(intervals: readonly Interval[]): Interval[] {
 }
 
 /** Total time covered by `intervals` inside `window` (everywhere when omitted), each instant counted once. */
-export function unionLength(intervals: readonly Interval[], window: Interval = { start: -Infinity, end: Infinity }): number {
+export function unionLength(
+  intervals: readonly Interval[],
+  window: Interval = { start: -Infinity, end: Infinity },
+): number {
   let total = 0;
   let runStart = 0;
   let runEnd = -Infinity;

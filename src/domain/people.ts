@@ -21,7 +21,8 @@ export const MOVE_GAP_MS = 60_000;
  * Nothing here depends on the order connections were first seen (the row order), only on their facts.
  */
 export function personTimelines(columns: FactColumns, directory: Directory): PersonTimeline[] {
-  const { ids, guestKeys, emails, names, userIds, complex, joins, joinFrom, leaves, leaveFrom, ends, session } = columns;
+  const { ids, guestKeys, emails, names, userIds, complex, joins, joinFrom, leaves, leaveFrom, ends, session } =
+    columns;
   const n = ids.length;
   // The rows with any cycle: a general row's cycles are computed here; a simple row has cycles iff it has a join.
   const general = new Array<Cycle[] | undefined>(n);
@@ -90,7 +91,19 @@ export function personTimelines(columns: FactColumns, directory: Directory): Per
     let name = names[first];
     if (from[p + 1]! - from[p]! === 1) {
       cycles = general[first] ?? [];
-      if (!general[first]) simpleCycles(cycles, ids[first]!, joins, joinFrom[first]!, joinFrom[first + 1]!, leaves, leaveFrom[first]!, leaveFrom[first + 1]!, ends[first]!, session);
+      if (!general[first])
+        simpleCycles(
+          cycles,
+          ids[first]!,
+          joins,
+          joinFrom[first]!,
+          joinFrom[first + 1]!,
+          leaves,
+          leaveFrom[first]!,
+          leaveFrom[first + 1]!,
+          ends[first]!,
+          session,
+        );
     } else {
       // the provider's email and name: from the person's earliest connection (by first cycle) that has each
       cycles = [];
@@ -102,12 +115,26 @@ export function personTimelines(columns: FactColumns, directory: Directory): Per
         const start = cycles.length;
         const own = general[row];
         if (own) for (const c of own) cycles.push(c);
-        else simpleCycles(cycles, ids[row]!, joins, joinFrom[row]!, joinFrom[row + 1]!, leaves, leaveFrom[row]!, leaveFrom[row + 1]!, ends[row]!, session);
+        else
+          simpleCycles(
+            cycles,
+            ids[row]!,
+            joins,
+            joinFrom[row]!,
+            joinFrom[row + 1]!,
+            leaves,
+            leaveFrom[row]!,
+            leaveFrom[row + 1]!,
+            ends[row]!,
+            session,
+          );
         const firstCycle = cycles[start]!;
         const rowEmail = emails[row];
         const rowName = names[row];
-        if (rowEmail !== undefined && (!emailCycle || compareCycles(firstCycle, emailCycle) < 0)) [email, emailCycle] = [rowEmail, firstCycle];
-        if (rowName !== undefined && (!nameCycle || compareCycles(firstCycle, nameCycle) < 0)) [name, nameCycle] = [rowName, firstCycle];
+        if (rowEmail !== undefined && (!emailCycle || compareCycles(firstCycle, emailCycle) < 0))
+          [email, emailCycle] = [rowEmail, firstCycle];
+        if (rowName !== undefined && (!nameCycle || compareCycles(firstCycle, nameCycle) < 0))
+          [name, nameCycle] = [rowName, firstCycle];
       }
       cycles.sort(compareCycles);
     }

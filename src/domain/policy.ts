@@ -39,7 +39,12 @@ export function percentageOf(attendedMs: number, windowMs: number): number {
   return Math.min(100, Math.floor((attendedMs * 10_000) / windowMs) / 100);
 }
 
-export function decideStatus(policy: AttendancePolicy, attendedMs: number, windowMs: number, late: boolean): AttendanceStatus {
+export function decideStatus(
+  policy: AttendancePolicy,
+  attendedMs: number,
+  windowMs: number,
+  late: boolean,
+): AttendanceStatus {
   if (policy.kind === 'minimum-duration') {
     if (attendedMs >= (policy.minutes ?? 15) * MINUTE) return 'present';
     return attendedMs > 0 ? 'partial' : 'absent';

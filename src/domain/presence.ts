@@ -7,7 +7,15 @@
  * milliseconds to build, so they are kept per state between calls (see `PresenceCache`) and rebuilt only when
  * the state changed. What depends on `now` is a pass over cycles already built.
  */
-import { coveredMs, sessionWindow, stateFromEvents, timelinesOf, type AttendanceContext, type AttendanceInput, type Timelines } from './attendance.js';
+import {
+  coveredMs,
+  sessionWindow,
+  stateFromEvents,
+  timelinesOf,
+  type AttendanceContext,
+  type AttendanceInput,
+  type Timelines,
+} from './attendance.js';
 import { columnsFromEvents, columnsFromState } from './columns.js';
 import type { PersonIdentity } from './identity.js';
 import { stateVersion, type AttendanceState } from './state.js';
@@ -49,7 +57,14 @@ export class PresenceCache {
   timelines(state: AttendanceState, context: AttendanceContext): Timelines {
     const version = stateVersion(state);
     const { roster } = context.session;
-    if (this.built && this.state === state && this.version === version && this.roster === roster && this.users === context.users) return this.built;
+    if (
+      this.built &&
+      this.state === state &&
+      this.version === version &&
+      this.roster === roster &&
+      this.users === context.users
+    )
+      return this.built;
     this.built = timelinesOf(columnsFromState(state), context);
     this.state = state;
     this.version = version;
@@ -67,7 +82,12 @@ export function calculatePresence(input: AttendanceInput & { now: number }): Pre
   return presenceOf(timelinesOf(columns, input), input, input.now);
 }
 
-export function presenceFromState(state: AttendanceState, context: AttendanceContext, now: number, cache?: PresenceCache): Presence {
+export function presenceFromState(
+  state: AttendanceState,
+  context: AttendanceContext,
+  now: number,
+  cache?: PresenceCache,
+): Presence {
   let own = cache ?? caches.get(state);
   if (!own) caches.set(state, (own = new PresenceCache()));
   return presenceOf(own.timelines(state, context), context, now);

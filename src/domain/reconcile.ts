@@ -67,7 +67,11 @@ export interface ReconcileClosure {
  * cycle at the last snapshot that confirmed it (or at its join when none did). Undefined when every later
  * snapshot listed it.
  */
-export function reconcileClosure(runs: readonly Span[], snapshots: readonly number[], joinedAt: number): ReconcileClosure | undefined {
+export function reconcileClosure(
+  runs: readonly Span[],
+  snapshots: readonly number[],
+  joinedAt: number,
+): ReconcileClosure | undefined {
   const k = upperBound(snapshots, joinedAt);
   if (k === snapshots.length) return undefined;
   const first = snapshots[k]!;
@@ -82,7 +86,11 @@ export function reconcileClosure(runs: readonly Span[], snapshots: readonly numb
  * listed snapshots at or after each time something else may have closed the connection inside a run. Every
  * other listing falls inside a cycle that is already open, where it changes nothing.
  */
-export function listingOpeners(runs: readonly Span[], snapshots: readonly number[], closingTimes: readonly number[]): number[] {
+export function listingOpeners(
+  runs: readonly Span[],
+  snapshots: readonly number[],
+  closingTimes: readonly number[],
+): number[] {
   const openers = runs.map(([first]) => first);
   for (const t of closingTimes) {
     const run = runs[runContaining(runs, t)];

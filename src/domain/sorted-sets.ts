@@ -1,5 +1,6 @@
 /**
- * Sorted, duplicate-free arrays (and a deterministic string order): how the engine stores facts. Plain arrays survive JSON (Temporal payloads)
+ * Sorted, duplicate-free arrays (and a deterministic string order): how the engine stores facts. Plain arrays survive
+ * JSON (Temporal payloads)
  * and, kept sorted and unique, make the state canonical: the same facts give the same arrays in any order.
  */
 

@@ -32,7 +32,15 @@ export interface AttendanceState {
 }
 
 export function emptyState(): AttendanceState {
-  return { connections: {}, meetingStarts: [], meetingEnds: [], sessionEnds: [], instanceEnds: {}, hardStops: [], reconciles: [] };
+  return {
+    connections: {},
+    meetingStarts: [],
+    meetingEnds: [],
+    sessionEnds: [],
+    instanceEnds: {},
+    hardStops: [],
+    reconciles: [],
+  };
 }
 
 /**
@@ -75,7 +83,8 @@ function applyFact(state: AttendanceState, event: AttendanceEvent): boolean {
       let changed = mergeFacts(c, event.person, event.instance);
       changed = insertUnique(c.leaves, event.at) || changed;
       // The leave's own join time: the cycle [joinedAt, at) even when the join never arrived.
-      if (event.joinedAt !== undefined && Number.isFinite(event.joinedAt) && event.joinedAt <= event.at) changed = insertUnique(c.joins, event.joinedAt) || changed;
+      if (event.joinedAt !== undefined && Number.isFinite(event.joinedAt) && event.joinedAt <= event.at)
+        changed = insertUnique(c.joins, event.joinedAt) || changed;
       if (event.moved === true) changed = insertUnique((c.moves ??= []), event.at) || changed;
       return changed;
     }
@@ -131,7 +140,9 @@ function applyMeetingEnd(state: AttendanceState, at: number, instance: string | 
 export function endsFor(state: AttendanceState, instances: readonly string[] | undefined): readonly number[] {
   if (instances === undefined || instances.length === 0) return state.meetingEnds;
   const sessionEnds = state.sessionEnds ?? state.meetingEnds;
-  const own = instances.map((i) => (state.instanceEnds && ownValue(state.instanceEnds, i)) ?? []).filter((t) => t.length > 0);
+  const own = instances
+    .map((i) => (state.instanceEnds && ownValue(state.instanceEnds, i)) ?? [])
+    .filter((t) => t.length > 0);
   if (own.length === 0) return sessionEnds;
   if (own.length === 1 && sessionEnds.length === 0) return own[0]!;
   return [...new Set([...sessionEnds, ...own.flat()])].sort((a, b) => a - b);
@@ -160,7 +171,8 @@ function ownValue<T>(record: Record<string, T>, key: string): T | undefined {
 
 function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
   // Assigning `__proto__` would set the prototype instead of adding a key.
-  if (key === '__proto__') Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
   else record[key] = value;
 }
 

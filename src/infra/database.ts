@@ -20,7 +20,9 @@ async function checkReachable(url: string): Promise<void> {
     await client.query('SELECT 1');
   } catch (error) {
     // The driver's message may quote the URL it was given: passwords masked.
-    throw new ConfigError(`Invalid configuration:\n  DATABASE_URL: cannot connect (${redactSecrets(error instanceof Error ? error.message : String(error), process.env)})`);
+    throw new ConfigError(
+      `Invalid configuration:\n  DATABASE_URL: cannot connect (${redactSecrets(error instanceof Error ? error.message : String(error), process.env)})`,
+    );
   } finally {
     await client.end().catch(() => undefined);
   }

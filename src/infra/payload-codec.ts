@@ -70,8 +70,19 @@ export class EncryptionCodec implements PayloadCodec {
       payloads.map((payload) => {
         const iv = randomBytes(IV_BYTES);
         const cipher = createCipheriv(CIPHER, key, iv);
-        const data = Buffer.concat([iv, cipher.update(PayloadMessage.encode(payload).finish()), cipher.final(), cipher.getAuthTag()]);
-        return { metadata: { encoding: new TextEncoder().encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: new TextEncoder().encode(id) }, data };
+        const data = Buffer.concat([
+          iv,
+          cipher.update(PayloadMessage.encode(payload).finish()),
+          cipher.final(),
+          cipher.getAuthTag(),
+        ]);
+        return {
+          metadata: {
+            encoding: new TextEncoder().encode(ENCRYPTED_ENCODING),
+            [KEY_ID_METADATA]: new TextEncoder().encode(id),
+          },
+          data,
+        };
       }),
     );
   }
@@ -82,15 +93,25 @@ export class EncryptionCodec implements PayloadCodec {
         if (text(payload.metadata?.encoding) !== ENCRYPTED_ENCODING) return payload;
         const keyId = text(payload.metadata?.[KEY_ID_METADATA]) ?? '';
         const key = this.byId.get(keyId);
-        if (!key) throw ApplicationFailure.nonRetryable(`payload encrypted with key "${keyId}", which PAYLOAD_ENCRYPTION_KEY does not list`, 'PayloadKeyMissing');
+        if (!key)
+          throw ApplicationFailure.nonRetryable(
+            `payload encrypted with key "${keyId}", which PAYLOAD_ENCRYPTION_KEY does not list`,
+            'PayloadKeyMissing',
+          );
         const data = Buffer.from(payload.data ?? []);
-        if (data.length < IV_BYTES + TAG_BYTES) throw ApplicationFailure.nonRetryable('encrypted payload is truncated', 'PayloadDecryptionFailed');
+        if (data.length < IV_BYTES + TAG_BYTES)
+          throw ApplicationFailure.nonRetryable('encrypted payload is truncated', 'PayloadDecryptionFailed');
         const decipher = createDecipheriv(CIPHER, key, data.subarray(0, IV_BYTES));
         decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
         try {
-          return PayloadMessage.decode(Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]));
+          return PayloadMessage.decode(
+            Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]),
+          );
         } catch {
-          throw ApplicationFailure.nonRetryable(`payload does not decrypt with key "${keyId}"`, 'PayloadDecryptionFailed');
+          throw ApplicationFailure.nonRetryable(
+            `payload does not decrypt with key "${keyId}"`,
+            'PayloadDecryptionFailed',
+          );
         }
       }),
     );

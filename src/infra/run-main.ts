@@ -28,7 +28,11 @@ export function runMain(name: string, start: () => Promise<Stop>): void {
       stop = stopFn;
     },
     (error: unknown) => {
-      process.stderr.write(error instanceof ConfigError ? `${name}: ${error.message}\n` : `${name}: failed to start: ${describeError(error)}\n`);
+      process.stderr.write(
+        error instanceof ConfigError
+          ? `${name}: ${error.message}\n`
+          : `${name}: failed to start: ${describeError(error)}\n`,
+      );
       process.exit(1);
     },
   );

@@ -57,18 +57,29 @@ export function goBinary(env: NodeJS.ProcessEnv = process.env): string | undefin
 }
 
 /** Builds the CLI with `go install` into the cache, printing progress while it runs (minutes on a cold module cache). */
-export async function buildTemporalCli(log: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<LocatedCli | undefined> {
+export async function buildTemporalCli(
+  log: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LocatedCli | undefined> {
   const go = goBinary(env);
   if (!go) return undefined;
   const gobin = cliCacheDir(env);
   mkdirSync(gobin, { recursive: true });
-  log(`Building the Temporal CLI with Go (${TEMPORAL_CLI_MODULE}) into ${gobin}; first run only, this takes a few minutes...`);
+  log(
+    `Building the Temporal CLI with Go (${TEMPORAL_CLI_MODULE}) into ${gobin}; first run only, this takes a few minutes...`,
+  );
   const started = Date.now();
-  const ticker = setInterval(() => log(`  still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)...`), 20_000);
+  const ticker = setInterval(
+    () => log(`  still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)...`),
+    20_000,
+  );
   try {
     const output: string[] = [];
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(go, ['install', TEMPORAL_CLI_MODULE], { env: { ...env, GOBIN: gobin }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(go, ['install', TEMPORAL_CLI_MODULE], {
+        env: { ...env, GOBIN: gobin },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
       child.on('error', () => resolve(null));

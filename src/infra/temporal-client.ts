@@ -14,5 +14,9 @@ export function temporalAddress(config: Config): string {
 export function createClient(config: Config): Client {
   // A short connect timeout keeps a webhook's 503 inside Zoom's 3 s answer deadline when Temporal is down.
   const connection = Connection.lazy({ address: temporalAddress(config), connectTimeout: 1_000 });
-  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: createDataConverter(config.payloadKeys) });
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: createDataConverter(config.payloadKeys),
+  });
 }

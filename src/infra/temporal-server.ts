@@ -31,7 +31,11 @@ export interface RunningTemporal {
 }
 
 /** Polls the frontend until it answers a gRPC call, so callers never race the server's start-up. */
-export async function waitForTemporal(address: string, timeoutMs: number, exited?: () => string | undefined): Promise<void> {
+export async function waitForTemporal(
+  address: string,
+  timeoutMs: number,
+  exited?: () => string | undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const why = exited?.();
@@ -45,7 +49,8 @@ export async function waitForTemporal(address: string, timeoutMs: number, exited
         await connection.close();
       }
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not become ready within ${timeoutMs / 1000} s: ${String(error)}`);
+      if (Date.now() > deadline)
+        throw new Error(`Temporal at ${address} did not become ready within ${timeoutMs / 1000} s: ${String(error)}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
@@ -60,15 +65,29 @@ export async function waitForTemporal(address: string, timeoutMs: number, exited
  */
 export const DEV_SQLITE_PRAGMAS: Readonly<Record<string, string>> = { journal_mode: 'WAL', synchronous: 'NORMAL' };
 
-const pragmasOf = (options: DevServerOptions) => (options.dbFile ? { ...DEV_SQLITE_PRAGMAS, ...options.sqlitePragmas } : {});
+const pragmasOf = (options: DevServerOptions) =>
+  options.dbFile ? { ...DEV_SQLITE_PRAGMAS, ...options.sqlitePragmas } : {};
 
 function devServerArgs(options: DevServerOptions): string[] {
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--namespace', options.namespace, '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--namespace',
+    options.namespace,
+    '--log-level',
+    'warn',
+  ];
   args.push(...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]));
-  if (options.uiPort !== undefined && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
+  if (options.uiPort !== undefined && options.uiCodecEndpoint)
+    args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   for (const [pragma, value] of Object.entries(pragmasOf(options))) args.push('--sqlite-pragma', `${pragma}=${value}`);
-  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${value}`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {}))
+    args.push('--dynamic-config-value', `${key}=${value}`);
   for (const declaration of SEARCH_ATTRIBUTE_DECLARATIONS) args.push('--search-attribute', declaration);
   return args;
 }
@@ -86,7 +105,9 @@ async function spawnDevServer(cli: LocatedCli, options: DevServerOptions): Promi
   const address = `127.0.0.1:${options.port}`;
   try {
     await waitForTemporal(address, 60_000, () =>
-      exitCode === undefined ? undefined : `Temporal dev server exited with code ${exitCode}:\n${stderr.join('').slice(-2_000)}`,
+      exitCode === undefined
+        ? undefined
+        : `Temporal dev server exited with code ${exitCode}:\n${stderr.join('').slice(-2_000)}`,
     );
   } catch (error) {
     await stopChild(child);
@@ -112,10 +133,15 @@ async function sdkDevServer(options: DevServerOptions): Promise<RunningTemporal>
       ui: options.uiPort !== undefined,
       uiPort: options.uiPort,
       extraArgs: [
-        ...(options.uiPort !== undefined && options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
+        ...(options.uiPort !== undefined && options.uiCodecEndpoint
+          ? ['--ui-codec-endpoint', options.uiCodecEndpoint]
+          : []),
         ...SEARCH_ATTRIBUTE_DECLARATIONS.flatMap((declaration) => ['--search-attribute', declaration]),
         ...Object.entries(pragmasOf(options)).flatMap(([pragma, value]) => ['--sqlite-pragma', `${pragma}=${value}`]),
-        ...Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]),
+        ...Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => [
+          '--dynamic-config-value',
+          `${key}=${value}`,
+        ]),
       ],
     },
   });

@@ -21,9 +21,7 @@ export interface InvalidWebhook {
 }
 
 export type ParsedWebhook =
-  | { type: 'ignored'; event: string }
-  | { type: 'events'; room: RoomRef; events: AttendanceEvent[] }
-  | InvalidWebhook;
+  { type: 'ignored'; event: string } | { type: 'events'; room: RoomRef; events: AttendanceEvent[] } | InvalidWebhook;
 
 export type VerifyResult<Reason extends string> = { ok: true } | { ok: false; reason: Reason };
 
@@ -57,7 +55,11 @@ export function withPlausibleTimes<P extends { type: string }>(parsed: P): P | I
   const { events } = parsed as unknown as { events: AttendanceEvent[] };
   (parsed as unknown as { events: AttendanceEvent[] }).events = storable(events);
   for (const event of events) {
-    for (const time of [event.at, 'leftAt' in event ? event.leftAt : undefined, 'joinedAt' in event ? event.joinedAt : undefined]) {
+    for (const time of [
+      event.at,
+      'leftAt' in event ? event.leftAt : undefined,
+      'joinedAt' in event ? event.joinedAt : undefined,
+    ]) {
       if (time !== undefined && !(time >= EARLIEST_TIME && time < LATEST_TIME)) {
         return { type: 'invalid', message: `${event.kind} time ${time} ms is not a date between 2000 and 2100` };
       }

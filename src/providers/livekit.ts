@@ -6,7 +6,14 @@ import { createHash } from 'node:crypto';
 import { errors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { AttendanceEvent, PersonRef } from '../domain/events.js';
-import { derivedKey, singleHeader, withPlausibleTimes, type HeaderValue, type ParsedWebhook, type VerifyResult } from './common.js';
+import {
+  derivedKey,
+  singleHeader,
+  withPlausibleTimes,
+  type HeaderValue,
+  type ParsedWebhook,
+  type VerifyResult,
+} from './common.js';
 import { check } from './validation.js';
 
 /** Same allowance as livekit-server-sdk's TokenVerifier. */
@@ -135,28 +142,48 @@ function parseLiveKitWebhookBody(body: unknown): ParsedWebhook {
       if (!parsed.ok) return parsed.invalid;
       const kind = event === 'room_started' ? 'meeting-started' : 'meeting-ended';
       const { room } = parsed.value;
-      return result(room, { kind, key: keyOf(event, parsed.value), at: parsed.value.createdAt * 1000, source: 'webhook', instance: room.sid });
+      return result(room, {
+        kind,
+        key: keyOf(event, parsed.value),
+        at: parsed.value.createdAt * 1000,
+        source: 'webhook',
+        instance: room.sid,
+      });
     }
     case 'participant_joined': {
       const parsed = check(joinedSchema, body);
       if (!parsed.ok) return parsed.invalid;
-      return result(parsed.value.room, { kind: 'joined', ...participantFields(event, parsed.value), at: parsed.value.at });
+      return result(parsed.value.room, {
+        kind: 'joined',
+        ...participantFields(event, parsed.value),
+        at: parsed.value.at,
+      });
     }
-    // A clean leave carries the connection's own join time, so its cycle [joinedAt, leave) stands even if the join was lost.
+    // A clean leave carries the connection's own join time, so its cycle [joinedAt, leave) stands even if the join was
+    // lost.
     case 'participant_left': {
       const parsed = check(leftSchema, body);
       if (!parsed.ok) return parsed.invalid;
       const { joinedAtMs, joinedAt } = parsed.value.participant;
       const joined = joinedAtMs ?? seconds(joinedAt);
       const at = parsed.value.createdAt * 1000;
-      return result(parsed.value.room, { kind: 'left', ...participantFields(event, parsed.value), at, ...(joined !== undefined && { joinedAt: joined }) });
+      return result(parsed.value.room, {
+        kind: 'left',
+        ...participantFields(event, parsed.value),
+        at,
+        ...(joined !== undefined && { joinedAt: joined }),
+      });
     }
     // A connection that failed or dropped before it was fully connected: it ends a cycle that is open, but is no
     // evidence of presence on its own (a connection that never became ACTIVE is never credited), so no join time.
     case 'participant_connection_aborted': {
       const parsed = check(leftSchema, body);
       if (!parsed.ok) return parsed.invalid;
-      return result(parsed.value.room, { kind: 'left', ...participantFields(event, parsed.value), at: parsed.value.createdAt * 1000 });
+      return result(parsed.value.room, {
+        kind: 'left',
+        ...participantFields(event, parsed.value),
+        at: parsed.value.createdAt * 1000,
+      });
     }
     default:
       return { type: 'ignored', event };
@@ -182,7 +209,13 @@ function keyOf(event: string, body: KeyFacts): string {
 }
 
 function participantFields(event: string, body: KeyFacts & { participant: Participant }) {
-  return { key: keyOf(event, body), source: 'webhook' as const, instance: body.room.sid, connection: body.participant.sid, person: personOf(body.participant) };
+  return {
+    key: keyOf(event, body),
+    source: 'webhook' as const,
+    instance: body.room.sid,
+    connection: body.participant.sid,
+    person: personOf(body.participant),
+  };
 }
 
 export function personOf(p: Participant): PersonRef {

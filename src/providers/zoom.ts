@@ -5,7 +5,15 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { AttendanceEvent, PersonRef } from '../domain/events.js';
-import { derivedKey, singleHeader, withPlausibleTimes, type HeaderValue, type ParsedWebhook, type RoomRef, type VerifyResult } from './common.js';
+import {
+  derivedKey,
+  singleHeader,
+  withPlausibleTimes,
+  type HeaderValue,
+  type ParsedWebhook,
+  type RoomRef,
+  type VerifyResult,
+} from './common.js';
 import { check } from './validation.js';
 
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -30,7 +38,8 @@ export function verifyZoomSignature(input: ZoomVerifyInput): VerifyResult<ZoomVe
   if (timestamp === undefined || signature === undefined) return { ok: false, reason: 'missing-headers' };
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'bad-timestamp' };
   // The timestamp is signed too, so this window stops replays of captured requests.
-  if (Math.abs(input.nowMs - Number(timestamp) * 1000) > MAX_CLOCK_SKEW_MS) return { ok: false, reason: 'stale-timestamp' };
+  if (Math.abs(input.nowMs - Number(timestamp) * 1000) > MAX_CLOCK_SKEW_MS)
+    return { ok: false, reason: 'stale-timestamp' };
 
   // Hash the bytes as received: a re-serialised body differs (key order, escapes, non-ASCII).
   const digest = createHmac('sha256', input.secret).update(`v0:${timestamp}:`).update(input.rawBody).digest('hex');
@@ -41,7 +50,10 @@ export function verifyZoomSignature(input: ZoomVerifyInput): VerifyResult<ZoomVe
 }
 
 /** The reply to `endpoint.url_validation` (Zoom re-validates the endpoint every 72 h). */
-export function answerUrlValidation(plainToken: string, secret: string): { plainToken: string; encryptedToken: string } {
+export function answerUrlValidation(
+  plainToken: string,
+  secret: string,
+): { plainToken: string; encryptedToken: string } {
   return { plainToken, encryptedToken: createHmac('sha256', secret).update(plainToken).digest('hex') };
 }
 
@@ -91,7 +103,9 @@ const withObject = <O extends z.ZodType>(object: O) =>
 const lifecycleSchema = withObject(objectSchema);
 const participantEventSchema = withObject(objectSchema.extend({ participant: participantSchema }));
 /** Breakout room events: `id` and `uuid` are the parent meeting's, `breakout_room_uuid` the room's. */
-const breakoutEventSchema = withObject(objectSchema.extend({ breakout_room_uuid: z.string().min(1), participant: breakoutParticipantSchema }));
+const breakoutEventSchema = withObject(
+  objectSchema.extend({ breakout_room_uuid: z.string().min(1), participant: breakoutParticipantSchema }),
+);
 const envelopeSchema = z.object({ event: z.string().min(1) });
 const urlValidationSchema = z.object({ payload: z.object({ plainToken: z.string().min(1) }) });
 
@@ -176,7 +190,9 @@ function participantEvent(
     connection: p.participant_uuid ?? p.user_id,
     person: personOf(p, p.participant_uuid ?? p.user_id),
   };
-  const attendance: AttendanceEvent = joined ? { kind: 'joined', ...common } : { kind: 'left', ...common, ...leaveFacts(p, false) };
+  const attendance: AttendanceEvent = joined
+    ? { kind: 'joined', ...common }
+    : { kind: 'left', ...common, ...leaveFacts(p, false) };
   return { type: 'events', room: roomOf(body), events: [attendance] };
 }
 
@@ -194,14 +210,26 @@ function participantEvent(
  * instance, so a move's leave never closes the main room's connection or the other way round; a leave that moves
  * between rooms is marked `moved`, and the engine joins it to the person's next join (continuous presence).
  */
-function breakoutEvent(event: string, action: 'participant_joined_breakout_room' | 'participant_left_breakout_room', body: BreakoutEvent): ZoomParsedWebhook {
+function breakoutEvent(
+  event: string,
+  action: 'participant_joined_breakout_room' | 'participant_left_breakout_room',
+  body: BreakoutEvent,
+): ZoomParsedWebhook {
   const { object } = body.payload;
   const p = object.participant;
   const joined = action === 'participant_joined_breakout_room';
   const at = (joined ? p.join_time : p.leave_time) ?? body.event_ts;
   const participant = p.participant_uuid ?? p.user_id;
   const common = {
-    key: derivedKey('zoom', [event, object.uuid, object.breakout_room_uuid, p.participant_uuid, p.user_id, p.join_time, at]),
+    key: derivedKey('zoom', [
+      event,
+      object.uuid,
+      object.breakout_room_uuid,
+      p.participant_uuid,
+      p.user_id,
+      p.join_time,
+      at,
+    ]),
     at,
     source: 'webhook' as const,
     instance: object.uuid,
@@ -209,7 +237,9 @@ function breakoutEvent(event: string, action: 'participant_joined_breakout_room'
     // the person's key in the main meeting: participant_uuid, else the main meeting's user_id
     person: personOf(p, p.participant_uuid ?? p.parent_user_id ?? p.user_id),
   };
-  const attendance: AttendanceEvent = joined ? { kind: 'joined', ...common } : { kind: 'left', ...common, ...leaveFacts(p, true) };
+  const attendance: AttendanceEvent = joined
+    ? { kind: 'joined', ...common }
+    : { kind: 'left', ...common, ...leaveFacts(p, true) };
   return { type: 'events', room: roomOf(body), events: [attendance] };
 }
 
@@ -219,7 +249,10 @@ function breakoutEvent(event: string, action: 'participant_joined_breakout_room'
  * leaving a breakout room with no reason is going back to the main room (the room closed).
  */
 function leaveFacts(p: Participant, fromBreakout: boolean): { joinedAt?: number; moved?: boolean } {
-  return { ...(p.join_time !== undefined && { joinedAt: p.join_time }), ...(isMove(p.leave_reason, fromBreakout) && { moved: true }) };
+  return {
+    ...(p.join_time !== undefined && { joinedAt: p.join_time }),
+    ...(isMove(p.leave_reason, fromBreakout) && { moved: true }),
+  };
 }
 
 function isMove(reason: string | undefined, fromBreakout: boolean): boolean {

@@ -5,7 +5,10 @@ import { optionalUtcTime, utcTime } from './common.js';
 export const attendanceReportSchema = z.object({
   sessionId: z.string(),
   calculatedAt: optionalUtcTime.describe('null until the first calculation'),
-  window: z.object({ start: utcTime, end: utcTime }).optional().describe('the scheduled window; absent for ad-hoc sessions'),
+  window: z
+    .object({ start: utcTime, end: utcTime })
+    .optional()
+    .describe('the scheduled window; absent for ad-hoc sessions'),
   people: z.array(
     z.object({
       personKey: z.string().describe('`user:<userId>` or `guest:<provider participant id>`; people are sorted by it'),

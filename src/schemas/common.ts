@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
 /** Request times: any ISO-8601 date-time with an offset. */
-export const isoTime = z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time, e.g. 2026-11-21T10:00:00Z' });
+export const isoTime = z.iso.datetime({
+  offset: true,
+  error: 'expected an ISO-8601 date-time, e.g. 2026-11-21T10:00:00Z',
+});
 
 /** Response times: ISO-8601 UTC (`toISOString()`), null where there is none. */
 export const utcTime = z.iso.datetime();

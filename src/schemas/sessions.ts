@@ -16,9 +16,20 @@ export const policySchema = z.discriminatedUnion('kind', [
     presentPct: percent.optional(),
     latePct: percent.optional(),
     partialPct: percent.optional(),
-    graceMinutes: z.number().min(0).max(24 * 60).optional(),
+    graceMinutes: z
+      .number()
+      .min(0)
+      .max(24 * 60)
+      .optional(),
   }),
-  z.object({ kind: z.literal('minimum-duration'), minutes: z.number().min(0).max(24 * 60).optional() }),
+  z.object({
+    kind: z.literal('minimum-duration'),
+    minutes: z
+      .number()
+      .min(0)
+      .max(24 * 60)
+      .optional(),
+  }),
 ]);
 
 export const registerSessionSchema = z
@@ -26,8 +37,12 @@ export const registerSessionSchema = z
     id: z
       .string()
       .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'expected 1-100 letters, digits or . _ : -')
-      // Ad-hoc sessions are `<provider>-<instance>`: a registered one under such an id would take that meeting's webhooks.
-      .refine((id) => !/^(zoom|livekit)-/i.test(id), 'ids beginning with zoom- or livekit- are reserved for ad-hoc sessions')
+      // Ad-hoc sessions are `<provider>-<instance>`: a registered one under such an id would take that meeting's
+      // webhooks.
+      .refine(
+        (id) => !/^(zoom|livekit)-/i.test(id),
+        'ids beginning with zoom- or livekit- are reserved for ad-hoc sessions',
+      )
       .optional(),
     provider: z.enum(['zoom', 'livekit']),
     room: z.string().min(1).max(200),
@@ -38,7 +53,10 @@ export const registerSessionSchema = z
       .array(rosterEntrySchema)
       .max(50_000)
       .default([])
-      .refine((roster) => new Set(roster.map((entry) => entry.userId)).size === roster.length, 'userId must be unique within the roster'),
+      .refine(
+        (roster) => new Set(roster.map((entry) => entry.userId)).size === roster.length,
+        'userId must be unique within the roster',
+      ),
     policy: policySchema.optional(),
   })
   .refine((body) => Date.parse(body.scheduledEnd) > Date.parse(body.scheduledStart), {
@@ -97,7 +115,9 @@ export const sessionDetailSchema = z.object({
   meetingEnded: optionalUtcTime,
   calculatedAt: optionalUtcTime,
   createdAt: utcTime,
-  state: sessionStateSchema.nullable().describe('live workflow state; null when the workflow is gone or Temporal is unreachable'),
+  state: sessionStateSchema
+    .nullable()
+    .describe('live workflow state; null when the workflow is gone or Temporal is unreachable'),
   temporalUiUrl,
 });
 

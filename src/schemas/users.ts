@@ -20,12 +20,18 @@ export const upsertUsersSchema = z
     const emails = new Map<string, number>();
     users.forEach((user, index) => {
       const sameId = ids.get(user.id);
-      if (sameId !== undefined) ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate id ${user.id} (also at ${sameId})` });
+      if (sameId !== undefined)
+        ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate id ${user.id} (also at ${sameId})` });
       ids.set(user.id, index);
       const email = user.email?.toLowerCase();
       if (email === undefined) return;
       const sameEmail = emails.get(email);
-      if (sameEmail !== undefined) ctx.addIssue({ code: 'custom', path: [index, 'email'], message: `duplicate email ${user.email} (also at ${sameEmail})` });
+      if (sameEmail !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'email'],
+          message: `duplicate email ${user.email} (also at ${sameEmail})`,
+        });
       emails.set(email, index);
     });
   });

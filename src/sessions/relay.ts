@@ -136,7 +136,9 @@ export class Relay {
         }
       };
       await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
-      const delivered = facts.filter((fact) => !deferred.has(fact.seq) && targets.get(fact.seq)!.every((id) => !failedSessions.has(id))).map((fact) => fact.seq);
+      const delivered = facts
+        .filter((fact) => !deferred.has(fact.seq) && targets.get(fact.seq)!.every((id) => !failedSessions.has(id)))
+        .map((fact) => fact.seq);
       await markRelayed(client, delivered);
       await client.query('COMMIT');
       return { claimed: facts.length, failed: failedSessions.size > 0, deferred: deferred.size > 0 };
@@ -159,14 +161,23 @@ export class Relay {
       to = Math.max(to, event.at);
     }
     const registered = await sessionsForRooms(this.pool, [...rooms.values()], from, to);
-    const own = new Map((await getSessions(this.pool, [...new Set(facts.flatMap((f) => (f.sessionId ? [f.sessionId] : [])))])).map((s) => [s.id, s]));
+    const own = new Map(
+      (await getSessions(this.pool, [...new Set(facts.flatMap((f) => (f.sessionId ? [f.sessionId] : [])))])).map(
+        (s) => [s.id, s],
+      ),
+    );
     const batches = new Map<string, SessionBatch>();
     const targets = new Map<string, string[]>();
     const deferred = new Set<string>();
     for (const fact of facts) {
       // A session's own fact goes to it alone (gone with its session: nowhere).
-      const sessions = fact.sessionId ? [own.get(fact.sessionId)].filter((s) => s !== undefined) : sessionsForFact(registered, fact.room, fact.event.at, this.config.defaultPolicy);
-      targets.set(fact.seq, sessions.map((s) => s.id));
+      const sessions = fact.sessionId
+        ? [own.get(fact.sessionId)].filter((s) => s !== undefined)
+        : sessionsForFact(registered, fact.room, fact.event.at, this.config.defaultPolicy);
+      targets.set(
+        fact.seq,
+        sessions.map((s) => s.id),
+      );
       for (const spec of sessions) {
         let batch = batches.get(spec.id);
         if (!batch) batches.set(spec.id, (batch = { spec, events: [], seqs: [] }));
@@ -184,12 +195,17 @@ export class Relay {
   private async signal(batch: SessionBatch): Promise<boolean> {
     const timed = this.options.timeSignal ?? (<T>(signal: Promise<T>) => signal);
     try {
-      const sent = this.temporal.withDeadline(Date.now() + SIGNAL_BUDGET_MS, () => deliverFacts(this.temporal, this.config, batch.spec, batch.events));
+      const sent = this.temporal.withDeadline(Date.now() + SIGNAL_BUDGET_MS, () =>
+        deliverFacts(this.temporal, this.config, batch.spec, batch.events),
+      );
       await timed(within(SIGNAL_BUDGET_MS + 500, sent, new Error('Temporal did not take the signal in time')));
       return true;
     } catch (error) {
       const level = isTemporalUnavailable(error) ? 'info' : 'warn';
-      this.logger[level]({ err: error, sessionId: batch.spec.id, facts: batch.events.length }, 'facts not delivered yet; the relay retries');
+      this.logger[level](
+        { err: error, sessionId: batch.spec.id, facts: batch.events.length },
+        'facts not delivered yet; the relay retries',
+      );
       return false;
     }
   }

@@ -22,7 +22,11 @@ export interface FactSpan {
   instancesSince: number;
 }
 
-export function factSpan(spec: Pick<SessionSpec, 'scheduledStart' | 'scheduledEnd'>, earlyJoinMs: number, maxOverrunMs: number): FactSpan | undefined {
+export function factSpan(
+  spec: Pick<SessionSpec, 'scheduledStart' | 'scheduledEnd'>,
+  earlyJoinMs: number,
+  maxOverrunMs: number,
+): FactSpan | undefined {
   if (spec.scheduledStart === undefined || spec.scheduledEnd === undefined) return undefined;
   const factsFrom = spec.scheduledStart - earlyJoinMs;
   return { factsFrom, factsTo: spec.scheduledEnd + maxOverrunMs, instancesSince: factsFrom - maxOverrunMs };
@@ -35,11 +39,27 @@ export function adHocSessionId(room: Pick<FactRoom, 'provider' | 'instanceId'>):
 
 /** The session of a meeting no registered session covers: its window is the actual meeting. */
 export function adHocSession(room: FactRoom & { topic?: string }, policy: AttendancePolicy): SessionSpec {
-  return { id: adHocSessionId(room), provider: room.provider, room: room.roomId, instanceId: room.instanceId, title: room.topic, adHoc: true, roster: [], policy };
+  return {
+    id: adHocSessionId(room),
+    provider: room.provider,
+    room: room.roomId,
+    instanceId: room.instanceId,
+    title: room.topic,
+    adHoc: true,
+    roster: [],
+    policy,
+  };
 }
 
 /** The registered sessions of the fact's room whose span holds its time; else the ad-hoc session of its instance. */
-export function sessionsForFact(sessions: readonly RoutableSession[], room: FactRoom, at: number, policy: AttendancePolicy): SessionSpec[] {
-  const bearing = sessions.filter((s) => s.provider === room.provider && s.room === room.roomId && s.factsFrom <= at && at <= s.factsTo);
+export function sessionsForFact(
+  sessions: readonly RoutableSession[],
+  room: FactRoom,
+  at: number,
+  policy: AttendancePolicy,
+): SessionSpec[] {
+  const bearing = sessions.filter(
+    (s) => s.provider === room.provider && s.room === room.roomId && s.factsFrom <= at && at <= s.factsTo,
+  );
   return bearing.length > 0 ? bearing : [adHocSession(room, policy)];
 }

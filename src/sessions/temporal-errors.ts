@@ -15,7 +15,13 @@ export function isTemporalUnavailable(error: unknown): boolean {
   if (!(error instanceof ServiceError)) return false;
   const cause = error.cause as { code?: number; details?: string } | undefined;
   const code = cause?.code;
-  return code === UNAVAILABLE || code === DEADLINE_EXCEEDED || code === RESOURCE_EXHAUSTED || code === CANCELLED || SIGNAL_LIMIT.test(`${error.message} ${cause?.details ?? ''}`);
+  return (
+    code === UNAVAILABLE ||
+    code === DEADLINE_EXCEEDED ||
+    code === RESOURCE_EXHAUSTED ||
+    code === CANCELLED ||
+    SIGNAL_LIMIT.test(`${error.message} ${cause?.details ?? ''}`)
+  );
 }
 
 /** Bounds a call by wall time: the SDK does not bound (re)connecting by the call deadline. */

@@ -18,7 +18,11 @@ export function presentState(summary: SessionSummary): z.output<typeof sessionSt
   };
 }
 
-export function presentSession(config: Config, row: SessionRow, state: SessionSummary | null): z.input<typeof sessionDetailSchema> {
+export function presentSession(
+  config: Config,
+  row: SessionRow,
+  state: SessionSummary | null,
+): z.input<typeof sessionDetailSchema> {
   return {
     ...row,
     scheduledStart: utc(row.scheduledStart),

@@ -41,12 +41,20 @@ export function sessionStartOptions(config: Config, spec: SessionSpec) {
 
 /** Starts the session's workflow, or finds the running one (a retried registration). */
 export async function startSessionWorkflow(client: Client, config: Config, spec: SessionSpec): Promise<string> {
-  const handle = await client.workflow.start<typeof sessionWorkflow>('sessionWorkflow', sessionStartOptions(config, spec));
+  const handle = await client.workflow.start<typeof sessionWorkflow>(
+    'sessionWorkflow',
+    sessionStartOptions(config, spec),
+  );
   return handle.workflowId;
 }
 
 /** Hands the session's workflow facts of its room, starting it if needed: the relay's one call. */
-export async function deliverFacts(client: Client, config: Config, spec: SessionSpec, facts: AttendanceEvent[]): Promise<void> {
+export async function deliverFacts(
+  client: Client,
+  config: Config,
+  spec: SessionSpec,
+  facts: AttendanceEvent[],
+): Promise<void> {
   await client.workflow.signalWithStart<typeof sessionWorkflow, [AttendanceEvent[]]>('sessionWorkflow', {
     ...sessionStartOptions(config, spec),
     signal: factsSignal,
@@ -60,12 +68,24 @@ export async function deliverFacts(client: Client, config: Config, spec: Session
  * first, as a fact of this session only, and handed to the workflow; should that call fail, the relay
  * delivers the stored end all the same, so the workflow and the facts never disagree.
  */
-export async function endSession(client: Client, pool: Pool, session: SessionSpec, at = Date.now()): Promise<SessionSummary> {
+export async function endSession(
+  client: Client,
+  pool: Pool,
+  session: SessionSpec,
+  at = Date.now(),
+): Promise<SessionSummary> {
   const handle = client.workflow.getHandle(workflowIdFor(session.id));
   const { status } = await handle.describe();
   if (status.name !== 'RUNNING') throw new SessionNotRunningError(session.id);
-  const event: MeetingEndedEvent = { kind: 'meeting-ended', key: `system:end:${session.id}:${at}`, at, source: 'system' };
-  await storeFacts(pool, { provider: session.provider, roomId: session.room, instanceId: '' }, [event], { sessionId: session.id });
+  const event: MeetingEndedEvent = {
+    kind: 'meeting-ended',
+    key: `system:end:${session.id}:${at}`,
+    at,
+    source: 'system',
+  };
+  await storeFacts(pool, { provider: session.provider, roomId: session.room, instanceId: '' }, [event], {
+    sessionId: session.id,
+  });
   return handle.executeUpdate(endUpdate, { args: [event] });
 }
 
@@ -79,7 +99,14 @@ export class SessionNotRunningError extends Error {
  * Recomputes attendance from the stored event log; resolves once it is persisted. Update-with-start: a session
  * whose workflow has finished gets a new run, so any session can be recalculated at any time (API and CLI).
  */
-export async function recalculateSession(client: Client, config: Config, session: SessionSpec): Promise<SessionSummary> {
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof sessionWorkflow>('sessionWorkflow', sessionStartOptions(config, session));
+export async function recalculateSession(
+  client: Client,
+  config: Config,
+  session: SessionSpec,
+): Promise<SessionSummary> {
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof sessionWorkflow>(
+    'sessionWorkflow',
+    sessionStartOptions(config, session),
+  );
   return client.workflow.executeUpdateWithStart(recalculateUpdate, { startWorkflowOperation });
 }

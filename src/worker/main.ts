@@ -15,13 +15,19 @@ runMain('worker', async () => {
   const pool = createPool(required(config.databaseUrl, 'DATABASE_URL', 'the worker process (npm start provides one)'));
   // Installed here with the SDK's metrics exporter, before connectWorker would install it without one.
   installRuntime(logger, config.sdkMetricsPort, config.metricsHost);
-  const metrics = config.workerMetricsPort ? await serveWorkerMetrics(config.workerMetricsPort, config.metricsHost) : undefined;
+  const metrics = config.workerMetricsPort
+    ? await serveWorkerMetrics(config.workerMetricsPort, config.metricsHost)
+    : undefined;
   const connection = await connectWorker(temporalAddress(config), logger);
   const temporal = createClient(config);
   const worker = await createWorker({ config, pool, logger, connection, temporal });
   const running = worker.run();
-  await ensureReportSyncSchedule(temporal, config, logger).catch((error: unknown) => logger.warn({ err: error }, 'daily Zoom report sync Schedule not ensured'));
-  const sdkMetrics = config.sdkMetricsPort ? `http://${config.metricsHost.includes(':') ? `[${config.metricsHost}]` : config.metricsHost}:${config.sdkMetricsPort}/metrics` : undefined;
+  await ensureReportSyncSchedule(temporal, config, logger).catch((error: unknown) =>
+    logger.warn({ err: error }, 'daily Zoom report sync Schedule not ensured'),
+  );
+  const sdkMetrics = config.sdkMetricsPort
+    ? `http://${config.metricsHost.includes(':') ? `[${config.metricsHost}]` : config.metricsHost}:${config.sdkMetricsPort}/metrics`
+    : undefined;
   logger.info({ taskQueue: config.temporal.taskQueue, metrics: metrics?.url, sdkMetrics }, 'worker running');
   return async () => {
     worker.shutdown();

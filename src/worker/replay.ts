@@ -35,7 +35,8 @@ export interface RunHistory {
  */
 export async function fetchRunHistories(client: Client, workflowId: string): Promise<RunHistory[]> {
   const runs = new Map<string, Date>();
-  for await (const execution of client.workflow.list({ query: `WorkflowId = ${JSON.stringify(workflowId)}` })) runs.set(execution.runId, execution.startTime);
+  for await (const execution of client.workflow.list({ query: `WorkflowId = ${JSON.stringify(workflowId)}` }))
+    runs.set(execution.runId, execution.startTime);
   try {
     const latest = await client.workflow.getHandle(workflowId).describe();
     runs.set(latest.runId, latest.startTime);
@@ -45,7 +46,12 @@ export async function fetchRunHistories(client: Client, workflowId: string): Pro
   const ordered = [...runs].sort(([, a], [, b]) => a.getTime() - b.getTime());
   const histories: RunHistory[] = [];
   for (const [runId, startTime] of ordered) {
-    histories.push({ workflowId, runId, startTime, history: await client.workflow.getHandle(workflowId, runId).fetchHistory() });
+    histories.push({
+      workflowId,
+      runId,
+      startTime,
+      history: await client.workflow.getHandle(workflowId, runId).fetchHistory(),
+    });
   }
   return histories;
 }

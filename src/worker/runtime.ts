@@ -27,7 +27,11 @@ export function installRuntime(logger: Logger, metricsPort = 0, metricsHost = '1
     },
     telemetryOptions: {
       logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
-      ...(metricsPort > 0 && { metrics: { prometheus: { bindAddress: `${metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost}:${metricsPort}` } } }),
+      ...(metricsPort > 0 && {
+        metrics: {
+          prometheus: { bindAddress: `${metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost}:${metricsPort}` },
+        },
+      }),
     },
   });
 }

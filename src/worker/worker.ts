@@ -26,7 +26,14 @@ export function workflowSource(bundlePath: string | undefined) {
   return codePath ? { workflowBundle: { codePath } } : { workflowsPath: workflowsPath() };
 }
 
-export async function createWorker({ config, pool, logger, connection, temporal, workflowBundlePath }: WorkerDeps): Promise<Worker> {
+export async function createWorker({
+  config,
+  pool,
+  logger,
+  connection,
+  temporal,
+  workflowBundlePath,
+}: WorkerDeps): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 
 /** The workflows entry file: index.ts under tsx (dev, tests), index.js once built. */
 export function workflowsPath(): string {
-  const candidates = ['../workflows/index.ts', '../workflows/index.js'].map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
+  const candidates = ['../workflows/index.ts', '../workflows/index.js'].map((relative) =>
+    fileURLToPath(new URL(relative, import.meta.url)),
+  );
   const found = candidates.find((path) => existsSync(path));
   if (!found) throw new Error(`workflow code not found at ${candidates.join(' or ')}`);
   return found;

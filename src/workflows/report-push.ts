@@ -13,7 +13,12 @@ export interface ReportPushInput {
  */
 const push = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: ['ReportRefused'] },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: ['ReportRefused'],
+  },
 });
 
 export async function reportPushWorkflow(input: ReportPushInput): Promise<string> {

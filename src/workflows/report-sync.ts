@@ -1,6 +1,20 @@
-import { ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  defineQuery,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { ReportSyncTarget, InstanceProgress, ReportSyncProgress, ReportSyncInput, ReportSyncResult } from './report-sync-types.js';
+import type {
+  ReportSyncTarget,
+  InstanceProgress,
+  ReportSyncProgress,
+  ReportSyncInput,
+  ReportSyncResult,
+} from './report-sync-types.js';
 
 /** Where the sync is: every instance's status and counts so far (the CLI shows it while waiting). */
 export const progressQuery = defineQuery<ReportSyncProgress>('progress');
@@ -41,7 +55,15 @@ export async function reportSyncWorkflow(input: ReportSyncInput): Promise<Report
     while (instance.status === 'pending' && !pauseDue()) {
       activitiesThisRun += 1;
       const { uuid, startTime, source, pageToken } = instance;
-      const outcome = await zoom.syncZoomReportPages({ kind: state.kind, meetingId: target.id, uuid, startTime, source, pageToken, maxPages: PAGES_PER_ACTIVITY });
+      const outcome = await zoom.syncZoomReportPages({
+        kind: state.kind,
+        meetingId: target.id,
+        uuid,
+        startTime,
+        source,
+        pageToken,
+        maxPages: PAGES_PER_ACTIVITY,
+      });
       instance.pages += outcome.pages;
       instance.rows += outcome.rows;
       instance.delivered += outcome.delivered;
@@ -91,12 +113,20 @@ export async function reportSyncWorkflow(input: ReportSyncInput): Promise<Report
   await Promise.all(Array.from({ length: Math.max(1, lanes) }, lane));
 
   if (state.instances.some((instance) => instance.status === 'pending')) {
-    await continueAsNew<typeof reportSyncWorkflow>({ target, ...(input.concurrency !== undefined && { concurrency: input.concurrency }), progress: state });
+    await continueAsNew<typeof reportSyncWorkflow>({
+      target,
+      ...(input.concurrency !== undefined && { concurrency: input.concurrency }),
+      progress: state,
+    });
   }
   const result = summarise(target, state);
   const broken = state.instances.filter((instance) => instance.status === 'failed' || instance.status === 'refused');
   if (broken.length > 0) {
-    throw ApplicationFailure.nonRetryable(`${broken.length} of ${state.instances.length} instances could not be synced: ${broken.map((i) => `${i.uuid} (${i.error})`).join('; ')}`, 'ReportSyncIncomplete', result);
+    throw ApplicationFailure.nonRetryable(
+      `${broken.length} of ${state.instances.length} instances could not be synced: ${broken.map((i) => `${i.uuid} (${i.error})`).join('; ')}`,
+      'ReportSyncIncomplete',
+      result,
+    );
   }
   return result;
 }
@@ -122,6 +152,10 @@ function summarise(target: ReportSyncTarget, { kind, instances }: ReportSyncProg
 }
 
 /** The daily Schedule's workflow: starts a report sync for every Zoom session that ended within `lookbackMs`. */
-export async function recentZoomReportSyncWorkflow({ lookbackMs }: { lookbackMs: number }): Promise<{ started: string[] }> {
+export async function recentZoomReportSyncWorkflow({
+  lookbackMs,
+}: {
+  lookbackMs: number;
+}): Promise<{ started: string[] }> {
   return { started: await zoom.startRecentZoomReportSyncs(lookbackMs) };
 }

@@ -10,6 +10,10 @@ export const ParticipantCountAttr: SearchAttributeKey<'INT'> = { name: 'Particip
 const CLI_TYPE_NAMES = { KEYWORD: 'Keyword', INT: 'Int' } as const;
 
 /** Name=Type pairs as `temporal server start-dev --search-attribute` takes them. */
-export const SEARCH_ATTRIBUTE_DECLARATIONS = [SessionIdAttr, ProviderAttr, RoomAttr, SessionStatusAttr, ParticipantCountAttr].map(
-  (key) => `${key.name}=${CLI_TYPE_NAMES[key.type]}`,
-);
+export const SEARCH_ATTRIBUTE_DECLARATIONS = [
+  SessionIdAttr,
+  ProviderAttr,
+  RoomAttr,
+  SessionStatusAttr,
+  ParticipantCountAttr,
+].map((key) => `${key.name}=${CLI_TYPE_NAMES[key.type]}`);

@@ -42,7 +42,8 @@ export function nextAction(v: LoopView): LoopAction {
   // An operator's request comes before anything that could make it wait (a continue-as-new, the finish).
   if (v.recalculationRequested) return { kind: 'calculate', auto: false };
   if (!finalized && v.endedAt === undefined && v.now >= v.hardStopAt) return { kind: 'hard-stop' };
-  if (!finalized && v.calculationDueAt !== undefined && v.now >= v.calculationDueAt) return { kind: 'calculate', auto: true };
+  if (!finalized && v.calculationDueAt !== undefined && v.now >= v.calculationDueAt)
+    return { kind: 'calculate', auto: true };
   if (finalized && v.dirty) return { kind: 'calculate', auto: true };
   if (v.now >= v.reconcileDueAt) return { kind: 'reconcile' };
   const done = finalized && v.lateWindowEndsAt !== undefined && v.now >= v.lateWindowEndsAt;

@@ -3,9 +3,23 @@
  * method per thing the loop or a handler does. Handlers only fold facts and record requests; the loop, driven
  * by `nextAction`, does every piece of work.
  */
-import { log, ParentClosePolicy, proxyActivities, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { applyEvent, emptyState, presenceFromState, type AttendanceCounts, type AttendanceEvent, type AttendanceState } from '../domain/index.js';
+import {
+  applyEvent,
+  emptyState,
+  presenceFromState,
+  type AttendanceCounts,
+  type AttendanceEvent,
+  type AttendanceState,
+} from '../domain/index.js';
 import type { SessionSummary } from './messages.js';
 import type { SessionPhase } from './phases.js';
 import { reportPushWorkflow } from './report-push.js';
@@ -67,9 +81,16 @@ const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInter
 /** Database work takes milliseconds; a short timeout hands a task lost with a dead worker to a live one within seconds. */
 const activities = proxyActivities<Activities>({ startToCloseTimeout: '20 seconds', retry });
 /** A big session's calculation may take a while: it heartbeats instead, so a dead worker is noticed as quickly. */
-const calculation = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '10 seconds', retry });
+const calculation = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry,
+});
 /** Optional work (a reconcile, scheduling a report sync): when it cannot be done, skip it rather than hold up the session. */
-const bestEffort = proxyActivities<Activities>({ startToCloseTimeout: '15 seconds', retry: { maximumAttempts: 3, initialInterval: '1 second' } });
+const bestEffort = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '1 second' },
+});
 
 const latest = (times: readonly number[]) => (times.length ? Math.max(...times) : undefined);
 
@@ -132,14 +153,20 @@ export class SessionRun {
       now,
       seeded: data.seeded,
       // Ad-hoc sessions exist because facts arrived; registered ones load theirs when their span opens or a fact comes.
-      seedDueAt: this.session.adHoc || data.early.length > 0 ? -Infinity : this.session.scheduledStart! - (input.earlyJoinMs ?? 0),
+      seedDueAt:
+        this.session.adHoc || data.early.length > 0
+          ? -Infinity
+          : this.session.scheduledStart! - (input.earlyJoinMs ?? 0),
       recalculationRequested: data.requested > data.served,
       endedAt: this.endedAt(),
       calculationDueAt: this.calculationDueAt(),
       finalizedAt: data.finalizedAt,
       dirty: data.dirty,
       hardStopAt: this.hardStopAt(),
-      reconcileDueAt: input.reconcile && this.phase() === 'live' ? data.lastReconcileAt! + input.timings.reconcileIntervalMs : Infinity,
+      reconcileDueAt:
+        input.reconcile && this.phase() === 'live'
+          ? data.lastReconcileAt! + input.timings.reconcileIntervalMs
+          : Infinity,
       lateWindowEndsAt: data.finalizedAt === undefined ? undefined : data.finalizedAt + input.timings.lateEventWindowMs,
       continueAsNewDue: this.continueAsNewDue(),
       handlersFinished,
@@ -181,7 +208,12 @@ export class SessionRun {
 
   /** No end came: the hard stop is itself stored, so the calculation stays a function of the facts. */
   async hardStop(): Promise<void> {
-    const event: AttendanceEvent = { kind: 'hard-stop', key: `system:hard-stop:${this.session.id}`, at: this.hardStopAt(), source: 'system' };
+    const event: AttendanceEvent = {
+      kind: 'hard-stop',
+      key: `system:hard-stop:${this.session.id}`,
+      at: this.hardStopAt(),
+      source: 'system',
+    };
     await activities.storeSessionFact(this.session, event);
     this.fold(event);
   }
@@ -200,9 +232,14 @@ export class SessionRun {
     data.lastCounts = outcome.counts;
     if (data.finalizedAt === undefined && this.endedAt() !== undefined) {
       data.finalizedAt = data.calculatedAt;
-      // Webhooks miss people: after a Zoom meeting, its report is fetched and merged (a no-op without Zoom API credentials).
+      // Webhooks miss people: after a Zoom meeting, its report is fetched and merged (a no-op without Zoom API
+      // credentials).
       if (session.provider === 'zoom') {
-        await bestEffort.scheduleReportSync(session.id).catch((error: unknown) => log.warn('report sync not scheduled', { sessionId: session.id, error: String(error) }));
+        await bestEffort
+          .scheduleReportSync(session.id)
+          .catch((error: unknown) =>
+            log.warn('report sync not scheduled', { sessionId: session.id, error: String(error) }),
+          );
       }
     }
     if (this.input.pushReports) await this.pushReport(seq);
@@ -217,17 +254,21 @@ export class SessionRun {
       workflowId: `report-push-${this.session.id}-${version}`,
       args: [{ sessionId: this.session.id, version }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
-    }).catch((error: unknown) => log.warn('report push not started', { sessionId: this.session.id, error: String(error) }));
+    }).catch((error: unknown) =>
+      log.warn('report push not started', { sessionId: this.session.id, error: String(error) }),
+    );
   }
 
   /** Reconcile ticks only while the meeting is live: that is when webhooks can have missed a join or a leave. */
   async reconcile(): Promise<void> {
     this.data.lastReconcileAt = Date.now();
     const { id, room, instanceId, adHoc } = this.session;
-    const snapshot = await bestEffort.reconcileRoom({ sessionId: id, room, instanceId: adHoc ? instanceId : undefined }).catch((error: unknown) => {
-      log.warn('reconcile skipped', { sessionId: id, error: String(error) });
-      return undefined;
-    });
+    const snapshot = await bestEffort
+      .reconcileRoom({ sessionId: id, room, instanceId: adHoc ? instanceId : undefined })
+      .catch((error: unknown) => {
+        log.warn('reconcile skipped', { sessionId: id, error: String(error) });
+        return undefined;
+      });
     // A snapshot taken while the end event was arriving says nothing about the meeting any more.
     if (snapshot && this.endedAt() === undefined && applyEvent(this.data.state, snapshot)) this.noteChange(false);
   }
@@ -299,11 +340,15 @@ export class SessionRun {
   /** An end delivered late (a provider retry) still gets the full grace delay for the stragglers around it. */
   private calculationDueAt(): number | undefined {
     const ended = this.endedAt();
-    return ended === undefined ? undefined : Math.max(ended, this.data.endSeenAt ?? ended) + this.input.timings.calculationDelayMs;
+    return ended === undefined
+      ? undefined
+      : Math.max(ended, this.data.endSeenAt ?? ended) + this.input.timings.calculationDelayMs;
   }
 
   private hardStopAt(): number {
-    return (this.session.adHoc ? this.data.lastActivityAt : this.session.scheduledEnd!) + this.input.timings.maxOverrunMs;
+    return (
+      (this.session.adHoc ? this.data.lastActivityAt : this.session.scheduledEnd!) + this.input.timings.maxOverrunMs
+    );
   }
 
   private fold(event: AttendanceEvent): boolean {

@@ -1,6 +1,13 @@
 import { allHandlersFinished, condition, continueAsNew, setHandler } from '@temporalio/workflow';
 import type { MeetingEndedEvent } from '../domain/index.js';
-import { endUpdate, factsSignal, presenceQuery, recalculateUpdate, summaryQuery, type SessionSummary } from './messages.js';
+import {
+  endUpdate,
+  factsSignal,
+  presenceQuery,
+  recalculateUpdate,
+  summaryQuery,
+  type SessionSummary,
+} from './messages.js';
 import { nextAction } from './session-loop.js';
 import { SessionRun, type SessionWorkflowInput } from './session-run.js';
 
@@ -24,7 +31,8 @@ export async function sessionWorkflow(input: SessionWorkflowInput): Promise<Sess
     },
     {
       validator: (end: MeetingEndedEvent) => {
-        if (end?.kind !== 'meeting-ended' || !Number.isFinite(end.at)) throw new Error('an end needs kind meeting-ended and a finite time');
+        if (end?.kind !== 'meeting-ended' || !Number.isFinite(end.at))
+          throw new Error('an end needs kind meeting-ended and a finite time');
       },
     },
   );
@@ -58,8 +66,12 @@ export async function sessionWorkflow(input: SessionWorkflowInput): Promise<Sess
         return run.summary();
       case 'wait': {
         const seen = run.version;
-        // Wake for what changes the next action: a handler's news, the handlers finishing, continue-as-new becoming due.
-        const wake = () => run.version !== seen || (action.forHandlers && allHandlersFinished()) || (!view.continueAsNewDue && run.continueAsNewDue());
+        // Wake for what changes the next action: a handler's news, the handlers finishing, continue-as-new becoming
+        // due.
+        const wake = () =>
+          run.version !== seen ||
+          (action.forHandlers && allHandlersFinished()) ||
+          (!view.continueAsNewDue && run.continueAsNewDue());
         if (action.until === Infinity) await condition(wake);
         else await condition(wake, Math.max(1, action.until - Date.now()));
       }

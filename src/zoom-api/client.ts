@@ -32,7 +32,8 @@ export class ZoomApiClient {
   async get(path: string, query: Query = {}): Promise<unknown> {
     // WHATWG URL keeps percent-escapes in the path as given, so double-encoded UUIDs reach Zoom intact.
     const url = new URL(`${this.baseUrl.replace(/\/+$/, '')}/v2${path}`);
-    for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
+    for (const [name, value] of Object.entries(query))
+      if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
     let unauthorized = 0;
     let rateLimited = 0;
     for (;;) {
@@ -40,7 +41,10 @@ export class ZoomApiClient {
       // that wait could be revoked (or expire) by the time the request goes.
       await this.limiter?.take();
       const token = await this.tokens.token();
-      const res = await this.fetchImpl(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
+      const res = await this.fetchImpl(url, {
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(30_000),
+      });
       if (res.status === 401 && unauthorized < UNAUTHORIZED_RETRIES) {
         await res.body?.cancel();
         this.tokens.invalidate(token);

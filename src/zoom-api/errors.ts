@@ -34,7 +34,8 @@ export async function zoomError<E extends ZoomApiError>(
     // not JSON (a proxy's error page): the status says enough
   }
   const code = typeof body.code === 'number' ? body.code : undefined;
-  const detail = [body.message, body.reason, body.error].find((v): v is string => typeof v === 'string') ?? text.slice(0, 200);
+  const detail =
+    [body.message, body.reason, body.error].find((v): v is string => typeof v === 'string') ?? text.slice(0, 200);
   const message = `${what}: HTTP ${res.status}${code === undefined ? '' : ` code ${code}`} ${detail}`.trim();
   return new ErrorClass(res.status, code, message, parseRetryAfter(res.headers.get('retry-after'), nowMs));
 }

@@ -48,7 +48,11 @@ export class RateLimiter {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor({ perSecond, now = Date.now, sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)) }: RateLimiterOptions) {
+  constructor({
+    perSecond,
+    now = Date.now,
+    sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  }: RateLimiterOptions) {
     if (!(perSecond > 0)) throw new Error(`a rate limit must be positive, got ${perSecond}`);
     this.ceiling = perSecond;
     this.rate = perSecond;
@@ -99,7 +103,11 @@ export const ZOOM_HEAVY_REQUESTS_PER_SECOND = 40;
 const limiters = new Map<string, RateLimiter>();
 
 /** The process's one limiter for an account (every client of the same account and API host shares it). */
-export function accountLimiter(apiBaseUrl: string, accountId: string, perSecond = ZOOM_HEAVY_REQUESTS_PER_SECOND): RateLimiter {
+export function accountLimiter(
+  apiBaseUrl: string,
+  accountId: string,
+  perSecond = ZOOM_HEAVY_REQUESTS_PER_SECOND,
+): RateLimiter {
   const key = `${apiBaseUrl} ${accountId}`;
   let limiter = limiters.get(key);
   if (!limiter) limiters.set(key, (limiter = new RateLimiter({ perSecond })));

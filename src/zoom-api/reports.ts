@@ -11,7 +11,10 @@ export type ParticipantSource = 'report' | 'past';
 export const PAGE_SIZE = 300;
 
 /** Absent, null and '' all mean "not given" in Zoom's answers. */
-const text = z.preprocess((v) => (v === '' || v === null ? undefined : typeof v === 'number' ? String(v) : v), z.string().optional());
+const text = z.preprocess(
+  (v) => (v === '' || v === null ? undefined : typeof v === 'number' ? String(v) : v),
+  z.string().optional(),
+);
 
 const instancesSchema = z.object({
   meetings: z.array(z.object({ uuid: z.string().min(1), start_time: text })).optional(),
@@ -65,10 +68,22 @@ export async function listInstances(client: ZoomApiClient, kind: ZoomKind, id: s
 }
 
 /** One page of an instance's participants (one row per connection). */
-export async function participantsPage(client: ZoomApiClient, kind: ZoomKind, source: ParticipantSource, uuid: string, pageToken?: string): Promise<ParticipantsPage> {
-  const path = source === 'report' ? `/report/${kind}s/${zoomPathId(uuid)}/participants` : `/past_${kind}s/${zoomPathId(uuid)}/participants`;
+export async function participantsPage(
+  client: ZoomApiClient,
+  kind: ZoomKind,
+  source: ParticipantSource,
+  uuid: string,
+  pageToken?: string,
+): Promise<ParticipantsPage> {
+  const path =
+    source === 'report'
+      ? `/report/${kind}s/${zoomPathId(uuid)}/participants`
+      : `/past_${kind}s/${zoomPathId(uuid)}/participants`;
   const query: Query = { page_size: PAGE_SIZE, next_page_token: pageToken };
   if (source === 'report') query.include_fields = 'registrant_id';
   const body = pageSchema.parse(await client.get(path, query));
-  return { rows: body.participants, ...(body.next_page_token !== undefined && { nextPageToken: body.next_page_token }) };
+  return {
+    rows: body.participants,
+    ...(body.next_page_token !== undefined && { nextPageToken: body.next_page_token }),
+  };
 }

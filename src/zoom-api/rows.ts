@@ -27,7 +27,8 @@ export function reportRowEvent(instanceUuid: string, row: ParticipantRow): ZoomR
   const at = time(row.join_time);
   if (at === undefined) return undefined;
   const leftAt = time(row.leave_time) ?? (row.duration === undefined ? undefined : at + row.duration * 1000);
-  const connection = row.participant_uuid ?? row.user_id ?? row.id ?? (row.name === undefined ? undefined : `name:${row.name}`);
+  const connection =
+    row.participant_uuid ?? row.user_id ?? row.id ?? (row.name === undefined ? undefined : `name:${row.name}`);
   if (leftAt === undefined || connection === undefined) return undefined;
   return {
     kind: 'report-row',
@@ -44,8 +45,15 @@ export function reportRowEvent(instanceUuid: string, row: ParticipantRow): ZoomR
 
 function personOf(row: ParticipantRow, connection: string): PersonRef {
   const email = row.user_email?.trim();
-  const ids = [...new Set([row.participant_user_id, row.registrant_id, row.id].filter((id): id is string => id !== undefined))];
-  const guestKey = row.participant_uuid ?? row.participant_user_id ?? row.id ?? row.registrant_id ?? (email ? `email:${email.toLowerCase()}` : connection);
+  const ids = [
+    ...new Set([row.participant_user_id, row.registrant_id, row.id].filter((id): id is string => id !== undefined)),
+  ];
+  const guestKey =
+    row.participant_uuid ??
+    row.participant_user_id ??
+    row.id ??
+    row.registrant_id ??
+    (email ? `email:${email.toLowerCase()}` : connection);
   return {
     guestKey,
     ...(email && { email }),

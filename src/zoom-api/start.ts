@@ -1,5 +1,10 @@
 /** Starting report syncs: from the API, after a session's final calculation, and by the daily Schedule. */
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  WorkflowIdConflictPolicy,
+  type Client,
+} from '@temporalio/client';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { SessionSpec } from '../workflows/types.js';
@@ -27,7 +32,12 @@ export function reportSyncWorkflowId(target: ReportSyncTarget): string {
 }
 
 /** Starts the sync of `target`, or joins the one already running for it; resolves to its workflow id. */
-export async function startReportSync(client: Client, config: Config, target: ReportSyncTarget, options: { delayMs?: number } = {}): Promise<string> {
+export async function startReportSync(
+  client: Client,
+  config: Config,
+  target: ReportSyncTarget,
+  options: { delayMs?: number } = {},
+): Promise<string> {
   const workflowId = reportSyncWorkflowId(target);
   // By name: this module is imported by activities, which the workflow module imports (types), so no typeof here.
   await client.workflow.start('reportSyncWorkflow', {
@@ -48,7 +58,10 @@ export async function startReportSync(client: Client, config: Config, target: Re
 export function syncTargetForSession(session: SessionSpec, config: Config): ReportSyncTarget {
   if (session.instanceId) return { id: session.room, instanceUuid: session.instanceId };
   const { earlyJoinMs, maxOverrunMs } = config.timings;
-  return { id: session.room, startedWithin: { from: session.scheduledStart! - earlyJoinMs, to: session.scheduledEnd! + maxOverrunMs } };
+  return {
+    id: session.room,
+    startedWithin: { from: session.scheduledStart! - earlyJoinMs, to: session.scheduledEnd! + maxOverrunMs },
+  };
 }
 
 /**
@@ -67,7 +80,12 @@ export async function ensureReportSyncSchedule(client: Client, config: Config, l
   };
   try {
     // 03:00 UTC: Zoom has built the reports of the day's meetings by then.
-    await client.schedule.create({ scheduleId: DAILY_SCHEDULE_ID, spec: { calendars: [{ hour: 3 }] }, action, policies: { overlap: ScheduleOverlapPolicy.SKIP } });
+    await client.schedule.create({
+      scheduleId: DAILY_SCHEDULE_ID,
+      spec: { calendars: [{ hour: 3 }] },
+      action,
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    });
     logger?.info({ scheduleId: DAILY_SCHEDULE_ID }, 'daily Zoom report sync scheduled');
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;

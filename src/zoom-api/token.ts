@@ -60,10 +60,14 @@ export class ZoomTokenCache {
     });
     if (!res.ok) throw await zoomError(ZoomOAuthError, res, 'Zoom OAuth token');
     const body = (await res.json()) as { access_token?: unknown; expires_in?: unknown };
-    if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') throw new Error('Zoom OAuth token: unexpected response shape');
+    if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number')
+      throw new Error('Zoom OAuth token: unexpected response shape');
     const lifetimeMs = body.expires_in * 1000;
     // Counted from when we asked, not when the answer came: the token's clock started at Zoom before that.
-    this.current = { value: body.access_token, refreshAt: requestedAt + lifetimeMs - Math.min(REFRESH_MARGIN_MS, lifetimeMs / 10) };
+    this.current = {
+      value: body.access_token,
+      refreshAt: requestedAt + lifetimeMs - Math.min(REFRESH_MARGIN_MS, lifetimeMs / 10),
+    };
     this.fetched += 1;
     return this.current;
   }

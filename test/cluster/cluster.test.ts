@@ -71,8 +71,12 @@ class ClusterProcess {
     });
     const cluster = new ClusterProcess(child, dataDir);
     while (!cluster.text.includes('Rollcall cluster is running')) {
-      if (cluster.exit) throw new Error(`the cluster exited during start-up (${JSON.stringify(cluster.exit)}):\n${cluster.text.slice(-4_000)}`);
-      if (Date.now() - started > STARTUP_MS) throw new Error(`the cluster was not running within ${STARTUP_MS / 1000} s:\n${cluster.text.slice(-4_000)}`);
+      if (cluster.exit)
+        throw new Error(
+          `the cluster exited during start-up (${JSON.stringify(cluster.exit)}):\n${cluster.text.slice(-4_000)}`,
+        );
+      if (Date.now() - started > STARTUP_MS)
+        throw new Error(`the cluster was not running within ${STARTUP_MS / 1000} s:\n${cluster.text.slice(-4_000)}`);
       await sleep(250);
     }
     return { cluster, readyMs: Date.now() - started };
@@ -110,7 +114,8 @@ class ClusterProcess {
     for (;;) {
       const now = this.processNamed(name);
       if (now.pid && now.pid !== before.pid && now.starts === before.starts + 1) return Date.now() - killed;
-      if (Date.now() - killed > 180_000) throw new Error(`${name} was not restarted within 180 s:\n${this.text.slice(-3_000)}`);
+      if (Date.now() - killed > 180_000)
+        throw new Error(`${name} was not restarted within 180 s:\n${this.text.slice(-3_000)}`);
       await sleep(250);
     }
   }
@@ -139,14 +144,23 @@ function allPayloads(scenario: ClassScenario): object[] {
 }
 
 function assertDelivered(outcomes: readonly Outcome[], what: string): void {
-  const failed = outcomes.filter((outcome) => typeof outcome.status !== 'number' || outcome.status < 200 || outcome.status >= 300);
-  assert.equal(failed.length, 0, `${what}: ${failed.length} of ${outcomes.length} webhooks never got a 2xx, e.g. ${JSON.stringify(failed.slice(0, 3))}`);
+  const failed = outcomes.filter(
+    (outcome) => typeof outcome.status !== 'number' || outcome.status < 200 || outcome.status >= 300,
+  );
+  assert.equal(
+    failed.length,
+    0,
+    `${what}: ${failed.length} of ${outcomes.length} webhooks never got a 2xx, e.g. ${JSON.stringify(failed.slice(0, 3))}`,
+  );
 }
 
 async function api<T>(url: string, init?: RequestInit): Promise<{ status: number; body: T }> {
   const res = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
   const text = await res.text();
-  return { status: res.status, body: (text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T };
+  return {
+    status: res.status,
+    body: (text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T,
+  };
 }
 
 /** Until the persisted attendance equals the engine's (it may be recalculated on the way); asserts with the difference on timeout. */
@@ -163,8 +177,14 @@ async function settle(pool: Pool, run: ClassRun): Promise<number> {
 }
 
 /** Executions the UI server's HTTP API (what the Web UI's list view calls) finds for a visibility query. */
-async function uiSearch(uiUrl: string, namespace: string, query: string): Promise<Array<{ execution?: { workflowId?: string } }>> {
-  const res = await fetch(`${uiUrl}/api/v1/namespaces/${encodeURIComponent(namespace)}/workflows?query=${encodeURIComponent(query)}`);
+async function uiSearch(
+  uiUrl: string,
+  namespace: string,
+  query: string,
+): Promise<Array<{ execution?: { workflowId?: string } }>> {
+  const res = await fetch(
+    `${uiUrl}/api/v1/namespaces/${encodeURIComponent(namespace)}/workflows?query=${encodeURIComponent(query)}`,
+  );
   assert.equal(res.status, 200, `UI server answered ${res.status} to ${query}: ${await res.clone().text()}`);
   const body = (await res.json()) as { executions?: Array<{ execution?: { workflowId?: string } }> };
   return body.executions ?? [];
@@ -186,14 +206,18 @@ describe('cluster mode: temporal-server on PostgreSQL, 2 workers, 2 API processe
       ...PROVIDER_SETTINGS,
     });
     cluster = started.cluster;
-    note(`cluster ready in ${seconds(started.readyMs)}: ${JSON.stringify(cluster.state.processes.map((process) => `${process.name}:${process.pid}`))}`);
+    note(
+      `cluster ready in ${seconds(started.readyMs)}: ${JSON.stringify(cluster.state.processes.map((process) => `${process.name}:${process.pid}`))}`,
+    );
     pool = createPool(cluster.state.databaseUrl, 4);
   });
 
   after(async () => {
     await pool?.end().catch(() => undefined);
     if (cluster) {
-      const pids = cluster.state.processes.map((process) => process.pid).filter((pid): pid is number => pid !== undefined);
+      const pids = cluster.state.processes
+        .map((process) => process.pid)
+        .filter((pid): pid is number => pid !== undefined);
       await cluster.stop();
       // Whatever it started must be gone with it (the test fails below otherwise, but never leaves them running).
       for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
@@ -214,67 +238,97 @@ describe('cluster mode: temporal-server on PostgreSQL, 2 workers, 2 API processe
     assert.match(state.databaseUrl, /^postgres:\/\/rollcall:/, 'Rollcall connects as its own role');
   });
 
-  it(`Zoom and LiveKit classes (${PEOPLE} people each) exact while a worker and an API process are SIGKILLed mid-class`, { timeout: 900_000 }, async () => {
-    const c = cluster!;
-    const apiUrl = c.state.apiUrl;
-    const start = pastMinute(90);
-    const stamp = `${Date.now().toString(36)}`;
-    for (const [provider, seed] of [
-      ['zoom', 17_001],
-      ['livekit', 17_002],
-    ] as const) {
-      const room = provider === 'zoom' ? `9${Date.now() % 1e9}` : `cluster-room-${stamp}`;
-      const scenario = generateClass({ provider, people: PEOPLE, seed, room, start });
-      const sessionId = `cluster-${provider}-${stamp}`;
-      const registered = await api<unknown>(`${apiUrl}/api/sessions`, { method: 'POST', body: JSON.stringify(registration(scenario, sessionId)) });
-      assert.equal(registered.status, 201, `registering ${sessionId}: ${JSON.stringify(registered.body)}`);
-      runs.push({ scenario, sessionId, expected: engineAttendance(expectedAttendance(scenario, allPayloads(scenario))) });
-    }
+  it(
+    `Zoom and LiveKit classes (${PEOPLE} people each) exact while a worker and an API process are SIGKILLed mid-class`,
+    { timeout: 900_000 },
+    async () => {
+      const c = cluster!;
+      const apiUrl = c.state.apiUrl;
+      const start = pastMinute(90);
+      const stamp = `${Date.now().toString(36)}`;
+      for (const [provider, seed] of [
+        ['zoom', 17_001],
+        ['livekit', 17_002],
+      ] as const) {
+        const room = provider === 'zoom' ? `9${Date.now() % 1e9}` : `cluster-room-${stamp}`;
+        const scenario = generateClass({ provider, people: PEOPLE, seed, room, start });
+        const sessionId = `cluster-${provider}-${stamp}`;
+        const registered = await api<unknown>(`${apiUrl}/api/sessions`, {
+          method: 'POST',
+          body: JSON.stringify(registration(scenario, sessionId)),
+        });
+        assert.equal(registered.status, 201, `registering ${sessionId}: ${JSON.stringify(registered.body)}`);
+        runs.push({
+          scenario,
+          sessionId,
+          expected: engineAttendance(expectedAttendance(scenario, allPayloads(scenario))),
+        });
+      }
 
-    const downs: string[] = [];
-    const started = Date.now();
-    const senders = runs.map((run) => new ProviderSender({ provider: run.scenario.options.provider, url: apiUrl, concurrency: 6 }));
-    const delivered = await Promise.all(
-      runs.map((run, i) => {
-        const payloads = run.scenario.webhooks.map((webhook) => webhook.payload);
-        // The kills ride on the Zoom class's progress; the LiveKit class is in flight meanwhile.
-        const triggers =
-          i === 0
-            ? [
-                { after: Math.floor(payloads.length * 0.25), run: async () => void downs.push(`worker-1 down ${seconds(await c.killAndAwaitRestart('worker-1'))}`) },
-                { after: Math.floor(payloads.length * 0.5), run: async () => void downs.push(`api-1 down ${seconds(await c.killAndAwaitRestart('api-1'))}`) },
-              ]
-            : [];
-        return senders[i]!.deliverAll(payloads, triggers);
-      }),
-    );
-    delivered.forEach((outcomes, i) => assertDelivered(outcomes, `${runs[i]!.sessionId}: participant webhooks`));
-    const ends = await Promise.all(runs.map((run, i) => senders[i]!.deliverAll([run.scenario.end.payload])));
-    ends.forEach((outcomes, i) => assertDelivered(outcomes, `${runs[i]!.sessionId}: meeting end`));
-    const endAccepted = Date.now();
-    assert.equal(downs.length, 2, 'both kills happened during delivery');
+      const downs: string[] = [];
+      const started = Date.now();
+      const senders = runs.map(
+        (run) => new ProviderSender({ provider: run.scenario.options.provider, url: apiUrl, concurrency: 6 }),
+      );
+      const delivered = await Promise.all(
+        runs.map((run, i) => {
+          const payloads = run.scenario.webhooks.map((webhook) => webhook.payload);
+          // The kills ride on the Zoom class's progress; the LiveKit class is in flight meanwhile.
+          const triggers =
+            i === 0
+              ? [
+                  {
+                    after: Math.floor(payloads.length * 0.25),
+                    run: async () =>
+                      void downs.push(`worker-1 down ${seconds(await c.killAndAwaitRestart('worker-1'))}`),
+                  },
+                  {
+                    after: Math.floor(payloads.length * 0.5),
+                    run: async () => void downs.push(`api-1 down ${seconds(await c.killAndAwaitRestart('api-1'))}`),
+                  },
+                ]
+              : [];
+          return senders[i]!.deliverAll(payloads, triggers);
+        }),
+      );
+      delivered.forEach((outcomes, i) => assertDelivered(outcomes, `${runs[i]!.sessionId}: participant webhooks`));
+      const ends = await Promise.all(runs.map((run, i) => senders[i]!.deliverAll([run.scenario.end.payload])));
+      ends.forEach((outcomes, i) => assertDelivered(outcomes, `${runs[i]!.sessionId}: meeting end`));
+      const endAccepted = Date.now();
+      assert.equal(downs.length, 2, 'both kills happened during delivery');
 
-    for (const [i, run] of runs.entries()) {
-      const settleMs = await settle(pool!, run);
-      const summary = senders[i]!.summary();
-      note(
-        `${run.scenario.options.provider}: ${run.scenario.webhooks.length + 1} webhooks exact ${seconds(endAccepted - started)} delivery + ${seconds(Date.now() - endAccepted)} after the end (settle ${seconds(settleMs)}); answers ${JSON.stringify(summary.byStatus)}, p50 ${summary.p50} ms, p99 ${summary.p99} ms, ${summary.retried} retried`,
-      );
-      // The API serves the same result: per person, attended time, status, lateness and cycles.
-      const served = await api<{ people: Array<{ personKey: string; attendedSeconds: number; status: string; late: boolean; lateMinutes: number; cycles: unknown[] }> }>(
-        `${apiUrl}/api/sessions/${run.sessionId}/attendance`,
-      );
-      assert.equal(served.status, 200);
-      const byKey = (a: unknown[], b: unknown[]) => String(a[0]).localeCompare(String(b[0]));
-      assert.deepEqual(
-        served.body.people.map((p) => [p.personKey, p.attendedSeconds, p.status, p.late, p.lateMinutes, p.cycles.length]).sort(byKey),
-        run.expected.reports.map((r) => [r[0], r[1], r[3], r[4], r[5], r[6]]).sort(byKey),
-        `GET /api/sessions/${run.sessionId}/attendance serves the exact attendance`,
-      );
-    }
-    note(`kills: ${downs.join('; ')}`);
-    for (const name of ['worker-1', 'api-1']) assert.equal(c.processNamed(name).starts, 2, `${name} was restarted once`);
-  });
+      for (const [i, run] of runs.entries()) {
+        const settleMs = await settle(pool!, run);
+        const summary = senders[i]!.summary();
+        note(
+          `${run.scenario.options.provider}: ${run.scenario.webhooks.length + 1} webhooks exact ${seconds(endAccepted - started)} delivery + ${seconds(Date.now() - endAccepted)} after the end (settle ${seconds(settleMs)}); answers ${JSON.stringify(summary.byStatus)}, p50 ${summary.p50} ms, p99 ${summary.p99} ms, ${summary.retried} retried`,
+        );
+        // The API serves the same result: per person, attended time, status, lateness and cycles.
+        const served = await api<{
+          people: Array<{
+            personKey: string;
+            attendedSeconds: number;
+            status: string;
+            late: boolean;
+            lateMinutes: number;
+            cycles: unknown[];
+          }>;
+        }>(`${apiUrl}/api/sessions/${run.sessionId}/attendance`);
+        assert.equal(served.status, 200);
+        const byKey = (a: unknown[], b: unknown[]) => String(a[0]).localeCompare(String(b[0]));
+        assert.deepEqual(
+          served.body.people
+            .map((p) => [p.personKey, p.attendedSeconds, p.status, p.late, p.lateMinutes, p.cycles.length])
+            .sort(byKey),
+          run.expected.reports.map((r) => [r[0], r[1], r[3], r[4], r[5], r[6]]).sort(byKey),
+          `GET /api/sessions/${run.sessionId}/attendance serves the exact attendance`,
+        );
+      }
+      note(`kills: ${downs.join('; ')}`);
+      for (const name of ['worker-1', 'api-1'])
+        assert.equal(c.processNamed(name).starts, 2, `${name} was restarted once`);
+    },
+  );
 
   it('finds the sessions in the Temporal UI server by every search attribute', { timeout: 120_000 }, async () => {
     assert.equal(runs.length, 2, 'the classes ran');

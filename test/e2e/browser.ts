@@ -9,7 +9,16 @@ import { dirname, join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export interface ChromiumBinary {
   executablePath: string;
@@ -80,6 +89,7 @@ export async function findChromium(env: NodeJS.ProcessEnv = process.env): Promis
 export async function launchChromium(): Promise<Browser> {
   const binary = await findChromium();
   const env = { ...process.env, ...binary.env };
-  if (binary.env.LD_LIBRARY_PATH && process.env.LD_LIBRARY_PATH) env.LD_LIBRARY_PATH = `${binary.env.LD_LIBRARY_PATH}:${process.env.LD_LIBRARY_PATH}`;
+  if (binary.env.LD_LIBRARY_PATH && process.env.LD_LIBRARY_PATH)
+    env.LD_LIBRARY_PATH = `${binary.env.LD_LIBRARY_PATH}:${process.env.LD_LIBRARY_PATH}`;
   return chromium.launch({ executablePath: binary.executablePath, args: ARGS, env });
 }

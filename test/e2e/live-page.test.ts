@@ -37,7 +37,12 @@ describe('the live attendance page', () => {
   const at = (minutes: number) => S + minutes * MIN;
   const meetingId = `7${Date.now() % 1_000_000_000}`;
   const meeting = { meetingId, uuid: `uuid-${meetingId}==` };
-  const student = (n: number) => ({ ...meeting, userId: `z${n}`, userName: `Student ${n}`, email: `s${n}@school.example` });
+  const student = (n: number) => ({
+    ...meeting,
+    userId: `z${n}`,
+    userName: `Student ${n}`,
+    email: `s${n}@school.example`,
+  });
   const guest = { ...meeting, userId: 'g1', userName: 'Visitor' };
   const roster = [1, 2, 3, 4].map((n) => ({ userId: `s${n}`, email: `s${n}@school.example`, name: `Student ${n}` }));
 
@@ -45,7 +50,8 @@ describe('the live attendance page', () => {
   const who = (personKey: string) => (personKey.startsWith('guest:') ? 'guest' : personKey);
   /** Evaluates a JavaScript expression in the page: a string, since this TypeScript has no DOM types. */
   const inPage = <T>(expression: string) => page.evaluate<T>(expression);
-  const all = (selector: string, map: string) => `[...document.querySelectorAll(${JSON.stringify(selector)})].map(${map})`;
+  const all = (selector: string, map: string) =>
+    `[...document.querySelectorAll(${JSON.stringify(selector)})].map(${map})`;
   const waitFor = (selector: string, what: string) =>
     page.waitForSelector(selector, { timeout: SHOWS_WITHIN_MS }).catch(() => {
       throw new Error(`the page did not show ${what} within ${SHOWS_WITHIN_MS} ms (${selector})`);
@@ -95,7 +101,10 @@ describe('the live attendance page', () => {
     const card = page.locator('#presence [data-person-key="user:s1"]');
     // The page runs in UTC: since the join at S, about 50 minutes in the room, 45 of them in the window.
     const since = new Date(at(0)).toISOString().slice(11, 16);
-    assert.match((await card.textContent()) ?? '', new RegExp(`^Student 1since ${since}s1@school\\.example5\\dm \\d\\ds now · 45m 00s in total$`));
+    assert.match(
+      (await card.textContent()) ?? '',
+      new RegExp(`^Student 1since ${since}s1@school\\.example5\\dm \\d\\ds now · 45m 00s in total$`),
+    );
     await waitFor('#phase:text("live")', 'the live phase');
   });
 
@@ -106,11 +115,24 @@ describe('the live attendance page', () => {
     await zoom.accept(zoomParticipantLeft({ ...guest, leaveTime: at(10) }));
     await zoom.accept(zoomParticipantJoined({ ...student(2), joinTime: at(20) }));
     await waitFor('#presence [data-person-key="user:s2"]', 'Student 2 in the room');
-    await page.waitForFunction('document.querySelectorAll("#timeline .row").length === 4', undefined, { timeout: SHOWS_WITHIN_MS });
-    assert.deepEqual(await inPage(all('#presence [data-person-key]', '(item) => item.dataset.personKey')), ['user:s1', 'user:s2']);
+    await page.waitForFunction('document.querySelectorAll("#timeline .row").length === 4', undefined, {
+      timeout: SHOWS_WITHIN_MS,
+    });
+    assert.deepEqual(await inPage(all('#presence [data-person-key]', '(item) => item.dataset.personKey')), [
+      'user:s1',
+      'user:s2',
+    ]);
     assert.equal(await page.locator('#counts').textContent(), '2 now · 0 guests · 4 seen so far');
 
-    type DrawnCycle = { person: string; open: boolean; joinedAt: string; leftAt: string | null; width: number; joins: number; leaves: number };
+    type DrawnCycle = {
+      person: string;
+      open: boolean;
+      joinedAt: string;
+      leftAt: string | null;
+      width: number;
+      joins: number;
+      leaves: number;
+    };
     const cycles = await inPage<DrawnCycle[]>(
       all(
         '#timeline .cycle',
@@ -127,7 +149,14 @@ describe('the live attendance page', () => {
     );
     const iso = (minutes: number) => new Date(at(minutes)).toISOString();
     assert.deepEqual(
-      cycles.map(({ person, open, joinedAt, leftAt, joins, leaves }) => [who(person), open, joinedAt, leftAt, joins, leaves]),
+      cycles.map(({ person, open, joinedAt, leftAt, joins, leaves }) => [
+        who(person),
+        open,
+        joinedAt,
+        leftAt,
+        joins,
+        leaves,
+      ]),
       [
         ['guest', false, iso(5), iso(10), 1, 1],
         ['user:s1', true, iso(0), null, 1, 0],
@@ -158,7 +187,11 @@ describe('the live attendance page', () => {
         }`,
       ),
     );
-    const report = await request<{ people: Array<{ personKey: string; status: keyof typeof STATUS_COLOURS }> }>(system, 'GET', `/api/sessions/${sessionId}/attendance`);
+    const report = await request<{ people: Array<{ personKey: string; status: keyof typeof STATUS_COLOURS }> }>(
+      system,
+      'GET',
+      `/api/sessions/${sessionId}/attendance`,
+    );
     assert.deepEqual(
       report.body.people.map((p) => [who(p.personKey), p.status]),
       [
@@ -190,7 +223,16 @@ describe('the live attendance page', () => {
 
   it('with API_TOKEN set, reads its data (and the CSV) with a viewer link for this session, never the API token', async () => {
     const token = 'live-page-token';
-    const guarded = await listen({ config: { ...system.config, apiToken: token }, pool: system.pool, temporal: system.client, logger: createLogger('test', 'warn') }, 0, '127.0.0.1');
+    const guarded = await listen(
+      {
+        config: { ...system.config, apiToken: token },
+        pool: system.pool,
+        temporal: system.client,
+        logger: createLogger('test', 'warn'),
+      },
+      0,
+      '127.0.0.1',
+    );
     const context = await browser.newContext({ acceptDownloads: true });
     try {
       const refused = await context.newPage();
@@ -198,7 +240,10 @@ describe('the live attendance page', () => {
       await refused.waitForSelector('#connection[data-state="failed"]', { timeout: SHOWS_WITHIN_MS });
       assert.match((await refused.locator('#presence-note').textContent()) ?? '', /bearer token/);
 
-      const minted = await fetch(`${guarded.url}/api/sessions/${sessionId}/viewer-link`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+      const minted = await fetch(`${guarded.url}/api/sessions/${sessionId}/viewer-link`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      });
       assert.equal(minted.status, 201);
       const link = (await minted.json()) as { url: string; token: string };
       assert.ok(!link.url.includes(token), 'the link does not carry the API token');
@@ -218,7 +263,11 @@ describe('the live attendance page', () => {
   });
 
   it('does not hold up the API shutting down while a page is open, and the page says it is reconnecting', async () => {
-    const closing = await listen({ config: system.config, pool: system.pool, temporal: system.client, logger: createLogger('test', 'warn') }, 0, '127.0.0.1');
+    const closing = await listen(
+      { config: system.config, pool: system.pool, temporal: system.client, logger: createLogger('test', 'warn') },
+      0,
+      '127.0.0.1',
+    );
     const open = await browser.newPage();
     try {
       await open.goto(`${closing.url}/sessions/${sessionId}/live`);

@@ -54,7 +54,10 @@ function sessionMembers(sid: number): string[] {
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (/^(TEST_|ROLLCALL_TEST_)|^(DATABASE_URL|TEMPORAL_ADDRESS|LOG_LEVEL|NODE_TEST_CONTEXT|PORT|DATA_DIR)$/.test(name)) continue;
+    if (
+      /^(TEST_|ROLLCALL_TEST_)|^(DATABASE_URL|TEMPORAL_ADDRESS|LOG_LEVEL|NODE_TEST_CONTEXT|PORT|DATA_DIR)$/.test(name)
+    )
+      continue;
     env[name] = value;
   }
   return { ...env, ...extra };
@@ -67,7 +70,12 @@ class Run {
   private readonly exited: Promise<Outcome>;
 
   constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: ROOT,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child.stdout?.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
     this.child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exited = new Promise((resolve) => {
@@ -175,11 +183,21 @@ describe('a failed start-up', () => {
     const closed = await freePort();
     const run = new Run(
       ['src/dev/start.ts'],
-      cleanEnv({ DATA_DIR: dataDir, TEMPORAL_ADDRESS: `127.0.0.1:${closed}`, PORT: String(await freePort()), WORKER_METRICS_PORT: '0', SDK_METRICS_PORT: '0' }),
+      cleanEnv({
+        DATA_DIR: dataDir,
+        TEMPORAL_ADDRESS: `127.0.0.1:${closed}`,
+        PORT: String(await freePort()),
+        WORKER_METRICS_PORT: '0',
+        SDK_METRICS_PORT: '0',
+      }),
     );
     const outcome = await run.outcome();
     assert.equal(outcome.code, 1, outcome.stderr);
-    assert.match(outcome.stdout, /Applied migrations|Database schema is up to date/, 'PostgreSQL started and was migrated');
+    assert.match(
+      outcome.stdout,
+      /Applied migrations|Database schema is up to date/,
+      'PostgreSQL started and was migrated',
+    );
     assert.equal(outcome.stderr.trim().split('\n')[0], 'rollcall: Invalid configuration:', outcome.stderr);
     assert.match(outcome.stderr, /TEMPORAL_ADDRESS: /);
     assert.doesNotMatch(outcome.stderr, STACK_FRAME);
@@ -191,7 +209,10 @@ describe('a failed start-up', () => {
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     // DATA_DIR/postgres is a file: neither initdb nor the server can use it.
     writeFileSync(join(dataDir, 'postgres'), 'not a directory');
-    const run = new Run(['src/dev/start.ts'], cleanEnv({ DATA_DIR: dataDir, PORT: String(await freePort()), WORKER_METRICS_PORT: '0', SDK_METRICS_PORT: '0' }));
+    const run = new Run(
+      ['src/dev/start.ts'],
+      cleanEnv({ DATA_DIR: dataDir, PORT: String(await freePort()), WORKER_METRICS_PORT: '0', SDK_METRICS_PORT: '0' }),
+    );
     const outcome = await run.outcome();
     assert.equal(outcome.code, 1, outcome.stderr);
     assert.match(outcome.stderr, /^rollcall: failed to start: /m);

@@ -27,53 +27,84 @@ describe('fault case 2: every webhook three times, shuffled, 10 % of leaves lost
   });
   after(() => cluster?.stop());
 
-  it('ends exact: as the engine computes the surviving log, and as its fault-free run persisted it', { timeout: FULL ? 1_800_000 : 420_000 }, async () => {
-    const c = cluster!;
-    const id = stamp();
-    const start = pastMinute(90);
-    const scenarioIn = (room: string): ClassScenario => generateClass({ provider: 'livekit', people: PEOPLE, seed: SEED, room, start });
-    const faulty = scenarioIn(`dup-${id}`);
-    const clean = scenarioIn(`clean-${id}`);
+  it(
+    'ends exact: as the engine computes the surviving log, and as its fault-free run persisted it',
+    { timeout: FULL ? 1_800_000 : 420_000 },
+    async () => {
+      const c = cluster!;
+      const id = stamp();
+      const start = pastMinute(90);
+      const scenarioIn = (room: string): ClassScenario =>
+        generateClass({ provider: 'livekit', people: PEOPLE, seed: SEED, room, start });
+      const faulty = scenarioIn(`dup-${id}`);
+      const clean = scenarioIn(`clean-${id}`);
 
-    // The same 10 % of leaves (by position) are lost in both runs: the fault-free run gets the surviving log once.
-    const random = seededRandom(SEED);
-    const leaves = faulty.webhooks.flatMap((webhook, index) => (webhook.kind === 'leave' ? [index] : []));
-    const lost = new Set(shuffled(leaves, random).slice(0, Math.round(leaves.length / 10)));
-    const surviving = (scenario: ClassScenario) => [...scenario.webhooks.filter((_, index) => !lost.has(index)).map((w) => w.payload), scenario.end.payload];
-    const faultyLog = surviving(faulty);
-    const cleanLog = surviving(clean);
-    const deliveries = shuffled([...faultyLog, ...faultyLog, ...faultyLog], random);
-    note(`case 2: ${PEOPLE} people, ${faulty.webhooks.length + 1} webhooks, ${lost.size} leaves lost, ${deliveries.length} deliveries (seed ${SEED})`);
+      // The same 10 % of leaves (by position) are lost in both runs: the fault-free run gets the surviving log once.
+      const random = seededRandom(SEED);
+      const leaves = faulty.webhooks.flatMap((webhook, index) => (webhook.kind === 'leave' ? [index] : []));
+      const lost = new Set(shuffled(leaves, random).slice(0, Math.round(leaves.length / 10)));
+      const surviving = (scenario: ClassScenario) => [
+        ...scenario.webhooks.filter((_, index) => !lost.has(index)).map((w) => w.payload),
+        scenario.end.payload,
+      ];
+      const faultyLog = surviving(faulty);
+      const cleanLog = surviving(clean);
+      const deliveries = shuffled([...faultyLog, ...faultyLog, ...faultyLog], random);
+      note(
+        `case 2: ${PEOPLE} people, ${faulty.webhooks.length + 1} webhooks, ${lost.size} leaves lost, ${deliveries.length} deliveries (seed ${SEED})`,
+      );
 
-    await register(c, faulty, `dup-${id}`);
-    await register(c, clean, `clean-${id}`);
+      await register(c, faulty, `dup-${id}`);
+      await register(c, clean, `clean-${id}`);
 
-    const sender = new ProviderSender({ abort: c.crashed, provider: 'livekit', url: c.apiUrl, concurrency: 32 });
-    let started = Date.now();
-    assertAllDelivered(c, await sender.deliverAll(deliveries), 'tripled, shuffled webhooks');
-    const faultySend = Date.now() - started;
-    const acks = sender.summary();
-    note(`case 2: ${deliveries.length} deliveries in ${seconds(faultySend)}, ack p50 ${acks.p50} ms, p99 ${acks.p99} ms, answers ${JSON.stringify(acks.byStatus)}`);
+      const sender = new ProviderSender({ abort: c.crashed, provider: 'livekit', url: c.apiUrl, concurrency: 32 });
+      let started = Date.now();
+      assertAllDelivered(c, await sender.deliverAll(deliveries), 'tripled, shuffled webhooks');
+      const faultySend = Date.now() - started;
+      const acks = sender.summary();
+      note(
+        `case 2: ${deliveries.length} deliveries in ${seconds(faultySend)}, ack p50 ${acks.p50} ms, p99 ${acks.p99} ms, answers ${JSON.stringify(acks.byStatus)}`,
+      );
 
-    const cleanSender = new ProviderSender({ abort: c.crashed, provider: 'livekit', url: c.apiUrl, concurrency: 8 });
-    started = Date.now();
-    // Once each, in provider order, the end after everything else: as a perfect network would deliver it.
-    assertAllDelivered(c, await cleanSender.deliverAll(cleanLog.slice(0, -1)), 'fault-free run');
-    assertAllDelivered(c, await cleanSender.deliverAll(cleanLog.slice(-1)), 'fault-free run: room_finished');
-    note(`case 2: fault-free run, ${cleanLog.length} webhooks once each in ${seconds(Date.now() - started)}`);
+      const cleanSender = new ProviderSender({ abort: c.crashed, provider: 'livekit', url: c.apiUrl, concurrency: 8 });
+      started = Date.now();
+      // Once each, in provider order, the end after everything else: as a perfect network would deliver it.
+      assertAllDelivered(c, await cleanSender.deliverAll(cleanLog.slice(0, -1)), 'fault-free run');
+      assertAllDelivered(c, await cleanSender.deliverAll(cleanLog.slice(-1)), 'fault-free run: room_finished');
+      note(`case 2: fault-free run, ${cleanLog.length} webhooks once each in ${seconds(Date.now() - started)}`);
 
-    const expected = engineAttendance(expectedAttendance(faulty, faultyLog));
-    started = Date.now();
-    const faultySettle = await settle(c, `dup-${id}`, expected, distinctKeys(eventsOf('livekit', faultyLog)), SETTLE_MS);
-    const cleanSettle = await settle(c, `clean-${id}`, engineAttendance(expectedAttendance(clean, cleanLog)), distinctKeys(eventsOf('livekit', cleanLog)), SETTLE_MS);
-    note(`case 2: both runs exact (faulty settled ${seconds(faultySettle)}, fault-free ${seconds(cleanSettle)} after their last webhook)`);
+      const expected = engineAttendance(expectedAttendance(faulty, faultyLog));
+      started = Date.now();
+      const faultySettle = await settle(
+        c,
+        `dup-${id}`,
+        expected,
+        distinctKeys(eventsOf('livekit', faultyLog)),
+        SETTLE_MS,
+      );
+      const cleanSettle = await settle(
+        c,
+        `clean-${id}`,
+        engineAttendance(expectedAttendance(clean, cleanLog)),
+        distinctKeys(eventsOf('livekit', cleanLog)),
+        SETTLE_MS,
+      );
+      note(
+        `case 2: both runs exact (faulty settled ${seconds(faultySettle)}, fault-free ${seconds(cleanSettle)} after their last webhook)`,
+      );
 
-    // The two runs share people and connections (ids do not name the room): their persisted rows are identical.
-    assert.deepEqual(await persistedAttendance(c.pool, `dup-${id}`), await persistedAttendance(c.pool, `clean-${id}`));
-    // The lost leaves mattered: the meeting end closed more cycles than the five-event pattern alone would.
-    const closedByEnd = expected.cycles.filter((cycle) => cycle[4] === 'meeting-ended').length;
-    note(`case 2: ${closedByEnd} cycles closed by room_finished (${PEOPLE} from the final rejoins, the rest left open by lost leaves)`);
-    assert.ok(closedByEnd > PEOPLE, 'lost leaves left cycles for the meeting end to close');
-    assertNoCrash(c);
-  });
+      // The two runs share people and connections (ids do not name the room): their persisted rows are identical.
+      assert.deepEqual(
+        await persistedAttendance(c.pool, `dup-${id}`),
+        await persistedAttendance(c.pool, `clean-${id}`),
+      );
+      // The lost leaves mattered: the meeting end closed more cycles than the five-event pattern alone would.
+      const closedByEnd = expected.cycles.filter((cycle) => cycle[4] === 'meeting-ended').length;
+      note(
+        `case 2: ${closedByEnd} cycles closed by room_finished (${PEOPLE} from the final rejoins, the rest left open by lost leaves)`,
+      );
+      assert.ok(closedByEnd > PEOPLE, 'lost leaves left cycles for the meeting end to close');
+      assertNoCrash(c);
+    },
+  );
 });

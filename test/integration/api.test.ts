@@ -31,7 +31,14 @@ interface State {
 }
 
 function session(id: string, start: number, extra: Record<string, unknown> = {}) {
-  return { id, provider: 'livekit', room: `room-${id}`, scheduledStart: utc(start), scheduledEnd: utc(start + 60 * MINUTE), ...extra };
+  return {
+    id,
+    provider: 'livekit',
+    room: `room-${id}`,
+    scheduledStart: utc(start),
+    scheduledEnd: utc(start + 60 * MINUTE),
+    ...extra,
+  };
 }
 
 describe('HTTP API', () => {
@@ -43,11 +50,21 @@ describe('HTTP API', () => {
 
   it('refuses invalid registrations with a 400 naming the field', async () => {
     const start = Date.now();
-    const backwards = await request<{ error: string }>(system, 'POST', '/api/sessions', session('bad-1', start, { scheduledEnd: utc(start - MINUTE) }));
+    const backwards = await request<{ error: string }>(
+      system,
+      'POST',
+      '/api/sessions',
+      session('bad-1', start, { scheduledEnd: utc(start - MINUTE) }),
+    );
     assert.equal(backwards.status, 400);
     assert.match(backwards.body.error, /^scheduledEnd: must be after scheduledStart/);
 
-    const provider = await request<{ error: string }>(system, 'POST', '/api/sessions', session('bad-2', start, { provider: 'teams' }));
+    const provider = await request<{ error: string }>(
+      system,
+      'POST',
+      '/api/sessions',
+      session('bad-2', start, { provider: 'teams' }),
+    );
     assert.equal(provider.status, 400);
     assert.match(provider.body.error, /^provider: /);
 
@@ -67,7 +84,10 @@ describe('HTTP API', () => {
       try {
         const again = await request(system, 'POST', '/api/sessions', body);
         assert.deepEqual(again, { status: 200, body: first.body });
-        const conflicting = await request<{ error: string }>(system, 'POST', '/api/sessions', { ...body, room: 'another-room' });
+        const conflicting = await request<{ error: string }>(system, 'POST', '/api/sessions', {
+          ...body,
+          room: 'another-room',
+        });
         assert.equal(conflicting.status, 409);
         assert.equal(conflicting.body.error, `session ${id} already exists with different details`);
       } finally {
@@ -83,12 +103,20 @@ describe('HTTP API', () => {
     ];
     assert.deepEqual(await request(system, 'PUT', '/api/users', users), { status: 200, body: { upserted: 2 } });
     // An upsert replaces email and name: dir-2 gets a name, dir-1 loses its email.
-    assert.deepEqual(await request(system, 'PUT', '/api/users', [{ id: 'dir-1', name: 'Uno' }, { id: 'dir-2', email: 'Two@Example.com', name: 'Two' }]), {
-      status: 200,
-      body: { upserted: 2 },
-    });
+    assert.deepEqual(
+      await request(system, 'PUT', '/api/users', [
+        { id: 'dir-1', name: 'Uno' },
+        { id: 'dir-2', email: 'Two@Example.com', name: 'Two' },
+      ]),
+      {
+        status: 200,
+        body: { upserted: 2 },
+      },
+    );
     const directory = async () =>
-      (await system.pool.query("SELECT id, email, name FROM users WHERE id LIKE 'dir-%' ORDER BY id")).rows as Array<Record<string, unknown>>;
+      (await system.pool.query("SELECT id, email, name FROM users WHERE id LIKE 'dir-%' ORDER BY id")).rows as Array<
+        Record<string, unknown>
+      >;
     const expected = [
       { id: 'dir-1', email: null, name: 'Uno' },
       { id: 'dir-2', email: 'Two@Example.com', name: 'Two' },
@@ -96,18 +124,31 @@ describe('HTTP API', () => {
     assert.deepEqual(await directory(), expected);
 
     // dir-3 is valid on its own, but the batch fails as a whole: dir-1 would take dir-2's email.
-    const conflict = await request<{ error: string }>(system, 'PUT', '/api/users', [{ id: 'dir-3', email: 'three@example.com' }, { id: 'dir-1', email: 'TWO@example.com' }]);
+    const conflict = await request<{ error: string }>(system, 'PUT', '/api/users', [
+      { id: 'dir-3', email: 'three@example.com' },
+      { id: 'dir-1', email: 'TWO@example.com' },
+    ]);
     assert.equal(conflict.status, 409);
     assert.equal(conflict.body.error, 'email TWO@example.com already belongs to user dir-2');
     assert.deepEqual(await directory(), expected);
 
-    const duplicateIds = await request<{ error: string }>(system, 'PUT', '/api/users', [{ id: 'dir-4' }, { id: 'dir-4' }]);
+    const duplicateIds = await request<{ error: string }>(system, 'PUT', '/api/users', [
+      { id: 'dir-4' },
+      { id: 'dir-4' },
+    ]);
     assert.equal(duplicateIds.status, 400);
     assert.match(duplicateIds.body.error, /^1\.id: duplicate id dir-4/);
-    const badEmail = await request<{ error: string }>(system, 'PUT', '/api/users', [{ id: 'dir-5', email: 'not-an-email' }]);
+    const badEmail = await request<{ error: string }>(system, 'PUT', '/api/users', [
+      { id: 'dir-5', email: 'not-an-email' },
+    ]);
     assert.equal(badEmail.status, 400);
     assert.match(badEmail.body.error, /^0\.email: /);
-    const tooMany = await request<{ error: string }>(system, 'PUT', '/api/users', Array.from({ length: 10_001 }, (_, i) => ({ id: `bulk-${i}` })));
+    const tooMany = await request<{ error: string }>(
+      system,
+      'PUT',
+      '/api/users',
+      Array.from({ length: 10_001 }, (_, i) => ({ id: `bulk-${i}` })),
+    );
     assert.equal(tooMany.status, 400);
     assert.deepEqual(await directory(), expected);
   });
@@ -133,8 +174,24 @@ describe('HTTP API', () => {
     const ada = person('att-ada', 'Ada L.');
     const bob = person('att-bob', 'Bob');
     const zed = person('att-zed', 'Zed "Z", Jr.');
-    const joined = (connection: string, who: PersonRef, at: number): AttendanceEvent => ({ kind: 'joined', key: `j:${connection}`, at, source: 'webhook', instance, connection, person: who });
-    const left = (connection: string, who: PersonRef, at: number): AttendanceEvent => ({ kind: 'left', key: `l:${connection}`, at, source: 'webhook', instance, connection, person: who });
+    const joined = (connection: string, who: PersonRef, at: number): AttendanceEvent => ({
+      kind: 'joined',
+      key: `j:${connection}`,
+      at,
+      source: 'webhook',
+      instance,
+      connection,
+      person: who,
+    });
+    const left = (connection: string, who: PersonRef, at: number): AttendanceEvent => ({
+      kind: 'left',
+      key: `l:${connection}`,
+      at,
+      source: 'webhook',
+      instance,
+      connection,
+      person: who,
+    });
     // The room's facts, stored as a webhook stores them; the relay brings them to the session's workflow.
     const instance = 'RM_att-1';
     await storeFacts(system.pool, { provider: 'livekit', roomId: 'room-att-1', instanceId: instance }, [
@@ -150,7 +207,11 @@ describe('HTTP API', () => {
     ]);
     await relayed(system);
     const handle = system.client.workflow.getHandle(registered.body.workflowId);
-    await eventually(async () => ((await handle.query(summaryQuery)).connections === 5 ? true : undefined), 10_000, 'every connection of the stored facts in the workflow');
+    await eventually(
+      async () => ((await handle.query(summaryQuery)).connections === 5 ? true : undefined),
+      10_000,
+      'every connection of the stored facts in the workflow',
+    );
 
     const endedAt = end + 2 * MINUTE;
     const ended = await request<State>(system, 'POST', '/api/sessions/att-1/end', { at: utc(endedAt) });
@@ -170,15 +231,35 @@ describe('HTTP API', () => {
     // By hand, window [start, start + 60 min]: Ada 20 + 38 min; Bob 35 min from minute 20 (grace 15 min); Zed 8 min.
     const people = [
       {
-        personKey: 'guest:att-zed', userId: null, email: null, name: 'Zed "Z", Jr.', role: null, guest: true,
-        firstJoin: utc(start + 48 * MINUTE), lastLeave: utc(start + 56 * MINUTE),
-        attendedSeconds: 480, percentage: 13.33, status: 'partial', late: true, lateMinutes: 48,
+        personKey: 'guest:att-zed',
+        userId: null,
+        email: null,
+        name: 'Zed "Z", Jr.',
+        role: null,
+        guest: true,
+        firstJoin: utc(start + 48 * MINUTE),
+        lastLeave: utc(start + 56 * MINUTE),
+        attendedSeconds: 480,
+        percentage: 13.33,
+        status: 'partial',
+        late: true,
+        lateMinutes: 48,
         cycles: [{ joinedAt: utc(start + 48 * MINUTE), leftAt: utc(start + 56 * MINUTE), closedBy: 'left' }],
       },
       {
-        personKey: 'user:att-ada', userId: 'att-ada', email: 'ada@example.com', name: 'Ada', role: 'teacher', guest: false,
-        firstJoin: utc(start - 5 * MINUTE), lastLeave: utc(endedAt),
-        attendedSeconds: 3480, percentage: 96.66, status: 'present', late: false, lateMinutes: 0,
+        personKey: 'user:att-ada',
+        userId: 'att-ada',
+        email: 'ada@example.com',
+        name: 'Ada',
+        role: 'teacher',
+        guest: false,
+        firstJoin: utc(start - 5 * MINUTE),
+        lastLeave: utc(endedAt),
+        attendedSeconds: 3480,
+        percentage: 96.66,
+        status: 'present',
+        late: false,
+        lateMinutes: 0,
         cycles: [
           { joinedAt: utc(start - 5 * MINUTE), leftAt: utc(start + 20 * MINUTE), closedBy: 'left' },
           { joinedAt: utc(start + 22 * MINUTE), leftAt: utc(endedAt), closedBy: 'meeting-ended' },
@@ -186,17 +267,45 @@ describe('HTTP API', () => {
         ],
       },
       {
-        personKey: 'user:att-bob', userId: 'att-bob', email: null, name: 'Bob', role: 'student', guest: false,
-        firstJoin: utc(start + 20 * MINUTE), lastLeave: utc(start + 55 * MINUTE),
-        attendedSeconds: 2100, percentage: 58.33, status: 'late', late: true, lateMinutes: 20,
+        personKey: 'user:att-bob',
+        userId: 'att-bob',
+        email: null,
+        name: 'Bob',
+        role: 'student',
+        guest: false,
+        firstJoin: utc(start + 20 * MINUTE),
+        lastLeave: utc(start + 55 * MINUTE),
+        attendedSeconds: 2100,
+        percentage: 58.33,
+        status: 'late',
+        late: true,
+        lateMinutes: 20,
         cycles: [{ joinedAt: utc(start + 20 * MINUTE), leftAt: utc(start + 55 * MINUTE), closedBy: 'left' }],
       },
       {
-        personKey: 'user:att-cy', userId: 'att-cy', email: null, name: 'Cy', role: 'student', guest: false,
-        firstJoin: null, lastLeave: null, attendedSeconds: 0, percentage: 0, status: 'absent', late: false, lateMinutes: 0, cycles: [],
+        personKey: 'user:att-cy',
+        userId: 'att-cy',
+        email: null,
+        name: 'Cy',
+        role: 'student',
+        guest: false,
+        firstJoin: null,
+        lastLeave: null,
+        attendedSeconds: 0,
+        percentage: 0,
+        status: 'absent',
+        late: false,
+        lateMinutes: 0,
+        cycles: [],
       },
     ];
-    assert.deepEqual(first.body, { sessionId: 'att-1', calculatedAt: first.body.calculatedAt, calculationSeq: 1, window: { start: utc(start), end: utc(end) }, people });
+    assert.deepEqual(first.body, {
+      sessionId: 'att-1',
+      calculatedAt: first.body.calculatedAt,
+      calculationSeq: 1,
+      window: { start: utc(start), end: utc(end) },
+      people,
+    });
     assert.match(first.body.calculatedAt!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 
     const csv = [
@@ -205,15 +314,24 @@ describe('HTTP API', () => {
       `user:att-ada,att-ada,ada@example.com,Ada,teacher,false,${utc(start - 5 * MINUTE)},${utc(endedAt)},3480,96.66,present,false,0,3`,
       `user:att-bob,att-bob,,Bob,student,false,${utc(start + 20 * MINUTE)},${utc(start + 55 * MINUTE)},2100,58.33,late,true,20,1`,
       'user:att-cy,att-cy,,Cy,student,false,,,0,0,absent,false,0,0',
-    ].map((line) => `${line}\r\n`).join('');
-    for (const [path, headers] of [['/api/sessions/att-1/attendance', { accept: 'text/csv' }], ['/api/sessions/att-1/attendance.csv', {}]] as const) {
+    ]
+      .map((line) => `${line}\r\n`)
+      .join('');
+    for (const [path, headers] of [
+      ['/api/sessions/att-1/attendance', { accept: 'text/csv' }],
+      ['/api/sessions/att-1/attendance.csv', {}],
+    ] as const) {
       const res = await fetch(`${system.api.url}${path}`, { headers });
       assert.equal(res.status, 200, path);
       assert.equal(res.headers.get('content-type'), 'text/csv; charset=utf-8', path);
       assert.equal(await res.text(), csv, path);
     }
 
-    const detail = await request<{ scheduledStart: string; status: string; state: State | null }>(system, 'GET', '/api/sessions/att-1');
+    const detail = await request<{ scheduledStart: string; status: string; state: State | null }>(
+      system,
+      'GET',
+      '/api/sessions/att-1',
+    );
     assert.equal(detail.status, 200);
     assert.equal(detail.body.scheduledStart, utc(start));
     assert.equal(detail.body.status, 'calculated');
@@ -223,21 +341,45 @@ describe('HTTP API', () => {
     const recalculated = await request<State>(system, 'POST', '/api/sessions/att-1/recalculate');
     assert.equal(recalculated.status, 200);
     assert.equal(recalculated.body.calculations, 2);
-    assert.deepEqual(recalculated.body.lastCounts, { people: 4, present: 1, late: 1, partial: 1, absent: 1, guests: 1 });
+    assert.deepEqual(recalculated.body.lastCounts, {
+      people: 4,
+      present: 1,
+      late: 1,
+      partial: 1,
+      absent: 1,
+      guests: 1,
+    });
     // The update resolves only once the result is persisted: no waiting needed.
     const second = await request<Report>(system, 'GET', '/api/sessions/att-1/attendance');
     assert.deepEqual(second.body.people, people);
     assert.equal(second.body.calculationSeq, 2, 'the recalculation is the newest saved');
-    assert.ok(Date.parse(second.body.calculatedAt!) > Date.parse(first.body.calculatedAt!), 'a new calculation was persisted');
+    assert.ok(
+      Date.parse(second.body.calculatedAt!) > Date.parse(first.body.calculatedAt!),
+      'a new calculation was persisted',
+    );
 
     await system.client.workflow.getHandle(registered.body.workflowId).terminate('test finished');
   });
 
   it('reads a session that is registered but not calculated, or has no workflow, from the database', async () => {
     const start = Date.now() + 60 * MINUTE;
-    const registered = await request<{ workflowId: string }>(system, 'POST', '/api/sessions', session('fresh-1', start));
+    const registered = await request<{ workflowId: string }>(
+      system,
+      'POST',
+      '/api/sessions',
+      session('fresh-1', start),
+    );
     const fresh = await request<Report>(system, 'GET', '/api/sessions/fresh-1/attendance');
-    assert.deepEqual(fresh, { status: 200, body: { sessionId: 'fresh-1', calculatedAt: null, calculationSeq: 0, window: { start: utc(start), end: utc(start + 60 * MINUTE) }, people: [] } });
+    assert.deepEqual(fresh, {
+      status: 200,
+      body: {
+        sessionId: 'fresh-1',
+        calculatedAt: null,
+        calculationSeq: 0,
+        window: { start: utc(start), end: utc(start + 60 * MINUTE) },
+        people: [],
+      },
+    });
     const freshCsv = await fetch(`${system.api.url}/api/sessions/fresh-1/attendance.csv`);
     assert.equal((await freshCsv.text()).split('\r\n').length, 2, 'a header row only');
     const state = await request<{ state: State | null }>(system, 'GET', '/api/sessions/fresh-1');
@@ -245,9 +387,21 @@ describe('HTTP API', () => {
     await system.client.workflow.getHandle(registered.body.workflowId).terminate('test finished');
 
     // A row whose workflow was never started: the row answers, with no state.
-    await insertSession(system.pool, { id: 'orphan-1', provider: 'zoom', room: '123', adHoc: true, roster: [], policy: { kind: 'percentage' } }, 'session-orphan-1', undefined);
-    const orphan = await request<{ id: string; scheduledStart: string | null; state: State | null }>(system, 'GET', '/api/sessions/orphan-1');
-    assert.deepEqual([orphan.status, orphan.body.id, orphan.body.scheduledStart, orphan.body.state], [200, 'orphan-1', null, null]);
+    await insertSession(
+      system.pool,
+      { id: 'orphan-1', provider: 'zoom', room: '123', adHoc: true, roster: [], policy: { kind: 'percentage' } },
+      'session-orphan-1',
+      undefined,
+    );
+    const orphan = await request<{ id: string; scheduledStart: string | null; state: State | null }>(
+      system,
+      'GET',
+      '/api/sessions/orphan-1',
+    );
+    assert.deepEqual(
+      [orphan.status, orphan.body.id, orphan.body.scheduledStart, orphan.body.state],
+      [200, 'orphan-1', null, null],
+    );
     const orphanReport = await request<Report>(system, 'GET', '/api/sessions/orphan-1/attendance');
     assert.deepEqual(orphanReport.body, { sessionId: 'orphan-1', calculatedAt: null, calculationSeq: 0, people: [] });
     // Recalculation still works: it starts the session's workflow to compute from the (empty) stored log.
@@ -276,14 +430,21 @@ describe('HTTP API', () => {
   });
 
   it('serves an OpenAPI 3.1 document listing every route, with bodies from the validating schemas', async () => {
-    const res = await request<{ openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, { required?: string[]; properties: Record<string, { enum?: string[]; maxItems?: number }> }> } }>(
-      system,
-      'GET',
-      '/openapi.json',
-    );
+    const res = await request<{
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+      components: {
+        schemas: Record<
+          string,
+          { required?: string[]; properties: Record<string, { enum?: string[]; maxItems?: number }> }
+        >;
+      };
+    }>(system, 'GET', '/openapi.json');
     assert.equal(res.status, 200);
     assert.equal(res.body.openapi, '3.1.0');
-    const operations = Object.entries(res.body.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    const operations = Object.entries(res.body.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
     assert.deepEqual(operations.sort(), [
       'GET /api/dead-letters',
       'GET /api/dead-letters/{id}',
@@ -319,7 +480,10 @@ describe('API authentication and Temporal outages', () => {
     try {
       assert.equal((await request(system, 'PUT', '/api/users', [])).status, 401);
       assert.equal((await request(system, 'PUT', '/api/users', [], { authorization: 'Bearer wrong!' })).status, 401);
-      assert.deepEqual(await request(system, 'PUT', '/api/users', [], { authorization: 'Bearer secret' }), { status: 200, body: { upserted: 0 } });
+      assert.deepEqual(await request(system, 'PUT', '/api/users', [], { authorization: 'Bearer secret' }), {
+        status: 200,
+        body: { upserted: 0 },
+      });
       assert.equal((await request(system, 'GET', '/openapi.json')).status, 200);
     } finally {
       await system.stop();
@@ -329,14 +493,39 @@ describe('API authentication and Temporal outages', () => {
   it('still reads a session from the database when Temporal is unreachable, and answers 503 to end it', async () => {
     const config = testConfig({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
     const pool = createPool(config.databaseUrl!);
-    const api = await listen({ config, pool, temporal: createClient(config), logger: createLogger('test', 'silent') }, 0, '127.0.0.1');
+    const api = await listen(
+      { config, pool, temporal: createClient(config), logger: createLogger('test', 'silent') },
+      0,
+      '127.0.0.1',
+    );
     const down = { api } as TestSystem;
     try {
-      const spec: SessionSpec = { id: 'down-1', provider: 'livekit', room: 'down', adHoc: false, scheduledStart: 0, scheduledEnd: MINUTE, roster: [], policy: { kind: 'percentage' } };
-      await insertSession(pool, spec, 'session-down-1', factSpan(spec, config.timings.earlyJoinMs, config.timings.maxOverrunMs));
+      const spec: SessionSpec = {
+        id: 'down-1',
+        provider: 'livekit',
+        room: 'down',
+        adHoc: false,
+        scheduledStart: 0,
+        scheduledEnd: MINUTE,
+        roster: [],
+        policy: { kind: 'percentage' },
+      };
+      await insertSession(
+        pool,
+        spec,
+        'session-down-1',
+        factSpan(spec, config.timings.earlyJoinMs, config.timings.maxOverrunMs),
+      );
       const started = Date.now();
-      const detail = await request<{ id: string; scheduledEnd: string; state: unknown }>(down, 'GET', '/api/sessions/down-1');
-      assert.deepEqual([detail.status, detail.body.id, detail.body.scheduledEnd, detail.body.state], [200, 'down-1', utc(MINUTE), null]);
+      const detail = await request<{ id: string; scheduledEnd: string; state: unknown }>(
+        down,
+        'GET',
+        '/api/sessions/down-1',
+      );
+      assert.deepEqual(
+        [detail.status, detail.body.id, detail.body.scheduledEnd, detail.body.state],
+        [200, 'down-1', utc(MINUTE), null],
+      );
       assert.ok(Date.now() - started < 5_000, `answered after ${Date.now() - started} ms`);
       assert.equal((await request(down, 'GET', '/api/sessions/down-1/attendance')).status, 200);
       assert.equal((await request(down, 'POST', '/api/sessions/down-1/end')).status, 503);

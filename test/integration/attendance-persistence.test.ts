@@ -17,7 +17,16 @@ describe('persisting calculated attendance', () => {
 
   it('keeps two cycles of one connection that start at the same instant (a webhook cycle and a report row)', async () => {
     const id = `persist-${Date.now()}`;
-    const spec: SessionSpec = { id, provider: 'zoom', room: '1', adHoc: false, scheduledStart: 0, scheduledEnd: 3_600_000, roster: [], policy: { kind: 'percentage' } };
+    const spec: SessionSpec = {
+      id,
+      provider: 'zoom',
+      room: '1',
+      adHoc: false,
+      scheduledStart: 0,
+      scheduledEnd: 3_600_000,
+      roster: [],
+      policy: { kind: 'percentage' },
+    };
     const { earlyJoinMs, maxOverrunMs } = testConfig().timings;
     await insertSession(pool, spec, `session-${id}`, factSpan(spec, earlyJoinMs, maxOverrunMs));
     const person = { guestKey: 'p1', name: 'Pat' };
@@ -29,7 +38,11 @@ describe('persisting calculated attendance', () => {
     const result = calculateAttendance({ session: { scheduledStart: 0, scheduledEnd: 3_600_000 }, events });
     const cycles = result.people[0]!.cycles;
     assert.equal(cycles.length, 2, 'the engine keeps both');
-    assert.equal(await saveAttendance(pool, id, result, { auto: true, calculatedAt: new Date(), seq: 1 }), true, 'the first calculation is saved');
+    assert.equal(
+      await saveAttendance(pool, id, result, { auto: true, calculatedAt: new Date(), seq: 1 }),
+      true,
+      'the first calculation is saved',
+    );
     const { rows } = await pool.query<{ cycle_index: number; joined_at: Date; left_at: Date; closed_by: string }>(
       'SELECT cycle_index, joined_at, left_at, closed_by FROM attendance WHERE session_id = $1 ORDER BY cycle_index',
       [id],

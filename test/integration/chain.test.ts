@@ -42,23 +42,36 @@ describe('register, signal, query, persist', () => {
       connection: 'PA_chain1',
       person: { guestKey: 'u-1', providerUserIds: ['u-1'], name: 'Ada' },
     };
-    assert.equal(await storeFacts(system.pool, { provider: 'livekit', roomId: 'chain-room', instanceId: 'RM_chain' }, [joined]), 1);
+    assert.equal(
+      await storeFacts(system.pool, { provider: 'livekit', roomId: 'chain-room', instanceId: 'RM_chain' }, [joined]),
+      1,
+    );
     await relayed(system);
 
     // Polled: a fact relayed while the new workflow still loads its stored facts shows once they are loaded.
-    const presence = await eventually(async () => {
-      const now = await handle.query(presenceQuery, joinedAt + 90_000);
-      return now.inRoom.length > 0 ? now : undefined;
-    }, 10_000, 'the relayed join in the presence');
+    const presence = await eventually(
+      async () => {
+        const now = await handle.query(presenceQuery, joinedAt + 90_000);
+        return now.inRoom.length > 0 ? now : undefined;
+      },
+      10_000,
+      'the relayed join in the presence',
+    );
     assert.deepEqual(
       presence.inRoom.map((person) => [person.userId, person.since, person.currentSeconds]),
       [['u-1', joinedAt, 90]],
     );
-    const viaApi = await request<{ counts: { inRoom: number } }>(system, 'GET', `/api/sessions/${registered.body.id}/presence`);
+    const viaApi = await request<{ counts: { inRoom: number } }>(
+      system,
+      'GET',
+      `/api/sessions/${registered.body.id}/presence`,
+    );
     assert.equal(viaApi.status, 200);
     assert.equal(viaApi.body.counts.inRoom, 1);
     // A query has seen the signal, so the history holds it: the relay handed the workflow its fact in one signal.
-    const signals = (await handle.fetchHistory()).events!.filter((event) => event.workflowExecutionSignaledEventAttributes);
+    const signals = (await handle.fetchHistory()).events!.filter(
+      (event) => event.workflowExecutionSignaledEventAttributes,
+    );
     assert.deepEqual(
       signals.map((event) => event.workflowExecutionSignaledEventAttributes!.signalName),
       ['facts'],
@@ -66,16 +79,26 @@ describe('register, signal, query, persist', () => {
     );
 
     // The fact of the room is one of the session's facts (what its calculations read).
-    const { rows } = await system.pool.query<{ event_key: string; kind: string; connection: string; occurred_at: Date }>(
-      'SELECT event_key, kind, connection, occurred_at FROM session_facts($1)',
-      [registered.body.id],
-    );
-    assert.deepEqual(rows, [{ event_key: 'chain-join-1', kind: 'joined', connection: 'PA_chain1', occurred_at: new Date(joinedAt) }]);
+    const { rows } = await system.pool.query<{
+      event_key: string;
+      kind: string;
+      connection: string;
+      occurred_at: Date;
+    }>('SELECT event_key, kind, connection, occurred_at FROM session_facts($1)', [registered.body.id]);
+    assert.deepEqual(rows, [
+      { event_key: 'chain-join-1', kind: 'joined', connection: 'PA_chain1', occurred_at: new Date(joinedAt) },
+    ]);
 
-    const status = await eventually(async () => {
-      const { rows } = await system.pool.query<{ status: string }>('SELECT status FROM sessions WHERE id = $1', [registered.body.id]);
-      return rows[0]?.status === 'live' ? rows[0].status : undefined;
-    }, 20_000, 'session status live');
+    const status = await eventually(
+      async () => {
+        const { rows } = await system.pool.query<{ status: string }>('SELECT status FROM sessions WHERE id = $1', [
+          registered.body.id,
+        ]);
+        return rows[0]?.status === 'live' ? rows[0].status : undefined;
+      },
+      20_000,
+      'session status live',
+    );
     assert.equal(status, 'live');
     await handle.terminate('test finished');
   });

@@ -24,7 +24,10 @@ interface Ran {
 /** The operator CLI as a child process, exactly as `npm run rollcall` runs it. */
 function rollcall(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -45,7 +48,10 @@ describe('operator CLI', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'rollcall-cli-'));
 
   const calculatedAt = async (id: string) => {
-    const { rows } = await system.pool.query<{ calculated_at: Date | null }>('SELECT calculated_at FROM sessions WHERE id = $1', [id]);
+    const { rows } = await system.pool.query<{ calculated_at: Date | null }>(
+      'SELECT calculated_at FROM sessions WHERE id = $1',
+      [id],
+    );
     return rows[0]?.calculated_at?.getTime();
   };
   const statusOf = async (id: string) => {
@@ -72,7 +78,8 @@ describe('operator CLI', () => {
     person: { guestKey: 'ada', providerUserIds: ['ada'], name: 'Ada' },
   });
 
-  // `recalculate --since` reads the whole sessions table: this file has a database of its own (test/support/database.ts).
+  // `recalculate --since` reads the whole sessions table: this file has a database of its own
+  // (test/support/database.ts).
   before(async () => {
     zoom = await startFakeZoomApi({ accountId: 'acct-cli', clientId: 'client-cli', clientSecret: 'secret-cli' });
     series = generateSeries({
@@ -101,10 +108,13 @@ describe('operator CLI', () => {
     delete env.API_URL;
 
     // Three sessions that ended (through the CLI), one still live past its scheduled end, one that ended days ago.
-    for (const id of [ids.a, ids.b, ids.c, ids.live]) assert.equal((await register(id, start, id === ids.a ? 'Algebra 2' : undefined)).status, 201);
+    for (const id of [ids.a, ids.b, ids.c, ids.live])
+      assert.equal((await register(id, start, id === ids.a ? 'Algebra 2' : undefined)).status, 201);
     assert.equal((await register(ids.old, start - 3 * DAY)).status, 201);
-    // Ada joins each of the four rooms (facts stored as a webhook stores them); the relay brings them to their sessions.
-    for (const id of [ids.a, ids.b, ids.c, ids.live]) await storeFacts(system.pool, { provider: 'livekit', roomId: `room-${id}`, instanceId: `RM_${id}` }, [join_(id)]);
+    // Ada joins each of the four rooms (facts stored as a webhook stores them); the relay brings them to their
+    // sessions.
+    for (const id of [ids.a, ids.b, ids.c, ids.live])
+      await storeFacts(system.pool, { provider: 'livekit', roomId: `room-${id}`, instanceId: `RM_${id}` }, [join_(id)]);
     await relayed(system);
   });
 
@@ -130,9 +140,17 @@ describe('operator CLI', () => {
     for (const id of [ids.a, ids.b, ids.c]) ended.push(await rollcall(env, 'end', id, '--at', endedAt));
     for (const [index, result] of ended.entries()) {
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, new RegExp(`^ended session ${[ids.a, ids.b, ids.c][index]}: meeting end ${endedAt}, phase ended`));
+      assert.match(
+        result.stdout,
+        new RegExp(`^ended session ${[ids.a, ids.b, ids.c][index]}: meeting end ${endedAt}, phase ended`),
+      );
     }
-    for (const id of [ids.a, ids.b, ids.c, ids.old]) await eventually(async () => ((await statusOf(id)) === 'calculated' ? true : undefined), 30_000, `${id} calculated`);
+    for (const id of [ids.a, ids.b, ids.c, ids.old])
+      await eventually(
+        async () => ((await statusOf(id)) === 'calculated' ? true : undefined),
+        30_000,
+        `${id} calculated`,
+      );
     assert.equal(await statusOf(ids.live), 'live');
   });
 
@@ -153,16 +171,26 @@ describe('operator CLI', () => {
 
   it('recalculates one session, in a new run once its workflow has finished', async () => {
     const handle = system.client.workflow.getHandle(`session-${ids.a}`);
-    await eventually(async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : undefined), 30_000, 'the first run to complete');
+    await eventually(
+      async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : undefined),
+      30_000,
+      'the first run to complete',
+    );
     const before = await calculatedAt(ids.a);
     const result = await rollcall(env, 'recalculate', ids.a);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, new RegExp(`^recalculated ${ids.a}: phase calculated, \\d+ calculation\\(s\\); people 1: present 1`));
+    assert.match(
+      result.stdout,
+      new RegExp(`^recalculated ${ids.a}: phase calculated, \\d+ calculation\\(s\\); people 1: present 1`),
+    );
     assert.ok((await calculatedAt(ids.a))! > before!, 'calculated_at moved');
   });
 
   it('recalculates every session that ended in the last day: not yet calculated ones, or all with --force', async () => {
-    const stamps = async () => Object.fromEntries(await Promise.all(Object.entries(ids).map(async ([key, id]) => [key, await calculatedAt(id)] as const)));
+    const stamps = async () =>
+      Object.fromEntries(
+        await Promise.all(Object.entries(ids).map(async ([key, id]) => [key, await calculatedAt(id)] as const)),
+      );
     const initial = await stamps();
     assert.equal(initial.live, undefined);
 
@@ -176,11 +204,15 @@ describe('operator CLI', () => {
 
     const forced = await rollcall(env, 'recalculate', '--since', '1', '--force');
     assert.equal(forced.code, 0, forced.stderr);
-    assert.deepEqual((forced.stdout.match(/^ok {6}\S+/gm) ?? []).sort(), [ids.a, ids.b, ids.c, ids.live].map((id) => `ok      ${id}`).sort());
+    assert.deepEqual(
+      (forced.stdout.match(/^ok {6}\S+/gm) ?? []).sort(),
+      [ids.a, ids.b, ids.c, ids.live].map((id) => `ok      ${id}`).sort(),
+    );
     assert.match(forced.stdout, /^recalculated 4 of 4 session\(s\)/m);
     assert.match(forced.stderr, /^recalculating 4\/4, \d+\.\d\/s/m);
     const afterForced = await stamps();
-    for (const key of ['a', 'b', 'c', 'live'] as const) assert.ok(afterForced[key]! > afterPending[key]!, `${key} recalculated`);
+    for (const key of ['a', 'b', 'c', 'live'] as const)
+      assert.ok(afterForced[key]! > afterPending[key]!, `${key} recalculated`);
     assert.equal(afterForced.old, initial.old, 'a session that ended days ago is left alone');
   });
 
@@ -203,7 +235,14 @@ describe('operator CLI', () => {
     const fromFile = await rollcall(env, 'replay', '--history-file', join(scratch, saved[0]));
     assert.equal(fromFile.code, 0, fromFile.stdout + fromFile.stderr);
     assert.match(fromFile.stdout, new RegExp(`^OK {6}session-${ids.a}-run1\\.json$`, 'm'));
-    const fileTampered = await rollcall(env, 'replay', '--history-file', join(scratch, saved[0]), '--workflows', 'test/fixtures/tampered-workflow/index.ts');
+    const fileTampered = await rollcall(
+      env,
+      'replay',
+      '--history-file',
+      join(scratch, saved[0]),
+      '--workflows',
+      'test/fixtures/tampered-workflow/index.ts',
+    );
     assert.equal(fileTampered.code, 1, fileTampered.stdout + fileTampered.stderr);
   });
 
@@ -211,14 +250,36 @@ describe('operator CLI', () => {
     const [older, latest] = series.instances;
     const all = await rollcall(env, 'report-sync', '--meeting', series.id, '--recurring');
     assert.equal(all.code, 0, all.stdout + all.stderr);
-    assert.match(all.stdout, new RegExp(`^report sync zoom-report-sync-${series.id}-all started: ${UI}/namespaces/default/workflows/zoom-report-sync-${series.id}-all$`, 'm'));
-    for (const instance of [older!, latest!]) assert.match(all.stdout, new RegExp(`^done +${instance.uuid.replaceAll('+', '\\+')}  .*rows ${instance.rows.length},`, 'm'));
-    assert.match(all.stdout, new RegExp(`^synced meeting ${series.id}: 2/2 instance\\(s\\), 2 page\\(s\\), ${older!.rows.length + latest!.rows.length} row\\(s\\)`, 'm'));
+    assert.match(
+      all.stdout,
+      new RegExp(
+        `^report sync zoom-report-sync-${series.id}-all started: ${UI}/namespaces/default/workflows/zoom-report-sync-${series.id}-all$`,
+        'm',
+      ),
+    );
+    for (const instance of [older!, latest!])
+      assert.match(
+        all.stdout,
+        new RegExp(`^done +${instance.uuid.replaceAll('+', '\\+')}  .*rows ${instance.rows.length},`, 'm'),
+      );
+    assert.match(
+      all.stdout,
+      new RegExp(
+        `^synced meeting ${series.id}: 2/2 instance\\(s\\), 2 page\\(s\\), ${older!.rows.length + latest!.rows.length} row\\(s\\)`,
+        'm',
+      ),
+    );
 
     const viaApi = await rollcall(env, 'report-sync', '--meeting', series.id, '--api', system.api.url);
     assert.equal(viaApi.code, 0, viaApi.stdout + viaApi.stderr);
     assert.match(viaApi.stdout, new RegExp(`^report sync zoom-report-sync-${series.id}-latest started`, 'm'));
-    assert.match(viaApi.stdout, new RegExp(`^synced meeting ${series.id}: 1/1 instance\\(s\\), 1 page\\(s\\), ${latest!.rows.length} row\\(s\\)`, 'm'));
+    assert.match(
+      viaApi.stdout,
+      new RegExp(
+        `^synced meeting ${series.id}: 1/1 instance\\(s\\), 1 page\\(s\\), ${latest!.rows.length} row\\(s\\)`,
+        'm',
+      ),
+    );
 
     const neither = await rollcall(env, 'report-sync', '--recurring');
     assert.equal(neither.code, 2);
@@ -230,9 +291,16 @@ describe('operator CLI', () => {
     assert.deepEqual([unknown.code, unknown.stderr], [1, 'rollcall: no session no-such-session\n']);
 
     const finished = system.client.workflow.getHandle(`session-${ids.b}`);
-    await eventually(async () => ((await finished.describe()).status.name === 'COMPLETED' ? true : undefined), 30_000, 'the last run of b to complete');
+    await eventually(
+      async () => ((await finished.describe()).status.name === 'COMPLETED' ? true : undefined),
+      30_000,
+      'the last run of b to complete',
+    );
     const endFinished = await rollcall(env, 'end', ids.b);
-    assert.deepEqual([endFinished.code, endFinished.stderr], [1, `rollcall: session ${ids.b} has no running workflow (finished, or never started)\n`]);
+    assert.deepEqual(
+      [endFinished.code, endFinished.stderr],
+      [1, `rollcall: session ${ids.b} has no running workflow (finished, or never started)\n`],
+    );
 
     const badConfig = await rollcall({ ...env, TEMPORAL_UI_URL: 'not-a-url' }, 'status', ids.a);
     assert.equal(badConfig.code, 2);

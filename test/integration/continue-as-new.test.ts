@@ -50,24 +50,37 @@ describe('a session that continues as new', () => {
         connection: `PA_${i}`,
         person: { guestKey: `p${i}`, providerUserIds: [`p${i}`], name: `Person ${i}` },
       };
-      await storeFacts(system.pool, { provider: 'livekit', roomId: room, instanceId: instance }, [fact], { relayed: true });
+      await storeFacts(system.pool, { provider: 'livekit', roomId: room, instanceId: instance }, [fact], {
+        relayed: true,
+      });
       await deliverFacts(system.client, system.config, spec, [fact]);
     }
 
     const handle = system.client.workflow.getHandle(workflowId);
-    const summary = await eventually(async () => {
-      const now = await handle.query(summaryQuery);
-      return now.connections === PEOPLE ? now : undefined;
-    }, 30_000, 'every join in the latest run');
+    const summary = await eventually(
+      async () => {
+        const now = await handle.query(summaryQuery);
+        return now.connections === PEOPLE ? now : undefined;
+      },
+      30_000,
+      'every join in the latest run',
+    );
     assert.equal(summary.phase, 'live');
     const latestRun = (await handle.describe()).runId;
     assert.notEqual(latestRun, firstRun, 'the workflow continued as new');
-    assert.equal((await system.client.workflow.getHandle(workflowId, firstRun).describe()).status.name, 'CONTINUED_AS_NEW');
+    assert.equal(
+      (await system.client.workflow.getHandle(workflowId, firstRun).describe()).status.name,
+      'CONTINUED_AS_NEW',
+    );
     const presence = await handle.query(presenceQuery, S + PEOPLE * 1000);
     assert.equal(presence.counts.inRoom, PEOPLE, 'the people of the first run are still in the room in the next');
 
     // The operator's end: the calculation in the continued run reads every fact.
-    assert.equal((await request(system, 'POST', `/api/sessions/${sessionId}/end`, { at: new Date(S + 9 * MIN).toISOString() })).status, 202);
+    assert.equal(
+      (await request(system, 'POST', `/api/sessions/${sessionId}/end`, { at: new Date(S + 9 * MIN).toISOString() }))
+        .status,
+      202,
+    );
     await waitForCalculations(system, sessionId, 1);
     const rows = await reports(system, sessionId);
     assert.equal(rows.length, PEOPLE);

@@ -30,7 +30,9 @@ describe('dead letters', () => {
       kept.map((letter) => letter.body.split('-')[2]),
       ['6', '5', '4'],
     );
-    const { rows } = await pool.query<{ bytes: number }>('SELECT coalesce(sum(body_bytes), 0)::int AS bytes FROM dead_letters');
+    const { rows } = await pool.query<{ bytes: number }>(
+      'SELECT coalesce(sum(body_bytes), 0)::int AS bytes FROM dead_letters',
+    );
     assert.ok(rows[0]!.bytes <= 3_500, `${rows[0]!.bytes} bytes kept`);
   });
 });
@@ -47,14 +49,23 @@ describe('GET /api/dead-letters', () => {
     const long = `${tag}-long-${'y'.repeat(LISTED_BODY_CHARS * 2)}`;
     await keepDeadLetter(system.pool, 'livekit', 'long', long);
     for (let i = 1; i <= 4; i += 1) await keepDeadLetter(system.pool, 'zoom', 'short', `${tag}-${i}`);
-    type Page = { deadLetters: Array<{ id: number; body: string; bodyBytes: number; truncated: boolean }>; next: string | null };
+    type Page = {
+      deadLetters: Array<{ id: number; body: string; bodyBytes: number; truncated: boolean }>;
+      next: string | null;
+    };
     const first = await request<Page>(system, 'GET', '/api/dead-letters?limit=3');
-    assert.deepEqual(first.body.deadLetters.map((letter) => letter.body), [`${tag}-4`, `${tag}-3`, `${tag}-2`]);
+    assert.deepEqual(
+      first.body.deadLetters.map((letter) => letter.body),
+      [`${tag}-4`, `${tag}-3`, `${tag}-2`],
+    );
     assert.ok(first.body.next);
     const second = await request<Page>(system, 'GET', first.body.next);
     assert.equal(second.body.deadLetters[0]!.body, `${tag}-1`);
     const cut = second.body.deadLetters[1]!;
-    assert.deepEqual([cut.body.length, cut.truncated, cut.bodyBytes], [LISTED_BODY_CHARS, true, Buffer.byteLength(long)]);
+    assert.deepEqual(
+      [cut.body.length, cut.truncated, cut.bodyBytes],
+      [LISTED_BODY_CHARS, true, Buffer.byteLength(long)],
+    );
     const whole = await request<{ body: string; truncated: boolean }>(system, 'GET', `/api/dead-letters/${cut.id}`);
     assert.deepEqual([whole.body.body, whole.body.truncated], [long, false]);
     assert.equal((await request(system, 'GET', '/api/dead-letters?limit=10001')).status, 400);

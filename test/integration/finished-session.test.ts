@@ -28,21 +28,43 @@ describe('a session whose workflow has completed', () => {
     await livekit.accept(livekitParticipantJoined(kim));
     await livekit.accept(livekitRoomFinished({ ...room, at: at(60) }));
     const handle = system.client.workflow.getHandle(registered.body.workflowId);
-    await eventually(async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : undefined), 30_000, 'the workflow to complete');
-    assert.deepEqual((await reports(system, registered.body.id)).map((row) => [row.attended_seconds, row.status]), [[60 * 60, 'present']]);
+    await eventually(
+      async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : undefined),
+      30_000,
+      'the workflow to complete',
+    );
+    assert.deepEqual(
+      (await reports(system, registered.body.id)).map((row) => [row.attended_seconds, row.status]),
+      [[60 * 60, 'present']],
+    );
 
-    const forced = await request<{ calculations: number; phase: string }>(system, 'POST', `/api/sessions/${registered.body.id}/recalculate`);
+    const forced = await request<{ calculations: number; phase: string }>(
+      system,
+      'POST',
+      `/api/sessions/${registered.body.id}/recalculate`,
+    );
     assert.equal(forced.status, 200);
     assert.equal(forced.body.phase, 'calculated');
-    assert.deepEqual((await reports(system, registered.body.id)).map((row) => [row.attended_seconds, row.status]), [[60 * 60, 'present']]);
+    assert.deepEqual(
+      (await reports(system, registered.body.id)).map((row) => [row.attended_seconds, row.status]),
+      [[60 * 60, 'present']],
+    );
 
     // kim's real leave at 20 min arrives long after everything finished: the session is recalculated with it.
-    await eventually(async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : undefined), 30_000, 'the recalculation run to complete');
+    await eventually(
+      async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : undefined),
+      30_000,
+      'the recalculation run to complete',
+    );
     await livekit.accept(livekitParticipantLeft({ ...kim, leftAt: at(20) }));
-    const recalculated = await eventually(async () => {
-      const [row] = await reports(system, registered.body.id);
-      return row?.attended_seconds === 20 * 60 ? row : undefined;
-    }, 30_000, 'the late leave to be counted');
+    const recalculated = await eventually(
+      async () => {
+        const [row] = await reports(system, registered.body.id);
+        return row?.attended_seconds === 20 * 60 ? row : undefined;
+      },
+      30_000,
+      'the late leave to be counted',
+    );
     assert.equal(recalculated.status, 'partial');
   });
 });

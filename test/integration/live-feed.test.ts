@@ -64,8 +64,15 @@ describe('the live page feed', () => {
     await Promise.all([...viewers, late].map((viewer) => viewer.stop()));
 
     // One read per second for the session, not one per viewer per second (that would be 8 × 4 here).
-    assert.ok(read >= 2 && read <= Math.ceil(elapsedTicks) + 1, `${read} reads in ${elapsedTicks.toFixed(1)} s for 9 viewers`);
-    for (const viewer of viewers) assert.ok(viewer.events.some((e) => e.event === 'session'), 'every viewer got the session');
+    assert.ok(
+      read >= 2 && read <= Math.ceil(elapsedTicks) + 1,
+      `${read} reads in ${elapsedTicks.toFixed(1)} s for 9 viewers`,
+    );
+    for (const viewer of viewers)
+      assert.ok(
+        viewer.events.some((e) => e.event === 'session'),
+        'every viewer got the session',
+      );
     // The late viewer had the session and timeline before the feed's next read.
     const first = late.events.find((e) => e.event === 'session');
     assert.ok(first && first.at - joinedAt < 250, `late viewer waited ${first ? first.at - joinedAt : 'forever'} ms`);

@@ -1,8 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { presenceQuery, summaryQuery } from '../../src/workflows/messages.js';
-import { MIN, PROVIDER_SETTINGS, WebhookSender, comparable, pastMinute, reports, waitForCalculations } from '../support/scenario.js';
-import { livekitParticipantJoined, livekitParticipantLeft, livekitRoomFinished, livekitRoomStarted } from '../support/sign.js';
+import {
+  MIN,
+  PROVIDER_SETTINGS,
+  WebhookSender,
+  comparable,
+  pastMinute,
+  reports,
+  waitForCalculations,
+} from '../support/scenario.js';
+import {
+  livekitParticipantJoined,
+  livekitParticipantLeft,
+  livekitRoomFinished,
+  livekitRoomStarted,
+} from '../support/sign.js';
 import { replayAndKeep } from '../support/histories.js';
 import { eventually, relayed, request, startSystem, type TestSystem } from '../support/system.js';
 
@@ -31,7 +44,13 @@ describe('a registered LiveKit class, end to end', () => {
     assert.equal(registered.status, 201);
     const sessionId = registered.body.id;
     const livekit = new WebhookSender(system, 'livekit');
-    const person = (identity: string, sid: string, joinedAt: number) => ({ ...room, identity, sid, name: identity, joinedAt });
+    const person = (identity: string, sid: string, joinedAt: number) => ({
+      ...room,
+      identity,
+      sid,
+      name: identity,
+      joinedAt,
+    });
 
     await livekit.accept(livekitRoomStarted({ ...room, at: at(-2) }));
     await livekit.accept(livekitParticipantJoined(person('ana', 'PA_ana1', at(0))));
@@ -47,7 +66,11 @@ describe('a registered LiveKit class, end to end', () => {
     // has loaded the session's stored facts (its first activities, slow on a cold worker): wait for all 4 connections.
     await relayed(system);
     const handle = system.client.workflow.getHandle(`session-${sessionId}`);
-    await eventually(async () => ((await handle.query(summaryQuery)).connections === 4 ? true : undefined), 20_000, 'the workflow to fold the relayed facts');
+    await eventually(
+      async () => ((await handle.query(summaryQuery)).connections === 4 ? true : undefined),
+      20_000,
+      'the workflow to fold the relayed facts',
+    );
     const presence = await handle.query(presenceQuery, at(15));
     assert.deepEqual(
       presence.inRoom.map((p) => [p.userId, p.since, p.totalSeconds]),
@@ -71,7 +94,15 @@ describe('a registered LiveKit class, end to end', () => {
         ['dee', 0, 'absent', 0],
       ],
     );
-    const { persisted, engine } = comparable(rows, livekit.expected({ scheduledStart: S, scheduledEnd: at(30), roster, policy: { kind: 'percentage', graceMinutes: 15 } }));
+    const { persisted, engine } = comparable(
+      rows,
+      livekit.expected({
+        scheduledStart: S,
+        scheduledEnd: at(30),
+        roster,
+        policy: { kind: 'percentage', graceMinutes: 15 },
+      }),
+    );
     assert.deepEqual(persisted, engine);
     await replayAndKeep(system, `session-${sessionId}`, 'livekit-class');
   });

@@ -7,7 +7,13 @@ import { createLogger } from '../../src/logger.js';
 import { serveWorkerMetrics, type MetricsServer } from '../../src/worker/metrics.js';
 import { installRuntime } from '../../src/worker/runtime.js';
 import { MIN, PROVIDER_SETTINGS, WebhookSender, pastMinute, waitForCalculations } from '../support/scenario.js';
-import { zoomMeetingEnded, zoomMeetingStarted, zoomParticipantJoined, zoomParticipantLeft, zoomRequest } from '../support/sign.js';
+import {
+  zoomMeetingEnded,
+  zoomMeetingStarted,
+  zoomParticipantJoined,
+  zoomParticipantLeft,
+  zoomRequest,
+} from '../support/sign.js';
 import { eventually, relayed, request, startSystem, type TestSystem } from '../support/system.js';
 
 /** The sum of `name`'s samples whose labels include `labels`; undefined when there is none. */
@@ -16,7 +22,12 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   for (const line of text.split('\n')) {
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)/.exec(line);
     if (match?.[1] !== name) continue;
-    const present = new Map([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m): [string, string | undefined] => [m[1]!, m[2]]));
+    const present = new Map(
+      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m): [string, string | undefined] => [
+        m[1]!,
+        m[2],
+      ]),
+    );
     if (Object.entries(labels).every(([key, value]) => present.get(key) === value)) sum = (sum ?? 0) + Number(match[3]);
   }
   return sum;
@@ -51,7 +62,10 @@ describe('Prometheus metrics', () => {
     // Installed before startSystem connects its worker, which would install the runtime without an exporter.
     installRuntime(createLogger('test', 'warn'), sdkPort);
     system = await startSystem(PROVIDER_SETTINGS);
-    const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+    );
     api = await listen({ config: system.config, pool: system.pool, temporal: system.client, logger }, 0, '127.0.0.1');
     workerMetrics = await serveWorkerMetrics(0, '127.0.0.1');
     const registered = await request<{ id: string }>(system, 'POST', '/api/sessions', {
@@ -76,17 +90,36 @@ describe('Prometheus metrics', () => {
     await zoom.accept(zoomParticipantLeft({ ...student, leaveTime: S + 15 * MIN }));
     await zoom.accept(zoomMeetingEnded({ ...meeting, endTime: S + 20 * MIN }));
     assert.equal((await zoom.send({ event: 'endpoint.url_validation', payload: { plainToken: 'token' } })).status, 200);
-    const ignored = await zoom.send({ event: 'meeting.sharing_started', event_ts: Date.now(), payload: { account_id: 'a', object: { id: meetingId } } });
+    const ignored = await zoom.send({
+      event: 'meeting.sharing_started',
+      event_ts: Date.now(),
+      payload: { account_id: 'a', object: { id: meetingId } },
+    });
     assert.deepEqual([ignored.status, ignored.body.status], [200, 'ignored']);
-    assert.equal((await zoom.send({ event: 'meeting.participant_joined', event_ts: Date.now(), payload: {} })).status, 400);
+    assert.equal(
+      (await zoom.send({ event: 'meeting.participant_joined', event_ts: Date.now(), payload: {} })).status,
+      400,
+    );
     const forged = zoomRequest(zoomParticipantJoined({ ...student, joinTime: S }), 'not-the-secret');
-    assert.equal((await fetch(`${api.url}/webhooks/zoom`, { method: 'POST', body: forged.body, headers: { ...forged.headers } })).status, 401);
+    assert.equal(
+      (await fetch(`${api.url}/webhooks/zoom`, { method: 'POST', body: forged.body, headers: { ...forged.headers } }))
+        .status,
+      401,
+    );
     assert.equal((await fetch(`${api.url}/webhooks/livekit`, { method: 'POST', body: '{}' })).status, 401);
 
     const text = await scrape(`${api.url}/metrics`);
-    const webhooks = (provider: string, outcome: string) => sample(text, 'rollcall_webhooks_total', { provider, outcome });
+    const webhooks = (provider: string, outcome: string) =>
+      sample(text, 'rollcall_webhooks_total', { provider, outcome });
     assert.deepEqual(
-      [webhooks('zoom', 'accepted'), webhooks('zoom', 'url_validation'), webhooks('zoom', 'ignored'), webhooks('zoom', 'invalid'), webhooks('zoom', 'unauthorized'), webhooks('livekit', 'unauthorized')],
+      [
+        webhooks('zoom', 'accepted'),
+        webhooks('zoom', 'url_validation'),
+        webhooks('zoom', 'ignored'),
+        webhooks('zoom', 'invalid'),
+        webhooks('zoom', 'unauthorized'),
+        webhooks('livekit', 'unauthorized'),
+      ],
       [4, 1, 1, 1, 1, 1],
     );
     assert.equal(sample(text, 'rollcall_webhooks_total'), 9);
@@ -100,13 +133,20 @@ describe('Prometheus metrics', () => {
     // APIs run a relay on this database and share the facts, so together they timed every signal the session got.
     await relayed(system);
     const [ours, theirs] = await Promise.all([scrape(`${api.url}/metrics`), scrape(`${system.api.url}/metrics`)]);
-    const both = (name: string, labels: Record<string, string>) => (sample(ours, name, labels) ?? 0) + (sample(theirs, name, labels) ?? 0);
+    const both = (name: string, labels: Record<string, string>) =>
+      (sample(ours, name, labels) ?? 0) + (sample(theirs, name, labels) ?? 0);
     const timed = both('rollcall_signal_latency_seconds_count', { outcome: 'ok' });
     assert.ok(timed >= 1 && timed <= 4, `${timed} signals for 4 webhooks`);
     // Signals that came in during a workflow task enter the history when that task completes: wait for them.
     const handle = system.client.workflow.getHandle(`session-${sessionId}`);
-    const signalsInHistory = async () => ((await handle.fetchHistory()).events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes).length;
-    const signals = await eventually(async () => ((await signalsInHistory()) >= timed ? signalsInHistory() : undefined), 10_000, 'the signals in the history');
+    const signalsInHistory = async () =>
+      ((await handle.fetchHistory()).events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes)
+        .length;
+    const signals = await eventually(
+      async () => ((await signalsInHistory()) >= timed ? signalsInHistory() : undefined),
+      10_000,
+      'the signals in the history',
+    );
     assert.equal(timed, signals);
     assert.equal(both('rollcall_signal_latency_seconds_bucket', { outcome: 'ok', le: '+Inf' }), signals);
     assert.equal(both('rollcall_signal_latency_seconds_count', { outcome: 'error' }), 0);
@@ -117,7 +157,19 @@ describe('Prometheus metrics', () => {
     assert.deepEqual(
       { ...accepted[0], time: undefined, ms: undefined, pid: undefined, hostname: undefined },
       // The answer no longer names a session (the relay routes the facts later): it says how many facts were new.
-      { level: 30, time: undefined, ms: undefined, pid: undefined, hostname: undefined, msg: 'webhook', provider: 'zoom', outcome: 'accepted', status: 200, events: 1, stored: 1 },
+      {
+        level: 30,
+        time: undefined,
+        ms: undefined,
+        pid: undefined,
+        hostname: undefined,
+        msg: 'webhook',
+        provider: 'zoom',
+        outcome: 'accepted',
+        status: 200,
+        events: 1,
+        stored: 1,
+      },
     );
     assert.deepEqual(
       logs.filter((line) => line.msg === 'webhook refused').map((line) => [line.provider, line.outcome, line.status]),
@@ -145,7 +197,16 @@ describe('Prometheus metrics', () => {
   it("exports the Temporal SDK's worker metrics on their own port", async () => {
     const text = await scrape(sdkMetricsUrl);
     const taskQueue = system.config.temporal.taskQueue;
-    assert.ok(sample(text, 'temporal_workflow_task_execution_latency_count', { task_queue: taskQueue })! > 0, 'no workflow tasks counted');
-    assert.ok(sample(text, 'temporal_activity_execution_latency_count', { task_queue: taskQueue, activity_type: 'calculateAttendance' })! >= 2, 'no calculations counted');
+    assert.ok(
+      sample(text, 'temporal_workflow_task_execution_latency_count', { task_queue: taskQueue })! > 0,
+      'no workflow tasks counted',
+    );
+    assert.ok(
+      sample(text, 'temporal_activity_execution_latency_count', {
+        task_queue: taskQueue,
+        activity_type: 'calculateAttendance',
+      })! >= 2,
+      'no calculations counted',
+    );
   });
 });

@@ -6,7 +6,15 @@ import type { ReconcileEvent } from '../../src/domain/index.js';
 import { adHocSessionId } from '../../src/sessions/routing.js';
 import { presenceQuery, summaryQuery } from '../../src/workflows/messages.js';
 import { FakeLiveKit } from '../support/fake-livekit.js';
-import { LIVEKIT_KEY, LIVEKIT_SECRET, MIN, PROVIDER_SETTINGS, WebhookSender, reports, waitForCalculations } from '../support/scenario.js';
+import {
+  LIVEKIT_KEY,
+  LIVEKIT_SECRET,
+  MIN,
+  PROVIDER_SETTINGS,
+  WebhookSender,
+  reports,
+  waitForCalculations,
+} from '../support/scenario.js';
 import { livekitParticipantJoined, livekitRoomFinished, livekitRoomStarted } from '../support/sign.js';
 import { eventually, request, startSystem, type TestSystem } from '../support/system.js';
 
@@ -27,17 +35,29 @@ describe('the local LiveKit RoomService fake', () => {
       const sdkClient = new RoomServiceClient(url, LIVEKIT_KEY, LIVEKIT_SECRET);
       const sdk = await sdkClient.listParticipants('r1');
       // JOINING is the enum's default: left out of the JSON, read back as 0 by the SDK.
-      assert.deepEqual(sdk.map((p) => [p.sid, p.identity, Number(p.joinedAtMs), p.state]), [
-        ['PA_1', 'ana', 1_763_721_005_312, 2],
-        ['PA_2', 'ben', 1_763_721_006_000, 0],
-      ]);
+      assert.deepEqual(
+        sdk.map((p) => [p.sid, p.identity, Number(p.joinedAtMs), p.state]),
+        [
+          ['PA_1', 'ana', 1_763_721_005_312, 2],
+          ['PA_2', 'ben', 1_763_721_006_000, 0],
+        ],
+      );
       const sdkRooms = await sdkClient.listRooms(['r1', 'gone']);
-      assert.deepEqual(sdkRooms.map((r) => [r.sid, r.name, Number(r.creationTimeMs), r.numParticipants]), [['RM_r1', 'r1', 1_763_721_000_000, 2]]);
+      assert.deepEqual(
+        sdkRooms.map((r) => [r.sid, r.name, Number(r.creationTimeMs), r.numParticipants]),
+        [['RM_r1', 'r1', 1_763_721_000_000, 2]],
+      );
       assert.deepEqual(await sdkClient.listRooms(['gone']), []);
 
       // Ours lists only fully connected participants, and finds the room's current sid.
       const ours = await listRoomParticipants(server, 'r1');
-      assert.deepEqual(ours, [{ connection: 'PA_1', person: { guestKey: 'ana', providerUserIds: ['ana'], name: 'ana' }, joinedAt: 1_763_721_005_312 }]);
+      assert.deepEqual(ours, [
+        {
+          connection: 'PA_1',
+          person: { guestKey: 'ana', providerUserIds: ['ana'], name: 'ana' },
+          joinedAt: 1_763_721_005_312,
+        },
+      ]);
       assert.equal(await currentRoomSid(server, 'r1'), 'RM_r1');
       assert.equal(await currentRoomSid(server, 'gone'), undefined);
       assert.deepEqual(await listRoomParticipants(server, 'gone'), []);
@@ -96,19 +116,27 @@ describe('provider reconcile', () => {
     await livekit.accept(livekitParticipantJoined(ben));
 
     const handle = system.client.workflow.getHandle(registered.body.workflowId);
-    const withCy = await eventually(async () => {
-      const presence = await handle.query(presenceQuery, Date.now());
-      return presence.inRoom.some((p) => p.userId === 'cy') ? presence : undefined;
-    }, 15_000, 'a reconcile to find cy');
+    const withCy = await eventually(
+      async () => {
+        const presence = await handle.query(presenceQuery, Date.now());
+        return presence.inRoom.some((p) => p.userId === 'cy') ? presence : undefined;
+      },
+      15_000,
+      'a reconcile to find cy',
+    );
     assert.equal(withCy.inRoom.find((p) => p.userId === 'cy')?.since, cy.joinedAt);
 
     // ben leaves, but his participant_left is lost: only the provider knows.
     fake.rooms.set(room.roomName, { sid: room.roomSid, participants: [ana, cy] });
     const benGoneAfter = Date.now();
-    await eventually(async () => {
-      const presence = await handle.query(presenceQuery, Date.now());
-      return presence.inRoom.some((p) => p.userId === 'ben') ? undefined : true;
-    }, 15_000, 'a reconcile to close ben');
+    await eventually(
+      async () => {
+        const presence = await handle.query(presenceQuery, Date.now());
+        return presence.inRoom.some((p) => p.userId === 'ben') ? undefined : true;
+      },
+      15_000,
+      'a reconcile to close ben',
+    );
 
     // LiveKit times are whole seconds: the end is stamped after every snapshot taken so far. As LiveKit does, the
     // room is gone when room_finished is sent: a reconcile racing the end finds no room, and stores nothing.
@@ -118,13 +146,23 @@ describe('provider reconcile', () => {
     await waitForCalculations(system, sessionId, 1);
 
     // ben's cycle ends at the last snapshot that still listed him, the last moment he was confirmed present.
-    const snapshots = await system.pool.query<{ event: ReconcileEvent }>("SELECT event FROM session_facts($1) WHERE kind = 'reconcile' ORDER BY occurred_at", [sessionId]);
-    const lastWithBen = snapshots.rows.map((row) => row.event).filter((event) => event.present.some((p) => p.connection === 'PA_ben')).at(-1);
-    assert.ok(lastWithBen && lastWithBen.at <= benGoneAfter);
-    const cycles = await system.pool.query<{ person_key: string; joined_at: Date; left_at: Date | null; closed_by: string }>(
-      'SELECT person_key, joined_at, left_at, closed_by FROM attendance WHERE session_id = $1 ORDER BY person_key',
+    const snapshots = await system.pool.query<{ event: ReconcileEvent }>(
+      "SELECT event FROM session_facts($1) WHERE kind = 'reconcile' ORDER BY occurred_at",
       [sessionId],
     );
+    const lastWithBen = snapshots.rows
+      .map((row) => row.event)
+      .filter((event) => event.present.some((p) => p.connection === 'PA_ben'))
+      .at(-1);
+    assert.ok(lastWithBen && lastWithBen.at <= benGoneAfter);
+    const cycles = await system.pool.query<{
+      person_key: string;
+      joined_at: Date;
+      left_at: Date | null;
+      closed_by: string;
+    }>('SELECT person_key, joined_at, left_at, closed_by FROM attendance WHERE session_id = $1 ORDER BY person_key', [
+      sessionId,
+    ]);
     assert.deepEqual(
       cycles.rows.map((row) => [row.person_key, row.joined_at.getTime(), row.closed_by]),
       [
@@ -134,8 +172,14 @@ describe('provider reconcile', () => {
       ],
     );
     assert.equal(cycles.rows.find((row) => row.person_key === 'user:ben')?.left_at?.getTime(), lastWithBen.at);
-    assert.ok(cycles.rows.every((row) => row.left_at !== null), 'no cycle stays open after the session ends');
-    assert.ok(snapshots.rows.every((row) => row.event.at < endAt), 'no snapshot is kept from after the meeting ended');
+    assert.ok(
+      cycles.rows.every((row) => row.left_at !== null),
+      'no cycle stays open after the session ends',
+    );
+    assert.ok(
+      snapshots.rows.every((row) => row.event.at < endAt),
+      'no snapshot is kept from after the meeting ended',
+    );
     assert.equal((await reports(system, sessionId)).length, 3);
   });
 
@@ -159,22 +203,39 @@ describe('provider reconcile', () => {
     await livekit.accept(livekitParticipantJoined(ana));
 
     const snapshots = async () =>
-      (await system.pool.query<{ event: ReconcileEvent }>("SELECT event FROM session_facts($1) WHERE kind = 'reconcile' ORDER BY occurred_at", [sessionId])).rows.map((row) => row.event);
-    const taken = await eventually(async () => {
-      const all = await snapshots();
-      return all.length >= 3 ? all : undefined;
-    }, 15_000, 'three reconcile snapshots');
+      (
+        await system.pool.query<{ event: ReconcileEvent }>(
+          "SELECT event FROM session_facts($1) WHERE kind = 'reconcile' ORDER BY occurred_at",
+          [sessionId],
+        )
+      ).rows.map((row) => row.event);
+    const taken = await eventually(
+      async () => {
+        const all = await snapshots();
+        return all.length >= 3 ? all : undefined;
+      },
+      15_000,
+      'three reconcile snapshots',
+    );
     // The reconcile ran and confirmed ana each time; dan was never taken for present.
     assert.ok(taken.every((snapshot) => snapshot.present.map((p) => p.connection).join() === 'PA_ana'));
     const handle = system.client.workflow.getHandle(registered.body.workflowId);
-    assert.deepEqual((await handle.query(presenceQuery, Date.now())).inRoom.map((p) => p.userId), ['ana']);
+    assert.deepEqual(
+      (await handle.query(presenceQuery, Date.now())).inRoom.map((p) => p.userId),
+      ['ana'],
+    );
 
     const endAt = Math.ceil(Date.now() / 1000) * 1000 + 1000;
     fake.rooms.delete(room.roomName);
     await livekit.accept(livekitRoomFinished({ ...room, at: endAt }));
     await waitForCalculations(system, sessionId, 1);
     assert.deepEqual(
-      (await reports(system, sessionId)).map((row) => [row.user_id, row.attended_seconds > 0, row.status === 'absent', row.cycle_count]),
+      (await reports(system, sessionId)).map((row) => [
+        row.user_id,
+        row.attended_seconds > 0,
+        row.status === 'absent',
+        row.cycle_count,
+      ]),
       [
         ['ana', true, false, 1],
         ['dan', false, true, 0],
@@ -196,16 +257,33 @@ describe('provider reconcile', () => {
     const handle = system.client.workflow.getHandle(`session-${sessionId}`);
 
     const snapshots = async () =>
-      (await system.pool.query<{ event: ReconcileEvent }>("SELECT event FROM session_facts($1) WHERE kind = 'reconcile' ORDER BY occurred_at", [sessionId])).rows.map((row) => row.event);
-    await eventually(async () => ((await snapshots()).some((s) => s.present.some((p) => p.connection === 'PA_ana_old')) ? true : undefined), 15_000, 'a snapshot that confirms ana');
+      (
+        await system.pool.query<{ event: ReconcileEvent }>(
+          "SELECT event FROM session_facts($1) WHERE kind = 'reconcile' ORDER BY occurred_at",
+          [sessionId],
+        )
+      ).rows.map((row) => row.event);
+    await eventually(
+      async () =>
+        (await snapshots()).some((s) => s.present.some((p) => p.connection === 'PA_ana_old')) ? true : undefined,
+      15_000,
+      'a snapshot that confirms ana',
+    );
 
     // The old room closes, its room_finished lost; a new room under the same name, with someone else in it.
     const replacedAt = Date.now();
-    fake.rooms.set(name, { sid: `RM_new${now}`, participants: [{ sid: 'PA_bo', identity: 'bo', joinedAt: replacedAt }] });
-    const presence = await eventually(async () => {
-      const now = await handle.query(presenceQuery, Date.now());
-      return now.inRoom.some((p) => p.personKey === 'guest:ana') ? undefined : now;
-    }, 15_000, 'a reconcile to close ana');
+    fake.rooms.set(name, {
+      sid: `RM_new${now}`,
+      participants: [{ sid: 'PA_bo', identity: 'bo', joinedAt: replacedAt }],
+    });
+    const presence = await eventually(
+      async () => {
+        const now = await handle.query(presenceQuery, Date.now());
+        return now.inRoom.some((p) => p.personKey === 'guest:ana') ? undefined : now;
+      },
+      15_000,
+      'a reconcile to close ana',
+    );
     // The new room's people are not this session's: the snapshots after the change are of the old room, empty.
     assert.deepEqual(presence.inRoom, []);
     const later = (await snapshots()).filter((s) => s.at >= replacedAt);
@@ -216,7 +294,10 @@ describe('provider reconcile', () => {
     // ana's cycle ends at the last snapshot that listed her, the last moment she was confirmed in the old room.
     const lastWithAna = (await snapshots()).filter((s) => s.present.some((p) => p.connection === 'PA_ana_old')).at(-1)!;
     assert.ok(lastWithAna.at < replacedAt);
-    assert.deepEqual((await handle.query(presenceQuery, lastWithAna.at - 1)).inRoom.map((p) => p.personKey), ['guest:ana']);
+    assert.deepEqual(
+      (await handle.query(presenceQuery, lastWithAna.at - 1)).inRoom.map((p) => p.personKey),
+      ['guest:ana'],
+    );
     assert.deepEqual((await handle.query(presenceQuery, lastWithAna.at)).inRoom, []);
     await handle.terminate('test finished');
   });

@@ -19,7 +19,9 @@ describe('workflow replay', () => {
   // A run that continued as new and the run it continued into: the carried input and the hand-over are
   // replayed too (recorded by test/integration/continue-as-new.test.ts).
   it('holds a continue-as-new chain: a run that continued as new and the run that took over from it', () => {
-    const continued = fixtures.flatMap(({ history }) => history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? []);
+    const continued = fixtures.flatMap(
+      ({ history }) => history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? [],
+    );
     const takenOver = fixtures.flatMap(({ history }) => {
       const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
       return started?.continuedExecutionRunId ? [started] : [];
@@ -27,8 +29,18 @@ describe('workflow replay', () => {
     assert.ok(continued.length > 0, 'no fixture ends in a continue-as-new');
     assert.ok(takenOver.length > 0, 'no fixture starts from a continue-as-new');
     // Linked: the run taken over continues a fixture's run, which names it as the run it continued as.
-    const runIds = new Set(fixtures.flatMap(({ history }) => history.events?.[0]?.workflowExecutionStartedEventAttributes?.originalExecutionRunId ?? []));
-    assert.ok(takenOver.some((started) => runIds.has(started.continuedExecutionRunId!) && continued.includes(started.originalExecutionRunId!)), 'the chain’s two runs are not linked');
+    const runIds = new Set(
+      fixtures.flatMap(
+        ({ history }) => history.events?.[0]?.workflowExecutionStartedEventAttributes?.originalExecutionRunId ?? [],
+      ),
+    );
+    assert.ok(
+      takenOver.some(
+        (started) =>
+          runIds.has(started.continuedExecutionRunId!) && continued.includes(started.originalExecutionRunId!),
+      ),
+      'the chain’s two runs are not linked',
+    );
   });
 
   for (const { name, history } of fixtures) {
@@ -46,6 +58,9 @@ describe('workflow replay', () => {
     writeFileSync(codePath, code);
     const [first] = fixtures;
     assert.ok(first);
-    await assert.rejects(Worker.runReplayHistory({ ...replayOptions(), workflowBundle: { codePath } }, first.history, first.name), (error: Error) => error.name === 'DeterminismViolationError');
+    await assert.rejects(
+      Worker.runReplayHistory({ ...replayOptions(), workflowBundle: { codePath } }, first.history, first.name),
+      (error: Error) => error.name === 'DeterminismViolationError',
+    );
   });
 });

@@ -17,7 +17,12 @@ import { createLogger } from '../../src/logger.js';
 import type { sessionWorkflow } from '../../src/workflows/index.js';
 import type { SessionSpec } from '../../src/workflows/types.js';
 import { PROVIDER_SETTINGS, WebhookSender, pastMinute } from '../support/scenario.js';
-import { livekitParticipantJoined, livekitParticipantLeft, livekitRoomFinished, livekitRoomStarted } from '../support/sign.js';
+import {
+  livekitParticipantJoined,
+  livekitParticipantLeft,
+  livekitRoomFinished,
+  livekitRoomStarted,
+} from '../support/sign.js';
 import { eventually, request, startSystem, testConfig, type TestSystem } from '../support/system.js';
 
 const SECRET = 'push-secret';
@@ -32,7 +37,9 @@ interface Delivery {
 }
 
 /** A report receiver that answers each delivery with `statusFor` (by default a 500 for the first, 200 for the rest), verifying each. */
-async function startReceiver(statusFor: (n: number) => number = (n) => (n === 1 ? 500 : 200)): Promise<{ url: string; deliveries: Delivery[]; server: Server }> {
+async function startReceiver(
+  statusFor: (n: number) => number = (n) => (n === 1 ? 500 : 200),
+): Promise<{ url: string; deliveries: Delivery[]; server: Server }> {
   const deliveries: Delivery[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -40,7 +47,12 @@ async function startReceiver(statusFor: (n: number) => number = (n) => (n === 1 
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
       const status = statusFor(deliveries.length + 1);
-      deliveries.push({ headers: req.headers, raw, verified: verifyReportSignature({ secret: SECRET, headers: req.headers, rawBody: raw }), status });
+      deliveries.push({
+        headers: req.headers,
+        raw,
+        verified: verifyReportSignature({ secret: SECRET, headers: req.headers, rawBody: raw }),
+        status,
+      });
       res.writeHead(status).end();
     });
   });
@@ -52,14 +64,27 @@ async function startReceiver(statusFor: (n: number) => number = (n) => (n === 1 
 /** A session with calculated attendance, persisted as the calculation activity does. */
 async function calculatedSession(pool: Pool, id: string, seq = 1): Promise<number> {
   const start = Date.now() - 90 * MINUTE;
-  const spec: SessionSpec = { id, provider: 'livekit', room: id, adHoc: false, scheduledStart: start, scheduledEnd: start + 60 * MINUTE, roster: [{ userId: 'p-1', role: 'student' }], policy: { kind: 'percentage' } };
+  const spec: SessionSpec = {
+    id,
+    provider: 'livekit',
+    room: id,
+    adHoc: false,
+    scheduledStart: start,
+    scheduledEnd: start + 60 * MINUTE,
+    roster: [{ userId: 'p-1', role: 'student' }],
+    policy: { kind: 'percentage' },
+  };
   await insertSession(pool, spec, `session-${id}`, undefined);
   const person = { guestKey: 'p-1', providerUserIds: ['p-1'] };
   const events: AttendanceEvent[] = [
     { kind: 'joined', key: 'j', at: start + 10 * MINUTE, source: 'webhook', connection: 'c1', person },
     { kind: 'left', key: 'l', at: start + 40 * MINUTE, source: 'webhook', connection: 'c1', person },
   ];
-  await saveAttendance(pool, id, calculateAttendance({ session: spec, events }), { auto: true, calculatedAt: new Date(), seq });
+  await saveAttendance(pool, id, calculateAttendance({ session: spec, events }), {
+    auto: true,
+    calculatedAt: new Date(),
+    seq,
+  });
   return start;
 }
 
@@ -80,7 +105,10 @@ describe('report push', () => {
     const receiver = await startReceiver();
     try {
       await calculatedSession(pool, 'push-off');
-      assert.equal(await reportPushActivities({ config: testConfig(), pool, logger, temporal }).pushReport('push-off', 1), 'disabled');
+      assert.equal(
+        await reportPushActivities({ config: testConfig(), pool, logger, temporal }).pushReport('push-off', 1),
+        'disabled',
+      );
       assert.equal(receiver.deliveries.length, 0);
     } finally {
       receiver.server.close();
@@ -91,7 +119,12 @@ describe('report push', () => {
     const receiver = await startReceiver();
     try {
       await calculatedSession(pool, 'push-1');
-      const push = reportPushActivities({ config: testConfig({ REPORT_WEBHOOK_URL: receiver.url, REPORT_WEBHOOK_SECRET: SECRET }), pool, logger, temporal });
+      const push = reportPushActivities({
+        config: testConfig({ REPORT_WEBHOOK_URL: receiver.url, REPORT_WEBHOOK_SECRET: SECRET }),
+        pool,
+        logger,
+        temporal,
+      });
       await assert.rejects(push.pushReport('push-1', 1), /report webhook answered 500 for session push-1/);
       assert.equal(await push.pushReport('push-1', 1), 'sent');
 
@@ -114,26 +147,53 @@ describe('report push', () => {
     const receiver = await startReceiver();
     try {
       await calculatedSession(pool, 'push-2');
-      const push = reportPushActivities({ config: testConfig({ REPORT_WEBHOOK_URL: receiver.url, REPORT_WEBHOOK_SECRET: SECRET }), pool, logger, temporal });
+      const push = reportPushActivities({
+        config: testConfig({ REPORT_WEBHOOK_URL: receiver.url, REPORT_WEBHOOK_SECRET: SECRET }),
+        pool,
+        logger,
+        temporal,
+      });
       await push.pushReport('push-2', 1).catch(() => undefined);
       const { headers, raw } = receiver.deliveries[0]!;
       const sentAt = Number(headers['x-rollcall-timestamp']) * 1000;
       assert.equal(verifyReportSignature({ secret: SECRET, headers, rawBody: raw, nowMs: sentAt }), true);
       assert.equal(verifyReportSignature({ secret: 'other', headers, rawBody: raw, nowMs: sentAt }), false);
-      assert.equal(verifyReportSignature({ secret: SECRET, headers, rawBody: Buffer.concat([raw, Buffer.from(' ')]), nowMs: sentAt }), false);
+      assert.equal(
+        verifyReportSignature({
+          secret: SECRET,
+          headers,
+          rawBody: Buffer.concat([raw, Buffer.from(' ')]),
+          nowMs: sentAt,
+        }),
+        false,
+      );
       assert.equal(verifyReportSignature({ secret: SECRET, headers, rawBody: raw, nowMs: sentAt + 6 * MINUTE }), false);
-      assert.equal(verifyReportSignature({ secret: SECRET, headers: { ...headers, 'x-rollcall-timestamp': undefined }, rawBody: raw, nowMs: sentAt }), false);
+      assert.equal(
+        verifyReportSignature({
+          secret: SECRET,
+          headers: { ...headers, 'x-rollcall-timestamp': undefined },
+          rawBody: raw,
+          nowMs: sentAt,
+        }),
+        false,
+      );
     } finally {
       receiver.server.close();
     }
   });
 
   it('throws on a network error, and fails without retry for an unknown session', async () => {
-    const config = testConfig({ REPORT_WEBHOOK_URL: `http://127.0.0.1:${await freePort()}/reports`, REPORT_WEBHOOK_SECRET: SECRET });
+    const config = testConfig({
+      REPORT_WEBHOOK_URL: `http://127.0.0.1:${await freePort()}/reports`,
+      REPORT_WEBHOOK_SECRET: SECRET,
+    });
     const push = reportPushActivities({ config, pool, logger, temporal });
     await calculatedSession(pool, 'push-3');
     await assert.rejects(push.pushReport('push-3', 1), /fetch failed/);
-    await assert.rejects(push.pushReport('no-such-session', 1), (error) => error instanceof ApplicationFailure && error.nonRetryable);
+    await assert.rejects(
+      push.pushReport('no-such-session', 1),
+      (error) => error instanceof ApplicationFailure && error.nonRetryable,
+    );
   });
 
   it('leaves a report to the push of a newer calculation, which sends the same newest report', async () => {
@@ -141,11 +201,19 @@ describe('report push', () => {
     try {
       await calculatedSession(pool, 'push-4', 1);
       await calculatedSession(pool, 'push-4', 2);
-      const push = reportPushActivities({ config: testConfig({ REPORT_WEBHOOK_URL: receiver.url, REPORT_WEBHOOK_SECRET: SECRET }), pool, logger, temporal });
+      const push = reportPushActivities({
+        config: testConfig({ REPORT_WEBHOOK_URL: receiver.url, REPORT_WEBHOOK_SECRET: SECRET }),
+        pool,
+        logger,
+        temporal,
+      });
       assert.equal(await push.pushReport('push-4', 1), 'superseded');
       assert.equal(receiver.deliveries.length, 0);
       assert.equal(await push.pushReport('push-4', 2), 'sent');
-      assert.equal((JSON.parse(receiver.deliveries[0]!.raw.toString('utf8')) as { calculationSeq: number }).calculationSeq, 2);
+      assert.equal(
+        (JSON.parse(receiver.deliveries[0]!.raw.toString('utf8')) as { calculationSeq: number }).calculationSeq,
+        2,
+      );
     } finally {
       receiver.server.close();
     }
@@ -155,12 +223,30 @@ describe('report push', () => {
     const receiver = await startReceiver(() => 400);
     try {
       await calculatedSession(pool, 'push-5');
-      const push = reportPushActivities({ config: testConfig({ REPORT_WEBHOOK_URL: receiver.url, REPORT_WEBHOOK_SECRET: SECRET }), pool, logger, temporal });
-      const attempt = (n: number) => new MockActivityEnvironment({ attempt: n }).run((id: string, version: number) => push.pushReport(id, version), 'push-5', 1);
+      const push = reportPushActivities({
+        config: testConfig({ REPORT_WEBHOOK_URL: receiver.url, REPORT_WEBHOOK_SECRET: SECRET }),
+        pool,
+        logger,
+        temporal,
+      });
+      const attempt = (n: number) =>
+        new MockActivityEnvironment({ attempt: n }).run(
+          (id: string, version: number) => push.pushReport(id, version),
+          'push-5',
+          1,
+        );
       for (const n of [1, 4]) {
-        await assert.rejects(attempt(n), (error: Error) => !(error instanceof ApplicationFailure) && /refused the report of session push-5 \(400\)/.test(error.message));
+        await assert.rejects(
+          attempt(n),
+          (error: Error) =>
+            !(error instanceof ApplicationFailure) &&
+            /refused the report of session push-5 \(400\)/.test(error.message),
+        );
       }
-      await assert.rejects(attempt(5), (error) => error instanceof ApplicationFailure && error.nonRetryable && error.type === 'ReportRefused');
+      await assert.rejects(
+        attempt(5),
+        (error) => error instanceof ApplicationFailure && error.nonRetryable && error.type === 'ReportRefused',
+      );
       assert.equal(receiver.deliveries.length, 3);
     } finally {
       receiver.server.close();
@@ -179,7 +265,13 @@ describe('report push beside the session', () => {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   before(async () => {
     receiver = await startReceiver(() => (receiverUp ? 200 : 503));
-    system = await startSystem({ ...PROVIDER_SETTINGS, REPORT_WEBHOOK_URL: receiver.url, REPORT_WEBHOOK_SECRET: SECRET, CALCULATION_DELAY: '1s', LATE_EVENT_WINDOW: '2s' });
+    system = await startSystem({
+      ...PROVIDER_SETTINGS,
+      REPORT_WEBHOOK_URL: receiver.url,
+      REPORT_WEBHOOK_SECRET: SECRET,
+      CALCULATION_DELAY: '1s',
+      LATE_EVENT_WINDOW: '2s',
+    });
   });
   after(async () => {
     await system.stop();
@@ -208,28 +300,44 @@ describe('report push beside the session', () => {
     // The whole session (final calculation, late-event window, finish) while every push is refused with a 503.
     const finished = await Promise.race([
       system.client.workflow.getHandle<typeof sessionWorkflow>(workflowId).result(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the session did not finish while the receiver was down')), 30_000)),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('the session did not finish while the receiver was down')), 30_000),
+      ),
     ]);
     assert.equal(finished.phase, 'calculated');
     assert.ok(receiver.deliveries.length >= 1, 'the report push was tried');
     assert.ok(receiver.deliveries.every((delivery) => delivery.status === 503));
-    assert.equal((await system.client.workflow.getHandle(`report-push-${sessionId}-1`).describe()).status.name, 'RUNNING', 'the push keeps trying');
+    assert.equal(
+      (await system.client.workflow.getHandle(`report-push-${sessionId}-1`).describe()).status.name,
+      'RUNNING',
+      'the push keeps trying',
+    );
 
     // A late fact after the finish: a new run recalculates; its report is newer than the one still waiting.
     const ben = { ...room, identity: 'ben', sid: 'PA_ben', joinedAt: S + 5 * MINUTE };
     await livekit.accept(livekitParticipantJoined(ben));
     await livekit.accept(livekitParticipantLeft({ ...ben, leftAt: S + 20 * MINUTE }));
-    const newest = await eventually(async () => {
-      const report = await loadAttendanceReport(system.pool, sessionId);
-      return report?.people.find((person) => person.userId === 'ben')?.attendedSeconds === 15 * 60 ? report : undefined;
-    }, 30_000, 'the recalculated report');
+    const newest = await eventually(
+      async () => {
+        const report = await loadAttendanceReport(system.pool, sessionId);
+        return report?.people.find((person) => person.userId === 'ben')?.attendedSeconds === 15 * 60
+          ? report
+          : undefined;
+      },
+      30_000,
+      'the recalculated report',
+    );
     assert.ok(newest.calculationSeq >= 2);
 
     receiverUp = true;
-    const accepted = await eventually(() => {
-      const ok = receiver.deliveries.filter((delivery) => delivery.status === 200);
-      return Promise.resolve(ok.length > 0 ? ok : undefined);
-    }, 30_000, 'a report delivered once the receiver is back');
+    const accepted = await eventually(
+      () => {
+        const ok = receiver.deliveries.filter((delivery) => delivery.status === 200);
+        return Promise.resolve(ok.length > 0 ? ok : undefined);
+      },
+      30_000,
+      'a report delivered once the receiver is back',
+    );
     for (const delivery of accepted) {
       assert.equal(delivery.verified, true);
       const report = JSON.parse(delivery.raw.toString('utf8')) as AttendanceReport;

@@ -8,7 +8,14 @@ import { createLogger } from '../../src/logger.js';
 import { summaryQuery } from '../../src/workflows/messages.js';
 import type { PagesOutcome, PagesRequest, ReportSyncResult } from '../../src/workflows/report-sync-types.js';
 import { DAILY_SCHEDULE_ID, ensureReportSyncSchedule } from '../../src/zoom-api/start.js';
-import { generateSeries, groundTruth, startFakeZoomApi, type FakeInstance, type FakeSeries, type FakeZoomApi } from '../support/fake-zoom-api.js';
+import {
+  generateSeries,
+  groundTruth,
+  startFakeZoomApi,
+  type FakeInstance,
+  type FakeSeries,
+  type FakeZoomApi,
+} from '../support/fake-zoom-api.js';
 import { replayAndKeep } from '../support/histories.js';
 import { MIN, PROVIDER_SETTINGS, pastMinute, WebhookSender } from '../support/scenario.js';
 import { zoomParticipantJoined, zoomParticipantLeft } from '../support/sign.js';
@@ -30,13 +37,21 @@ async function persisted(system: TestSystem, sessionId: string): Promise<Map<str
 
 /** The attendance the rows give: everyone with time inside [from, to) (people only outside it are not reported). */
 function expected(instance: FakeInstance, from: number, to: number): Map<string, PersonFigures> {
-  return new Map([...groundTruth(instance, from, to)].filter(([, truth]) => truth.seconds > 0).map(([name, truth]) => [name, { seconds: truth.seconds, cycles: truth.connections }]));
+  return new Map(
+    [...groundTruth(instance, from, to)]
+      .filter(([, truth]) => truth.seconds > 0)
+      .map(([name, truth]) => [name, { seconds: truth.seconds, cycles: truth.connections }]),
+  );
 }
 
 const sorted = (figures: Map<string, PersonFigures>) => [...figures].sort(([a], [b]) => (a < b ? -1 : 1));
 
 /** Waits until the session's persisted attendance equals `want` (the workflow recalculates on its own); then asserts it. */
-async function attendanceBecomes(system: TestSystem, sessionId: string, want: Map<string, PersonFigures>): Promise<void> {
+async function attendanceBecomes(
+  system: TestSystem,
+  sessionId: string,
+  want: Map<string, PersonFigures>,
+): Promise<void> {
   const same = async () => {
     const have = await persisted(system, sessionId);
     return JSON.stringify(sorted(have)) === JSON.stringify(sorted(want)) ? have : undefined;
@@ -46,9 +61,19 @@ async function attendanceBecomes(system: TestSystem, sessionId: string, want: Ma
 }
 
 async function snapshot(system: TestSystem, sessionIds: string[]) {
-  const facts = await system.pool.query<{ n: string }>('SELECT count(*) AS n FROM room_facts f WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = ANY($1) AND s.room = f.room)', [sessionIds]);
-  const reports = await system.pool.query('SELECT * FROM session_reports WHERE session_id = ANY($1) ORDER BY session_id, person_key', [sessionIds]);
-  const calculations = await Promise.all(sessionIds.map(async (id) => (await system.client.workflow.getHandle(`session-${id}`).query(summaryQuery)).calculations));
+  const facts = await system.pool.query<{ n: string }>(
+    'SELECT count(*) AS n FROM room_facts f WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = ANY($1) AND s.room = f.room)',
+    [sessionIds],
+  );
+  const reports = await system.pool.query(
+    'SELECT * FROM session_reports WHERE session_id = ANY($1) ORDER BY session_id, person_key',
+    [sessionIds],
+  );
+  const calculations = await Promise.all(
+    sessionIds.map(
+      async (id) => (await system.client.workflow.getHandle(`session-${id}`).query(summaryQuery)).calculations,
+    ),
+  );
   return { facts: Number(facts.rows[0]!.n), reports: reports.rows, calculations };
 }
 
@@ -69,7 +94,10 @@ async function settled(system: TestSystem, sessionIds: string[]) {
   );
 }
 
-async function syncAndWait(system: TestSystem, body: object): Promise<{ workflowId: string; result: ReportSyncResult }> {
+async function syncAndWait(
+  system: TestSystem,
+  body: object,
+): Promise<{ workflowId: string; result: ReportSyncResult }> {
   const started = await request<{ workflowId: string }>(system, 'POST', '/api/zoom/report-sync', body);
   assert.equal(started.status, 202, JSON.stringify(started.body));
   const result = (await system.client.workflow.getHandle(started.body.workflowId).result()) as ReportSyncResult;
@@ -118,10 +146,21 @@ describe('Zoom report sync', () => {
         { uuid: `Qm${tag}+5eN/aB3xY8uLpQ==`, startTime: pastMinute(4 * 60), minutes: 60 },
       ],
     });
-    refusedMeeting = generateSeries({ kind: 'meeting', id: meetingId, attendeesPerInstance: 40, seed: 9, instances: [{ uuid: `Rf${tag}aa//bb==`, startTime: pastMinute(3 * 60), minutes: 45 }] });
+    refusedMeeting = generateSeries({
+      kind: 'meeting',
+      id: meetingId,
+      attendeesPerInstance: 40,
+      seed: 9,
+      instances: [{ uuid: `Rf${tag}aa//bb==`, startTime: pastMinute(3 * 60), minutes: 45 }],
+    });
     fake.add(webinar);
     fake.add(refusedMeeting);
-    system = await startSystem({ ...PROVIDER_SETTINGS, ...fake.env(), LATE_EVENT_WINDOW: '10m', ZOOM_REPORT_SYNC_DELAY: '1s' });
+    system = await startSystem({
+      ...PROVIDER_SETTINGS,
+      ...fake.env(),
+      LATE_EVENT_WINDOW: '10m',
+      ZOOM_REPORT_SYNC_DELAY: '1s',
+    });
     for (const instance of webinar.instances) {
       const registered = await request<{ id: string }>(system, 'POST', '/api/sessions', {
         provider: 'zoom',
@@ -136,7 +175,11 @@ describe('Zoom report sync', () => {
     // The sessions are long past: each reaches its hard stop at once and is calculated (empty) before any sync.
     for (const id of sessionIds) {
       const handle = system.client.workflow.getHandle(`session-${id}`);
-      await eventually(async () => ((await handle.query(summaryQuery)).phase === 'calculated' ? true : undefined), 20_000, `first calculation of ${id}`);
+      await eventually(
+        async () => ((await handle.query(summaryQuery)).phase === 'calculated' ? true : undefined),
+        20_000,
+        `first calculation of ${id}`,
+      );
     }
   });
   after(async () => {
@@ -155,24 +198,42 @@ describe('Zoom report sync', () => {
     // Every row is stored once, as a fact of its instance, whichever sync stored it: each session also schedules
     // its own sync after its first calculation, which may run beside this one.
     const inMeeting = webinar.instances.reduce((sum, instance) => sum + inMeetingRows(instance), 0);
-    const logged = await eventually(async () => {
-      const { rows } = await system.pool.query<{ n: string }>("SELECT count(*) AS n FROM room_facts WHERE provider = 'zoom' AND room = $1 AND kind = 'report-row'", [webinarId]);
-      return Number(rows[0]?.n) >= inMeeting ? Number(rows[0]?.n) : undefined;
-    }, 30_000, 'every report row stored');
+    const logged = await eventually(
+      async () => {
+        const { rows } = await system.pool.query<{ n: string }>(
+          "SELECT count(*) AS n FROM room_facts WHERE provider = 'zoom' AND room = $1 AND kind = 'report-row'",
+          [webinarId],
+        );
+        return Number(rows[0]?.n) >= inMeeting ? Number(rows[0]?.n) : undefined;
+      },
+      30_000,
+      'every report row stored',
+    );
     assert.equal(logged, inMeeting);
     // The page token may expire under this sync or under a session's own sync running beside it: one of them restarted.
     assert.equal(fake.stats.pageTokensExpired, 1);
-    const restarts = await eventually(async () => {
-      let total = 0;
-      for await (const execution of system.client.workflow.list({ query: `WorkflowId STARTS_WITH 'zoom-report-sync-${webinarId}-' AND ExecutionStatus = 'Completed'` })) {
-        const synced = (await system.client.workflow.getHandle(execution.workflowId, execution.runId).result()) as ReportSyncResult;
-        total += synced.instances.reduce((sum, i) => sum + i.restarts, 0);
-      }
-      return total > 0 ? total : undefined;
-    }, 20_000, 'the sync that met the expired page token');
+    const restarts = await eventually(
+      async () => {
+        let total = 0;
+        for await (const execution of system.client.workflow.list({
+          query: `WorkflowId STARTS_WITH 'zoom-report-sync-${webinarId}-' AND ExecutionStatus = 'Completed'`,
+        })) {
+          const synced = (await system.client.workflow
+            .getHandle(execution.workflowId, execution.runId)
+            .result()) as ReportSyncResult;
+          total += synced.instances.reduce((sum, i) => sum + i.restarts, 0);
+        }
+        return total > 0 ? total : undefined;
+      },
+      20_000,
+      'the sync that met the expired page token',
+    );
     assert.equal(restarts, 1, 'the expired page token restarted its instance');
     // Each fault really happened, and the sync got through it.
-    assert.ok(fake.stats.unauthorized > 0 && fake.stats.tokensIssued > 1, `token refreshed on 401: ${JSON.stringify(fake.stats)}`);
+    assert.ok(
+      fake.stats.unauthorized > 0 && fake.stats.tokensIssued > 1,
+      `token refreshed on 401: ${JSON.stringify(fake.stats)}`,
+    );
     assert.ok(fake.stats.rateLimitedWithRetryAfter > 0, 'a 429 with Retry-After');
     assert.ok(fake.stats.rateLimitedWithoutRetryAfter > 0, 'a 429 without Retry-After');
     assert.equal(fake.stats.pageTokensExpired, 1);
@@ -187,8 +248,15 @@ describe('Zoom report sync', () => {
       const truth = expected(instance, instance.startTime, instance.endTime);
       assert.ok(truth.size >= 2_000 && [...truth.values()].some((p) => p.cycles > 2), 'many people, many with rejoins');
       await attendanceBecomes(system, sessionIds[i]!, truth);
-      const logged = await system.pool.query<{ n: string }>("SELECT count(*) AS n FROM session_facts($1) WHERE source = 'report' AND instance_id = $2", [sessionIds[i], instance.uuid]);
-      assert.equal(Number(logged.rows[0]!.n), inMeetingRows(instance), "each in-meeting row is a fact of the session's instance exactly once");
+      const logged = await system.pool.query<{ n: string }>(
+        "SELECT count(*) AS n FROM session_facts($1) WHERE source = 'report' AND instance_id = $2",
+        [sessionIds[i], instance.uuid],
+      );
+      assert.equal(
+        Number(logged.rows[0]!.n),
+        inMeetingRows(instance),
+        "each in-meeting row is a fact of the session's instance exactly once",
+      );
     }
     await replayAndKeep(system, workflowId, 'zoom-report-sync');
   });
@@ -206,20 +274,43 @@ describe('Zoom report sync', () => {
   it('does not read an instance again when a retried page activity finds its last page already stored', async () => {
     // An attempt that stored its last page but timed out before answering (a starved worker) is retried with its
     // heartbeated cursor: past the last page, which must not mean "page 1 again".
-    const activities = createActivities({ config: system.config, pool: system.pool, logger: createLogger('test', 'warn'), temporal: system.client });
+    const activities = createActivities({
+      config: system.config,
+      pool: system.pool,
+      logger: createLogger('test', 'warn'),
+      temporal: system.client,
+    });
     const [instance] = webinar.instances;
     const cursor = { pages: 12, rows: instance!.rows.length, delivered: 0 };
     const environment = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: cursor });
-    const request: PagesRequest = { kind: 'webinar', meetingId: webinarId, uuid: instance!.uuid, source: 'report', maxPages: 20 };
+    const request: PagesRequest = {
+      kind: 'webinar',
+      meetingId: webinarId,
+      uuid: instance!.uuid,
+      source: 'report',
+      maxPages: 20,
+    };
     const outcome = await environment.run((pages: PagesRequest) => activities.syncZoomReportPages(pages), request);
     assert.deepEqual(outcome, { status: 'done', ...cursor });
   });
 
   it('goes on from where a page activity stopped, not from page 1', async () => {
-    const activities = createActivities({ config: system.config, pool: system.pool, logger: createLogger('test', 'warn'), temporal: system.client });
+    const activities = createActivities({
+      config: system.config,
+      pool: system.pool,
+      logger: createLogger('test', 'warn'),
+      temporal: system.client,
+    });
     const instance = webinar.instances[2]!;
-    const run = (request: PagesRequest): Promise<PagesOutcome> => new MockActivityEnvironment().run((pages: PagesRequest) => activities.syncZoomReportPages(pages), request);
-    const request: PagesRequest = { kind: 'webinar', meetingId: webinarId, uuid: instance.uuid, source: 'report', maxPages: 3 };
+    const run = (request: PagesRequest): Promise<PagesOutcome> =>
+      new MockActivityEnvironment().run((pages: PagesRequest) => activities.syncZoomReportPages(pages), request);
+    const request: PagesRequest = {
+      kind: 'webinar',
+      meetingId: webinarId,
+      uuid: instance.uuid,
+      source: 'report',
+      maxPages: 3,
+    };
     const first = await run(request);
     assert.equal(first.status, 'more');
     assert.equal(first.pages, 3);
@@ -236,7 +327,11 @@ describe('Zoom report sync', () => {
       const attended = truth.filter((p) => p.seconds > 0);
       const registrants = new Set(truth.map((p) => p.registrantId).filter(Boolean));
       const registeredAttendees = new Set(attended.map((p) => p.registrantId).filter(Boolean));
-      const { status, body } = await request<Record<string, number | string | null>>(system, 'GET', `/api/sessions/${sessionIds[i]}/analytics`);
+      const { status, body } = await request<Record<string, number | string | null>>(
+        system,
+        'GET',
+        `/api/sessions/${sessionIds[i]}/analytics`,
+      );
       assert.equal(status, 200);
       assert.equal(body.registrants, registrants.size);
       assert.equal(body.registeredAttendees, registeredAttendees.size);
@@ -244,10 +339,18 @@ describe('Zoom report sync', () => {
       assert.equal(body.people, attended.length, 'people only outside the window are not reported');
       assert.equal(body.multiConnectionPeople, attended.filter((p) => p.connections > 1).length);
       assert.equal(body.attendanceRate, Math.round((10_000 * registeredAttendees.size) / registrants.size) / 100);
-      const meanMinutes = attended.reduce((sum, p) => sum + Math.round((p.seconds / 60) * 100) / 100, 0) / attended.length;
-      assert.ok(Math.abs((body.averageMinutes as number) - meanMinutes) <= 0.006, `${body.averageMinutes} vs ${meanMinutes}`);
+      const meanMinutes =
+        attended.reduce((sum, p) => sum + Math.round((p.seconds / 60) * 100) / 100, 0) / attended.length;
+      assert.ok(
+        Math.abs((body.averageMinutes as number) - meanMinutes) <= 0.006,
+        `${body.averageMinutes} vs ${meanMinutes}`,
+      );
     }
-    const series = await request<{ sessions: number; attendees: number; attendances: number; perSession: unknown[] }>(system, 'GET', `/api/zoom/meetings/${webinarId}/analytics`);
+    const series = await request<{ sessions: number; attendees: number; attendances: number; perSession: unknown[] }>(
+      system,
+      'GET',
+      `/api/zoom/meetings/${webinarId}/analytics`,
+    );
     assert.equal(series.status, 200);
     assert.equal(series.body.sessions, 3);
     assert.equal(series.body.perSession.length, 3);
@@ -278,7 +381,11 @@ describe('Zoom report sync', () => {
     assert.ok(fake.stats.refused > refusedBefore && fake.stats.pages.past > 0);
     // No session is registered for this meeting: the rows went to the instance's ad-hoc session.
     const adHoc = `zoom-${Buffer.from(instance!.uuid).toString('base64url')}`;
-    await eventually(async () => ((await request(system, 'GET', `/api/sessions/${adHoc}`)).status === 200 ? true : undefined), 10_000, 'the ad-hoc session');
+    await eventually(
+      async () => ((await request(system, 'GET', `/api/sessions/${adHoc}`)).status === 200 ? true : undefined),
+      10_000,
+      'the ad-hoc session',
+    );
     const recalculated = await request(system, 'POST', `/api/sessions/${adHoc}/recalculate`);
     assert.equal(recalculated.status, 200, JSON.stringify(recalculated.body));
     // An ad-hoc window is the actual meeting: here, from the first join to the last leave.
@@ -307,21 +414,47 @@ describe('Zoom report sync', () => {
     await zoom.accept(zoomParticipantJoined({ ...bob, joinTime: at(5) }));
     await zoom.accept(zoomParticipantLeft({ ...bob, leaveTime: at(30) }));
     const row = (user_id: string, name: string, user_email: string, from: number, to: number) =>
-      ({ person: name, id: '', user_id, participant_user_id: '', registrant_id: '', name, user_email, join_time: at(from), leave_time: at(to), status: 'in_meeting' }) as const;
+      ({
+        person: name,
+        id: '',
+        user_id,
+        participant_user_id: '',
+        registrant_id: '',
+        name,
+        user_email,
+        join_time: at(from),
+        leave_time: at(to),
+        status: 'in_meeting',
+      }) as const;
     fake.add({
       kind: 'meeting',
       id: room,
-      instances: [{ uuid, startTime: S, endTime: at(40), rows: [row('300', 'Ann', 'ann@merge.example', 0, 20), row('301', 'Ann', 'ann@merge.example', 25, 40), row('400', 'Bob', '', 5, 30)] }],
+      instances: [
+        {
+          uuid,
+          startTime: S,
+          endTime: at(40),
+          rows: [
+            row('300', 'Ann', 'ann@merge.example', 0, 20),
+            row('301', 'Ann', 'ann@merge.example', 25, 40),
+            row('400', 'Bob', '', 5, 30),
+          ],
+        },
+      ],
     });
     const { result } = await syncAndWait(system, { meetingId: room });
     assert.equal(result.totals.rows, 3);
-    const { rows: people } = await eventually(async () => {
-      const found = await system.pool.query<{ person_key: string; attended_seconds: number; cycle_count: number }>(
-        'SELECT person_key, attended_seconds, cycle_count FROM session_reports WHERE session_id = $1 ORDER BY person_key',
-        [registered.body.id],
-      );
-      return found.rows.some((p) => p.attended_seconds === 35 * 60) ? found : undefined;
-    }, 20_000, 'the report rows in the attendance');
+    const { rows: people } = await eventually(
+      async () => {
+        const found = await system.pool.query<{ person_key: string; attended_seconds: number; cycle_count: number }>(
+          'SELECT person_key, attended_seconds, cycle_count FROM session_reports WHERE session_id = $1 ORDER BY person_key',
+          [registered.body.id],
+        );
+        return found.rows.some((p) => p.attended_seconds === 35 * 60) ? found : undefined;
+      },
+      20_000,
+      'the report rows in the attendance',
+    );
     assert.deepEqual(
       people.map((p) => [p.person_key, p.attended_seconds]),
       [
@@ -333,7 +466,12 @@ describe('Zoom report sync', () => {
   });
 
   it('is started for a session after its final calculation, finding out on its own that the room is a webinar', async () => {
-    const activities = createActivities({ config: system.config, pool: system.pool, logger: createLogger('test', 'warn'), temporal: system.client });
+    const activities = createActivities({
+      config: system.config,
+      pool: system.pool,
+      logger: createLogger('test', 'warn'),
+      temporal: system.client,
+    });
     const scheduled = await activities.scheduleReportSync(sessionIds[1]!);
     assert.ok(scheduled.workflowId, JSON.stringify(scheduled));
     const result = (await system.client.workflow.getHandle(scheduled.workflowId).result()) as ReportSyncResult;
@@ -348,7 +486,9 @@ describe('Zoom report sync', () => {
       logger: createLogger('test', 'warn'),
       temporal: system.client,
     });
-    assert.deepEqual(await withoutZoom.scheduleReportSync(sessionIds[1]!), { skipped: 'Zoom API credentials are not set' });
+    assert.deepEqual(await withoutZoom.scheduleReportSync(sessionIds[1]!), {
+      skipped: 'Zoom API credentials are not set',
+    });
   });
 
   it('has a daily Schedule, created idempotently, that syncs the sessions which ended in the last day', async () => {
@@ -363,11 +503,21 @@ describe('Zoom report sync', () => {
         const { info } = await schedule.describe();
         return info.recentActions.at(-1)?.action.workflow;
       });
-      const { started } = (await system.client.workflow.getHandle(run.workflowId, run.firstExecutionRunId).result()) as { started: string[] };
+      const { started } = (await system.client.workflow
+        .getHandle(run.workflowId, run.firstExecutionRunId)
+        .result()) as { started: string[] };
       for (const id of sessionIds) {
-        const { rows } = await system.pool.query<{ scheduled_start: Date; scheduled_end: Date }>('SELECT scheduled_start, scheduled_end FROM sessions WHERE id = $1', [id]);
+        const { rows } = await system.pool.query<{ scheduled_start: Date; scheduled_end: Date }>(
+          'SELECT scheduled_start, scheduled_end FROM sessions WHERE id = $1',
+          [id],
+        );
         const { earlyJoinMs, maxOverrunMs } = system.config.timings;
-        assert.ok(started.includes(`zoom-report-sync-${webinarId}-${rows[0]!.scheduled_start.getTime() - earlyJoinMs}-${rows[0]!.scheduled_end.getTime() + maxOverrunMs}`), JSON.stringify(started));
+        assert.ok(
+          started.includes(
+            `zoom-report-sync-${webinarId}-${rows[0]!.scheduled_start.getTime() - earlyJoinMs}-${rows[0]!.scheduled_end.getTime() + maxOverrunMs}`,
+          ),
+          JSON.stringify(started),
+        );
       }
     } finally {
       await schedule.delete();
@@ -375,12 +525,27 @@ describe('Zoom report sync', () => {
   });
 
   it('answers 400 to a malformed request and 503 without Zoom credentials', async () => {
-    assert.equal((await request(system, 'POST', '/api/zoom/report-sync', { meetingId: '1', webinarId: '2' })).status, 400);
-    assert.equal((await request(system, 'POST', '/api/zoom/report-sync', { meetingId: '1', recurring: true, instanceUuid: 'x' })).status, 400);
+    assert.equal(
+      (await request(system, 'POST', '/api/zoom/report-sync', { meetingId: '1', webinarId: '2' })).status,
+      400,
+    );
+    assert.equal(
+      (await request(system, 'POST', '/api/zoom/report-sync', { meetingId: '1', recurring: true, instanceUuid: 'x' }))
+        .status,
+      400,
+    );
     const config = { ...system.config, zoom: { ...system.config.zoom, accountId: undefined } };
-    const api = await listen({ config, pool: system.pool, temporal: system.client, logger: createLogger('test', 'warn') }, 0, '127.0.0.1');
+    const api = await listen(
+      { config, pool: system.pool, temporal: system.client, logger: createLogger('test', 'warn') },
+      0,
+      '127.0.0.1',
+    );
     try {
-      const res = await fetch(`${api.url}/api/zoom/report-sync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ meetingId: '1' }) });
+      const res = await fetch(`${api.url}/api/zoom/report-sync`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ meetingId: '1' }),
+      });
       assert.equal(res.status, 503);
     } finally {
       await api.close();

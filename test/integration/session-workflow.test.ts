@@ -12,7 +12,13 @@ import type { Activities } from '../../src/activities/index.js';
 import { emptyState, type AttendanceEvent } from '../../src/domain/index.js';
 import { findTemporalCli } from '../../src/infra/temporal-cli.js';
 import { factsSignal, recalculateUpdate, summaryQuery } from '../../src/workflows/messages.js';
-import { ParticipantCountAttr, ProviderAttr, RoomAttr, SessionIdAttr, SessionStatusAttr } from '../../src/workflows/search-attributes.js';
+import {
+  ParticipantCountAttr,
+  ProviderAttr,
+  RoomAttr,
+  SessionIdAttr,
+  SessionStatusAttr,
+} from '../../src/workflows/search-attributes.js';
 import type { SessionWorkflowInput } from '../../src/workflows/session.js';
 import type { sessionWorkflow } from '../../src/workflows/index.js';
 
@@ -35,7 +41,13 @@ class Stubs {
       calculateAttendance: async (_id, seq, auto) => {
         this.calls.push(`calculate:${seq}:${auto ? 'auto' : 'manual'}`);
         await sleep(this.calculationMs);
-        return { saved: true, counts: { people: 0, present: 0, late: 0, partial: 0, absent: 0, guests: 0 }, people: 0, events: 0, durationMs: this.calculationMs };
+        return {
+          saved: true,
+          counts: { people: 0, present: 0, late: 0, partial: 0, absent: 0, guests: 0 },
+          people: 0,
+          events: 0,
+          durationMs: this.calculationMs,
+        };
       },
       scheduleReportSync: () => this.note('scheduleReportSync', {}),
       pushReport: (_id, version) => {
@@ -69,11 +81,25 @@ describe('the session workflow with stub activities', () => {
   });
   after(() => env?.teardown());
 
-  const timings = { calculationDelayMs: 500, lateEventWindowMs: 2_000, reconcileIntervalMs: 60_000, maxOverrunMs: 1_000 };
+  const timings = {
+    calculationDelayMs: 500,
+    lateEventWindowMs: 2_000,
+    reconcileIntervalMs: 60_000,
+    maxOverrunMs: 1_000,
+  };
   function input(overrides: Partial<SessionWorkflowInput> = {}): SessionWorkflowInput {
     const now = Date.now();
     return {
-      session: { id: randomUUID(), provider: 'livekit', room: 'r', adHoc: false, scheduledStart: now - 60_000, scheduledEnd: now + 1_000, roster: [], policy: { kind: 'percentage' } },
+      session: {
+        id: randomUUID(),
+        provider: 'livekit',
+        room: 'r',
+        adHoc: false,
+        scheduledStart: now - 60_000,
+        scheduledEnd: now + 1_000,
+        roster: [],
+        policy: { kind: 'percentage' },
+      },
       timings,
       earlyJoinMs: 30_000,
       ...overrides,
@@ -90,8 +116,19 @@ describe('the session workflow with stub activities', () => {
     return worker.runUntil(run(taskQueue));
   }
   const start = (taskQueue: string, args: SessionWorkflowInput) =>
-    env.client.workflow.start<typeof sessionWorkflow>('sessionWorkflow', { taskQueue, workflowId: `session-${args.session.id}`, args: [args] });
-  const join = (i: number, at: number): AttendanceEvent => ({ kind: 'joined', key: `j${i}`, at, source: 'webhook', connection: `c${i}`, person: { guestKey: `g${i}` } });
+    env.client.workflow.start<typeof sessionWorkflow>('sessionWorkflow', {
+      taskQueue,
+      workflowId: `session-${args.session.id}`,
+      args: [args],
+    });
+  const join = (i: number, at: number): AttendanceEvent => ({
+    kind: 'joined',
+    key: `j${i}`,
+    at,
+    source: 'webhook',
+    connection: `c${i}`,
+    person: { guestKey: `g${i}` },
+  });
 
   it('no end ever comes: the hard stop is stored, calculated after the grace delay, and the run finishes after the late window', async () => {
     const stubs = new Stubs();
@@ -129,7 +166,8 @@ describe('the session workflow with stub activities', () => {
       await handle.signal(factsSignal, [{ kind: 'meeting-ended', key: 'end', at: Date.now(), source: 'webhook' }]);
       const result = await handle.result();
       const runs: string[] = [];
-      for await (const execution of env.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) runs.push(execution.runId);
+      for await (const execution of env.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` }))
+        runs.push(execution.runId);
       return { summary: result, runs };
     });
     assert.ok(runs.length >= 2, `expected a continue-as-new chain, got ${runs.length} run(s)`);
@@ -145,7 +183,8 @@ describe('the session workflow with stub activities', () => {
       const handle = await start(queue, args);
       let streaming = true;
       let answered = 0;
-      // An operator recalculating over and over: requests land during calculations, between facts, and at the threshold.
+      // An operator recalculating over and over: requests land during calculations, between facts, and at the
+      // threshold.
       const operator = (async () => {
         while (streaming) {
           await handle.executeUpdate(recalculateUpdate);
@@ -162,7 +201,8 @@ describe('the session workflow with stub activities', () => {
       await handle.signal(factsSignal, [{ kind: 'meeting-ended', key: 'end', at: Date.now(), source: 'webhook' }]);
       const summary = await handle.result();
       const runs: string[] = [];
-      for await (const execution of env.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) runs.push(execution.runId);
+      for await (const execution of env.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` }))
+        runs.push(execution.runId);
       return { summary, answered, runs };
     });
     assert.ok(answered >= 5, `only ${answered} recalculations answered`);

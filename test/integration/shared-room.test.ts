@@ -1,8 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { summaryQuery } from '../../src/workflows/messages.js';
-import { MIN, PROVIDER_SETTINGS, WebhookSender, pastMinute, reports, waitForCalculations, type ReportRow } from '../support/scenario.js';
-import { livekitParticipantJoined, livekitParticipantLeft, livekitRoomFinished, zoomMeetingEnded, zoomMeetingStarted, zoomParticipantJoined, zoomParticipantLeft } from '../support/sign.js';
+import {
+  MIN,
+  PROVIDER_SETTINGS,
+  WebhookSender,
+  pastMinute,
+  reports,
+  waitForCalculations,
+  type ReportRow,
+} from '../support/scenario.js';
+import {
+  livekitParticipantJoined,
+  livekitParticipantLeft,
+  livekitRoomFinished,
+  zoomMeetingEnded,
+  zoomMeetingStarted,
+  zoomParticipantJoined,
+  zoomParticipantLeft,
+} from '../support/sign.js';
 import { relayed, request, startSystem, type TestSystem } from '../support/system.js';
 
 /**
@@ -26,7 +42,14 @@ describe('sessions sharing a provider room', () => {
   after(() => system.stop());
 
   const person = (userId: string) => ({ userId, email: `${userId}@school.example`, name: userId });
-  async function register(id: string, provider: 'zoom' | 'livekit', room: string, start: number, end: number, roster: string[]) {
+  async function register(
+    id: string,
+    provider: 'zoom' | 'livekit',
+    room: string,
+    start: number,
+    end: number,
+    roster: string[],
+  ) {
     const res = await request(system, 'POST', '/api/sessions', {
       id,
       provider,
@@ -38,7 +61,8 @@ describe('sessions sharing a provider room', () => {
     assert.equal(res.status, 201, JSON.stringify(res.body));
   }
   const byUser = (rows: ReportRow[]) => Object.fromEntries(rows.map((row) => [row.user_id ?? row.person_key, row]));
-  const summary = (system: TestSystem, id: string) => system.client.workflow.getHandle(`session-${id}`).query(summaryQuery);
+  const summary = (system: TestSystem, id: string) =>
+    system.client.workflow.getHandle(`session-${id}`).query(summaryQuery);
 
   it('back-to-back periods in one Zoom room, the meeting ended in the gap: each period gets its own end', async () => {
     const room = `8${Date.now() % 1_000_000_000}`;
@@ -47,7 +71,12 @@ describe('sessions sharing a provider room', () => {
     const id = (n: string) => `${n}-${room}`;
     await register(id('p1'), 'zoom', room, 0, 45, ['ana', 'ben']); // 10:00-10:45
     await register(id('p2'), 'zoom', room, 50, 95, ['ana', 'cy']); // 10:50-11:35
-    const user = (meeting: object, name: string) => ({ ...meeting, userId: `${name}-${(meeting as { uuid: string }).uuid}`, userName: name, email: `${name}@school.example` });
+    const user = (meeting: object, name: string) => ({
+      ...meeting,
+      userId: `${name}-${(meeting as { uuid: string }).uuid}`,
+      userName: name,
+      email: `${name}@school.example`,
+    });
 
     await zoom.accept(zoomMeetingStarted({ ...first, startTime: at(-2) }));
     await zoom.accept(zoomParticipantJoined({ ...user(first, 'ana'), joinTime: at(1) }));
@@ -70,7 +99,10 @@ describe('sessions sharing a provider room', () => {
       "SELECT closed_by, left_at FROM attendance WHERE session_id = $1 AND person_key = 'user:ana' AND joined_at = $2",
       [id('p1'), new Date(at(1))],
     );
-    assert.deepEqual(cycles.rows.map((row) => [row.closed_by, row.left_at.getTime()]), [['meeting-ended', at(48)]]);
+    assert.deepEqual(
+      cycles.rows.map((row) => [row.closed_by, row.left_at.getTime()]),
+      [['meeting-ended', at(48)]],
+    );
 
     // The 10:48 end precedes the second period's start: it does not end it.
     await relayed(system);
@@ -94,7 +126,12 @@ describe('sessions sharing a provider room', () => {
     const id = (n: string) => `${n}-${room}`;
     await register(id('p1'), 'zoom', room, 0, 45, ['dee', 'eve']);
     await register(id('p2'), 'zoom', room, 50, 95, ['dee']);
-    const user = (name: string) => ({ ...meeting, userId: `${name}-1`, userName: name, email: `${name}@school.example` });
+    const user = (name: string) => ({
+      ...meeting,
+      userId: `${name}-1`,
+      userName: name,
+      email: `${name}@school.example`,
+    });
 
     await zoom.accept(zoomMeetingStarted({ ...meeting, startTime: at(-5) }));
     await zoom.accept(zoomParticipantJoined({ ...user('dee'), joinTime: at(1) })); // in the first period's span only
@@ -102,9 +139,16 @@ describe('sessions sharing a provider room', () => {
     await zoom.accept(zoomParticipantLeft({ ...user('eve'), leaveTime: at(30) }));
     // The second period's session already sees dee in the room, connected since 10:01.
     await relayed(system);
-    const p2presence = await request<{ inRoom: Array<{ userId: string; since: string | number }> }>(system, 'GET', `/api/sessions/${id('p2')}/presence`);
+    const p2presence = await request<{ inRoom: Array<{ userId: string; since: string | number }> }>(
+      system,
+      'GET',
+      `/api/sessions/${id('p2')}/presence`,
+    );
     assert.equal(p2presence.status, 200);
-    assert.deepEqual(p2presence.body.inRoom.map((p) => p.userId), ['dee']);
+    assert.deepEqual(
+      p2presence.body.inRoom.map((p) => p.userId),
+      ['dee'],
+    );
 
     await zoom.accept(zoomParticipantLeft({ ...user('dee'), leaveTime: at(90) })); // 11:30, in both spans
     await zoom.accept(zoomMeetingEnded({ ...meeting, endTime: at(100) }));
@@ -126,12 +170,25 @@ describe('sessions sharing a provider room', () => {
     await register(id, 'livekit', room, 0, 40, ['fay', 'gus', 'hal']);
     const base = { roomName: room, roomSid };
     // fay: her participant_joined was lost; the leave carries joinedAt 10:05.
-    await livekit.accept(livekitParticipantLeft({ ...base, identity: 'fay', sid: 'PA_fay', joinedAt: at(5), leftAt: at(35) }));
+    await livekit.accept(
+      livekitParticipantLeft({ ...base, identity: 'fay', sid: 'PA_fay', joinedAt: at(5), leftAt: at(35) }),
+    );
     // gus: a connection that never became ACTIVE and aborted; no join ever arrived.
-    await livekit.accept(livekitParticipantLeft({ ...base, identity: 'gus', sid: 'PA_gus', joinedAt: at(3), leftAt: at(4), aborted: true }));
+    await livekit.accept(
+      livekitParticipantLeft({
+        ...base,
+        identity: 'gus',
+        sid: 'PA_gus',
+        joinedAt: at(3),
+        leftAt: at(4),
+        aborted: true,
+      }),
+    );
     // hal: joined 9:50, left 9:55, back 10:20 (grace 15 min): not late, his first join is 9:50.
     await livekit.accept(livekitParticipantJoined({ ...base, identity: 'hal', sid: 'PA_hal1', joinedAt: at(-10) }));
-    await livekit.accept(livekitParticipantLeft({ ...base, identity: 'hal', sid: 'PA_hal1', joinedAt: at(-10), leftAt: at(-5) }));
+    await livekit.accept(
+      livekitParticipantLeft({ ...base, identity: 'hal', sid: 'PA_hal1', joinedAt: at(-10), leftAt: at(-5) }),
+    );
     await livekit.accept(livekitParticipantJoined({ ...base, identity: 'hal', sid: 'PA_hal2', joinedAt: at(20) }));
     await livekit.accept(livekitRoomFinished({ ...base, at: at(40) }));
 
@@ -139,7 +196,10 @@ describe('sessions sharing a provider room', () => {
     const rows = byUser(await reports(system, id));
     assert.deepEqual([rows.fay!.attended_seconds, rows.fay!.status], [30 * 60, 'present']);
     assert.deepEqual([rows.gus!.attended_seconds, rows.gus!.status], [0, 'absent']);
-    assert.deepEqual([rows.hal!.attended_seconds, rows.hal!.late, rows.hal!.late_minutes, rows.hal!.status], [20 * 60, false, 0, 'partial']);
+    assert.deepEqual(
+      [rows.hal!.attended_seconds, rows.hal!.late, rows.hal!.late_minutes, rows.hal!.status],
+      [20 * 60, false, 0, 'partial'],
+    );
   });
 
   it('Zoom breakout rooms: main → breakout → main is continuous presence', async () => {
@@ -167,14 +227,21 @@ describe('sessions sharing a provider room', () => {
             user_name: 'ivy',
             participant_uuid: 'P-IVY',
             email: 'ivy@school.example',
-            ...(event === 'joined' ? { join_time: new Date(at(minute)).toISOString().replace('.000', '') } : { leave_time: new Date(at(minute)).toISOString().replace('.000', ''), leave_reason: 'leave breakout room to join main meeting' }),
+            ...(event === 'joined'
+              ? { join_time: new Date(at(minute)).toISOString().replace('.000', '') }
+              : {
+                  leave_time: new Date(at(minute)).toISOString().replace('.000', ''),
+                  leave_reason: 'leave breakout room to join main meeting',
+                }),
           },
         },
       },
     });
     await zoom.accept(zoomMeetingStarted({ ...meeting, startTime: at(-1) }));
     await zoom.accept(zoomParticipantJoined({ ...ivy, joinTime: at(0) }));
-    await zoom.accept(zoomParticipantLeft({ ...ivy, leaveTime: at(10), leaveReason: 'left the meeting to join breakout room' }));
+    await zoom.accept(
+      zoomParticipantLeft({ ...ivy, leaveTime: at(10), leaveReason: 'left the meeting to join breakout room' }),
+    );
     await zoom.accept(breakout('joined', 11)); // a minute between the rooms, as the move reported it
     await zoom.accept(breakout('left', 25));
     await zoom.accept(zoomParticipantJoined({ ...ivy, joinTime: at(26) }));

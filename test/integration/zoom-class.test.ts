@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { presenceQuery, summaryQuery } from '../../src/workflows/messages.js';
-import { MIN, PROVIDER_SETTINGS, WebhookSender, comparable, pastMinute, reports, waitForCalculations } from '../support/scenario.js';
+import {
+  MIN,
+  PROVIDER_SETTINGS,
+  WebhookSender,
+  comparable,
+  pastMinute,
+  reports,
+  waitForCalculations,
+} from '../support/scenario.js';
 import { zoomMeetingEnded, zoomMeetingStarted, zoomParticipantJoined, zoomParticipantLeft } from '../support/sign.js';
 import { replayAndKeep } from '../support/histories.js';
 import { eventually, relayed, request, startSystem, type TestSystem } from '../support/system.js';
@@ -17,8 +25,17 @@ describe('a registered Zoom class, end to end', () => {
   const meetingId = `9${Date.now() % 1_000_000_000}`;
   const meeting = { meetingId, uuid: `uuid-${meetingId}==` };
   const student = (n: number) => ({ userId: `s${n}`, email: `S${n}@School.example`, name: `Student ${n}` });
-  const roster = Array.from({ length: 10 }, (_, i) => ({ userId: `s${i + 1}`, email: `s${i + 1}@school.example`, name: `Student ${i + 1}` }));
-  const zoomUser = (n: number, device = 'a') => ({ ...meeting, userId: `${n}${device}`, userName: `Student ${n}`, email: student(n).email });
+  const roster = Array.from({ length: 10 }, (_, i) => ({
+    userId: `s${i + 1}`,
+    email: `s${i + 1}@school.example`,
+    name: `Student ${i + 1}`,
+  }));
+  const zoomUser = (n: number, device = 'a') => ({
+    ...meeting,
+    userId: `${n}${device}`,
+    userName: `Student ${n}`,
+    email: student(n).email,
+  });
   let sessionId: string;
   let zoom: WebhookSender;
 
@@ -87,7 +104,11 @@ describe('a registered Zoom class, end to end', () => {
 
     // Through the API, at the real clock (long after these provider times), only s4 and s7 are still open.
     await relayed(system);
-    const live = await request<{ inRoom: Array<{ userId: string }> }>(system, 'GET', `/api/sessions/${sessionId}/presence`);
+    const live = await request<{ inRoom: Array<{ userId: string }> }>(
+      system,
+      'GET',
+      `/api/sessions/${sessionId}/presence`,
+    );
     assert.deepEqual(
       live.body.inRoom.map((p) => p.userId),
       ['s4', 's7'],
@@ -122,15 +143,20 @@ describe('a registered Zoom class, end to end', () => {
       "SELECT person_key, closed_by, left_at FROM attendance WHERE session_id = $1 AND person_key IN ('user:s4', 'user:s7')",
       [sessionId],
     );
-    assert.deepEqual(
-      cycles.rows.map((row) => [row.closed_by, row.left_at.getTime()]).sort(),
-      [
-        ['left', at(36)],
-        ['meeting-ended', at(41)],
-      ],
-    );
+    assert.deepEqual(cycles.rows.map((row) => [row.closed_by, row.left_at.getTime()]).sort(), [
+      ['left', at(36)],
+      ['meeting-ended', at(41)],
+    ]);
 
-    const { persisted, engine } = comparable(rows, zoom.expected({ scheduledStart: S, scheduledEnd: at(40), roster, policy: { kind: 'percentage', graceMinutes: 15 } }));
+    const { persisted, engine } = comparable(
+      rows,
+      zoom.expected({
+        scheduledStart: S,
+        scheduledEnd: at(40),
+        roster,
+        policy: { kind: 'percentage', graceMinutes: 15 },
+      }),
+    );
     assert.deepEqual(persisted, engine);
   });
 
@@ -145,7 +171,9 @@ describe('a registered Zoom class, end to end', () => {
     const s4 = afterLate.find((row) => row.user_id === 's4')!;
     assert.deepEqual([s4.attended_seconds, Number(s4.percentage), s4.status], [28 * 60, 70, 'present']);
 
-    const forced = await handle.executeUpdate(await import('../../src/workflows/messages.js').then((m) => m.recalculateUpdate));
+    const forced = await handle.executeUpdate(
+      await import('../../src/workflows/messages.js').then((m) => m.recalculateUpdate),
+    );
     assert.equal(forced.calculations, before.calculations + 2);
     const afterForced = await reports(system, sessionId);
     const strip = (rows: typeof afterForced) => rows.map(({ auto_calculated: _auto, ...rest }) => rest);
@@ -156,13 +184,16 @@ describe('a registered Zoom class, end to end', () => {
 
   it('is found through Temporal visibility by its search attributes, with its title in the memo', async () => {
     const query = `SessionId = '${sessionId}' AND Provider = 'zoom' AND Room = '${meetingId}' AND SessionStatus = 'calculated' AND ParticipantCount = 10`;
-    const found = await eventually(async () => {
-      for await (const execution of system.client.workflow.list({ query })) return execution;
-      return undefined;
-    }, 20_000, 'the session in visibility');
+    const found = await eventually(
+      async () => {
+        for await (const execution of system.client.workflow.list({ query })) return execution;
+        return undefined;
+      },
+      20_000,
+      'the session in visibility',
+    );
     assert.equal(found.workflowId, `session-${sessionId}`);
     assert.equal(found.searchAttributes.ParticipantCount?.[0], 10); // the nine students who came (s8 never did) and the guest
     assert.deepEqual(found.memo, { title: 'Algebra 2' });
   });
 });
-

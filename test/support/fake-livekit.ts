@@ -72,14 +72,18 @@ export class FakeLiveKit {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     const method = /^\/twirp\/livekit\.RoomService\/(ListRooms|ListParticipants)$/.exec(req.url ?? '')?.[1];
-    if (req.method !== 'POST' || !method) return twirpError(404, 'bad_route', `no handler for ${req.method} ${req.url}`);
+    if (req.method !== 'POST' || !method)
+      return twirpError(404, 'bad_route', `no handler for ${req.method} ${req.url}`);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const request = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { room?: string; names?: string[] };
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     let video: VideoGrant | undefined;
     try {
-      const { payload } = await jwtVerify(token ?? '', new TextEncoder().encode(this.apiSecret), { issuer: this.apiKey, algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token ?? '', new TextEncoder().encode(this.apiSecret), {
+        issuer: this.apiKey,
+        algorithms: ['HS256'],
+      });
       video = payload.video as VideoGrant | undefined;
     } catch {
       return twirpError(401, 'unauthenticated', 'invalid token');
@@ -109,7 +113,8 @@ export class FakeLiveKit {
     }
 
     const room = request.room;
-    if (!video?.roomAdmin || room === undefined || video.room !== room) return twirpError(401, 'unauthenticated', 'permissions denied');
+    if (!video?.roomAdmin || room === undefined || video.room !== room)
+      return twirpError(401, 'unauthenticated', 'permissions denied');
     this.requests.push({ method, room, at: Date.now() });
     const found = this.rooms.get(room);
     if (!found) return twirpError(404, 'not_found', 'requested room does not exist');

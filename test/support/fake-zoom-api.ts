@@ -181,13 +181,21 @@ export class FakeZoomApi {
       send(res, 400, { reason, error });
     };
     if (req.headers.authorization !== expected) return refuse('Invalid client_id or client_secret', 'invalid_client');
-    if (url.searchParams.get('grant_type') !== 'account_credentials') return refuse('unsupported grant type', 'unsupported_grant_type');
-    if (url.searchParams.get('account_id') !== this.options.accountId) return refuse('Invalid request : Account ID is not valid', 'invalid_request');
+    if (url.searchParams.get('grant_type') !== 'account_credentials')
+      return refuse('unsupported grant type', 'unsupported_grant_type');
+    if (url.searchParams.get('account_id') !== this.options.accountId)
+      return refuse('Invalid request : Account ID is not valid', 'invalid_request');
     const ttl = this.options.tokenTtlSeconds ?? 3599;
     const token = `fake.${randomBytes(24).toString('base64url')}`;
     this.tokens.set(token, Date.now() + ttl * 1000);
     this.stats.tokensIssued += 1;
-    send(res, 200, { access_token: token, token_type: 'bearer', expires_in: ttl, scope: 'report:read:admin meeting:read:admin webinar:read:admin', api_url: this.url });
+    send(res, 200, {
+      access_token: token,
+      token_type: 'bearer',
+      expires_in: ttl,
+      scope: 'report:read:admin meeting:read:admin webinar:read:admin',
+      api_url: this.url,
+    });
   }
 
   private authorised(req: IncomingMessage, res: ServerResponse): boolean {
@@ -195,7 +203,10 @@ export class FakeZoomApi {
     const expiresAt = token === undefined ? undefined : this.tokens.get(token);
     if (expiresAt !== undefined && Date.now() < expiresAt) return true;
     this.stats.unauthorized += 1;
-    send(res, 401, { code: 124, message: expiresAt === undefined ? 'Invalid access token.' : 'Access token is expired.' });
+    send(res, 401, {
+      code: 124,
+      message: expiresAt === undefined ? 'Invalid access token.' : 'Access token is expired.',
+    });
     return false;
   }
 
@@ -209,7 +220,8 @@ export class FakeZoomApi {
       return true;
     }
     this.rateLimited += 1;
-    const withHeader = limit.retryAfter === 'always' || (limit.retryAfter === 'alternate' && this.rateLimited % 2 === 1);
+    const withHeader =
+      limit.retryAfter === 'always' || (limit.retryAfter === 'alternate' && this.rateLimited % 2 === 1);
     if (withHeader) {
       this.stats.rateLimitedWithRetryAfter += 1;
       res.setHeader('retry-after', String(limit.retryAfterSeconds ?? 1));
@@ -218,19 +230,37 @@ export class FakeZoomApi {
     }
     res.setHeader('x-ratelimit-category', 'Heavy');
     res.setHeader('x-ratelimit-type', 'QPS');
-    send(res, 429, { code: 429, message: "You have reached the maximum per-second rate limit for this API. Try again later." });
+    send(res, 429, {
+      code: 429,
+      message: 'You have reached the maximum per-second rate limit for this API. Try again later.',
+    });
     return false;
   }
 
   private route(segments: string[], url: URL, res: ServerResponse): void {
     const [first, second, third, fourth, ...rest] = segments;
-    if (rest.length === 0 && (first === 'past_meetings' || first === 'past_webinars') && fourth === undefined && third === 'instances') {
+    if (
+      rest.length === 0 &&
+      (first === 'past_meetings' || first === 'past_webinars') &&
+      fourth === undefined &&
+      third === 'instances'
+    ) {
       return this.listInstances(first === 'past_meetings' ? 'meeting' : 'webinar', second!, res);
     }
-    if (rest.length === 0 && first === 'report' && (second === 'meetings' || second === 'webinars') && fourth === 'participants') {
+    if (
+      rest.length === 0 &&
+      first === 'report' &&
+      (second === 'meetings' || second === 'webinars') &&
+      fourth === 'participants'
+    ) {
       return this.participants('report', second === 'meetings' ? 'meeting' : 'webinar', third!, url, res);
     }
-    if (rest.length === 0 && (first === 'past_meetings' || first === 'past_webinars') && third === 'participants' && fourth === undefined) {
+    if (
+      rest.length === 0 &&
+      (first === 'past_meetings' || first === 'past_webinars') &&
+      third === 'participants' &&
+      fourth === undefined
+    ) {
       return this.participants('past', first === 'past_meetings' ? 'meeting' : 'webinar', second!, url, res);
     }
     this.stats.notFound += 1;
@@ -272,7 +302,10 @@ export class FakeZoomApi {
     this.stats.participantTargets.add(instance.uuid);
     if (source === 'report' && this.options.refuseReports?.includes(series.id)) {
       this.stats.refused += 1;
-      return send(res, 400, { code: 200, message: `Only available for Paid or ZMP account: ${this.options.accountId}.` });
+      return send(res, 400, {
+        code: 200,
+        message: `Only available for Paid or ZMP account: ${this.options.accountId}.`,
+      });
     }
     const list = `${source}:${instance.uuid}`;
     const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, Number(url.searchParams.get('page_size') ?? 30) || 30));
@@ -293,10 +326,15 @@ export class FakeZoomApi {
     let next = '';
     if (offset + pageSize < rows.length) {
       next = randomBytes(16).toString('base64url');
-      this.cursors.set(next, { list, offset: offset + pageSize, expiresAt: Date.now() + (this.options.pageTokenTtlMs ?? 15 * 60_000) });
+      this.cursors.set(next, {
+        list,
+        offset: offset + pageSize,
+        expiresAt: Date.now() + (this.options.pageTokenTtlMs ?? 15 * 60_000),
+      });
     }
     this.stats.pages[source] += 1;
-    const withRegistrant = source === 'past' || (url.searchParams.get('include_fields') ?? '').split(',').includes('registrant_id');
+    const withRegistrant =
+      source === 'past' || (url.searchParams.get('include_fields') ?? '').split(',').includes('registrant_id');
     send(res, 200, {
       page_count: Math.ceil(rows.length / pageSize),
       page_size: pageSize,
@@ -348,7 +386,10 @@ function pastRow(row: FakeRow) {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json;charset=UTF-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -419,7 +460,8 @@ export function generateSeries(options: GenerateOptions): FakeSeries {
       const second = (ms: number) => Math.round(ms / SECOND) * SECOND;
       // Arrival: mostly in the first 20 minutes, some up to 10 minutes early.
       let t = second(startTime + (random() < 0.08 ? -pick(10 * MINUTE) : pick(20 * MINUTE)));
-      if (random() < 0.05) rows.push({ ...base, user_id: userId(), join_time: t - 2 * MINUTE, leave_time: t, status: 'in_waiting_room' });
+      if (random() < 0.05)
+        rows.push({ ...base, user_id: userId(), join_time: t - 2 * MINUTE, leave_time: t, status: 'in_waiting_room' });
       const cycles = 1 + (random() < 0.6 ? 1 + pick(3) : 0);
       for (let c = 0; c < cycles; c++) {
         const leave = second(Math.min(t + (3 + random() * 40) * MINUTE, endTime + pick(10 * MINUTE)));
@@ -428,7 +470,13 @@ export function generateSeries(options: GenerateOptions): FakeSeries {
         if (kind !== 'anonymous' && random() < 0.1) {
           // a second device, overlapping the first
           const from = second(joinAt + random() * (leave - joinAt));
-          rows.push({ ...base, user_id: userId(), join_time: from, leave_time: second(from + random() * 20 * MINUTE), status: 'in_meeting' });
+          rows.push({
+            ...base,
+            user_id: userId(),
+            join_time: from,
+            leave_time: second(from + random() * 20 * MINUTE),
+            status: 'in_meeting',
+          });
         }
         t = second(leave + random() * 5 * MINUTE);
         if (t >= endTime) break;
@@ -443,7 +491,11 @@ export function generateSeries(options: GenerateOptions): FakeSeries {
  * What attendance must come out, computed from the rows alone: per person (by name), the length in seconds of
  * the union of their in-meeting rows clipped to [from, to), and how many rows (connections) they had.
  */
-export function groundTruth(instance: FakeInstance, from: number, to: number): Map<string, { seconds: number; connections: number; registrantId: string }> {
+export function groundTruth(
+  instance: FakeInstance,
+  from: number,
+  to: number,
+): Map<string, { seconds: number; connections: number; registrantId: string }> {
   const byPerson = new Map<string, FakeRow[]>();
   for (const row of instance.rows) {
     if (row.status !== 'in_meeting') continue;
@@ -451,7 +503,10 @@ export function groundTruth(instance: FakeInstance, from: number, to: number): M
   }
   const truth = new Map<string, { seconds: number; connections: number; registrantId: string }>();
   for (const [name, rows] of byPerson) {
-    const spans = rows.map((r) => [Math.max(from, r.join_time), Math.min(to, r.leave_time)] as const).filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
+    const spans = rows
+      .map((r) => [Math.max(from, r.join_time), Math.min(to, r.leave_time)] as const)
+      .filter(([a, b]) => b > a)
+      .sort((x, y) => x[0] - y[0]);
     let total = 0;
     let end = -Infinity;
     for (const [a, b] of spans) {
@@ -463,7 +518,11 @@ export function groundTruth(instance: FakeInstance, from: number, to: number): M
         end = b;
       }
     }
-    truth.set(name, { seconds: Math.floor(total / SECOND), connections: rows.length, registrantId: rows[0]!.registrant_id });
+    truth.set(name, {
+      seconds: Math.floor(total / SECOND),
+      connections: rows.length,
+      registrantId: rows[0]!.registrant_id,
+    });
   }
   return truth;
 }

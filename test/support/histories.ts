@@ -13,7 +13,10 @@ export function replayOptions() {
   const codePath = process.env.ROLLCALL_TEST_WORKFLOW_BUNDLE;
   if (!codePath) throw new Error('ROLLCALL_TEST_WORKFLOW_BUNDLE is not set: run through `npm test`');
   // Test systems encrypt with TEST_PAYLOAD_KEY (fixtures recorded before encryption are plain: passed through).
-  return { workflowBundle: { codePath }, dataConverter: createDataConverter(parsePayloadKeys(TEST_PAYLOAD_KEY) as PayloadKey[]) };
+  return {
+    workflowBundle: { codePath },
+    dataConverter: createDataConverter(parsePayloadKeys(TEST_PAYLOAD_KEY) as PayloadKey[]),
+  };
 }
 
 /**
@@ -21,7 +24,12 @@ export function replayOptions() {
  * chain) against the bundle (any non-determinism throws). With RECORD_HISTORIES=1 it also keeps the history as
  * a fixture, so later code is replayed against it.
  */
-export async function replayAndKeep(system: TestSystem, workflowId: string, fixtureName: string, runId?: string): Promise<void> {
+export async function replayAndKeep(
+  system: TestSystem,
+  workflowId: string,
+  fixtureName: string,
+  runId?: string,
+): Promise<void> {
   const history = await system.client.workflow.getHandle(workflowId, runId).fetchHistory();
   await Worker.runReplayHistory(replayOptions(), history, workflowId);
   if (process.env.RECORD_HISTORIES === '1') {

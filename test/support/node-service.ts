@@ -101,13 +101,25 @@ export class NodeService {
     const fd = openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, this.options.args, { cwd: PROJECT_ROOT, env: this.options.env(), stdio: ['ignore', fd, fd] });
+      child = spawn(process.execPath, this.options.args, {
+        cwd: PROJECT_ROOT,
+        env: this.options.env(),
+        stdio: ['ignore', fd, fd],
+      });
     } finally {
       closeSync(fd);
     }
     this.child = child;
     child.on('exit', (code, signal) => {
-      const exit: ExitRecord = { name: this.name, pid: child.pid, code, signal, expected: this.expectingExit, at: Date.now(), logTail: this.log.slice(-4_000) };
+      const exit: ExitRecord = {
+        name: this.name,
+        pid: child.pid,
+        code,
+        signal,
+        expected: this.expectingExit,
+        at: Date.now(),
+        logTail: this.log.slice(-4_000),
+      };
       this.exits.push(exit);
       if (!exit.expected) {
         this.say(`${this.name} (pid ${child.pid}) CRASHED: code ${code}, signal ${signal}; log in ${this.logFile}`);
@@ -117,7 +129,9 @@ export class NodeService {
     const deadline = started + timeoutMs;
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`${this.name} exited during start-up (code ${child.exitCode}, signal ${child.signalCode}):\n${this.log.slice(-3_000)}`);
+        throw new Error(
+          `${this.name} exited during start-up (code ${child.exitCode}, signal ${child.signalCode}):\n${this.log.slice(-3_000)}`,
+        );
       }
       if (Date.now() > deadline) {
         await this.kill();

@@ -41,7 +41,8 @@ function installExitHook(): void {
         // already gone
       }
     }
-    if (process.env.ROLLCALL_KEEP_CLUSTER !== '1') for (const dir of liveScratch) rmSync(dir, { recursive: true, force: true });
+    if (process.env.ROLLCALL_KEEP_CLUSTER !== '1')
+      for (const dir of liveScratch) rmSync(dir, { recursive: true, force: true });
   };
   process.on('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -158,9 +159,15 @@ export class Cluster {
     readonly taskQueue: string,
   ) {
     // The product's data converter: big payloads (carried state, presence) are gzipped.
-    this.client = new Client({ connection: Connection.lazy({ address: temporal.address, connectTimeout: 1_000 }), namespace: 'default', dataConverter });
+    this.client = new Client({
+      connection: Connection.lazy({ address: temporal.address, connectTimeout: 1_000 }),
+      namespace: 'default',
+      dataConverter,
+    });
     this.pool = createPool(postgres.databaseUrl, 4);
-    for (const service of [worker, api]) service.onCrash = (exit) => this.epoch.controller.abort(new Error(`${exit.name} crashed (code ${exit.code}, signal ${exit.signal})`));
+    for (const service of [worker, api])
+      service.onCrash = (exit) =>
+        this.epoch.controller.abort(new Error(`${exit.name} crashed (code ${exit.code}, signal ${exit.signal})`));
   }
 
   /** Aborts at the first crash of the worker or the API in the current case, so a test stops feeding a dead system. */
@@ -186,14 +193,21 @@ export class Cluster {
     // As root, embedded PostgreSQL runs as the `postgres` user, which must be able to enter this directory.
     chmodSync(scratch, 0o755);
     const [pgPort, temporalPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-    const logDir = join(tmpdir(), 'rollcall-fault-logs', `${options.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    const logDir = join(
+      tmpdir(),
+      'rollcall-fault-logs',
+      `${options.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+    );
     mkdirSync(logDir, { recursive: true });
     const postgres = new ManagedPostgres(join(scratch, 'postgres'), pgPort);
     const temporal = new ManagedTemporal(join(scratch, 'temporal.sqlite'), temporalPort);
     const partial: Array<() => Promise<void>> = [];
     try {
       const results = await Promise.allSettled([postgres.start(), temporal.start()]);
-      partial.push(() => temporal.stop(), () => postgres.stop());
+      partial.push(
+        () => temporal.stop(),
+        () => postgres.stop(),
+      );
       const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed) throw failed.reason;
       await migrate(postgres.databaseUrl, createLogger('migrate', 'warn'));
@@ -216,8 +230,20 @@ export class Cluster {
         ...PROVIDER_SETTINGS,
         ...options.env,
       });
-      const worker = new NodeService({ name: 'worker', args: ['--import', 'tsx', 'src/worker/main.ts'], env: env('info'), logFile: join(logDir, 'worker.log'), ready: workerReady });
-      const api = new NodeService({ name: 'api', args: ['--import', 'tsx', 'src/api/main.ts'], env: env('warn'), logFile: join(logDir, 'api.log'), ready: () => apiReady(apiPort) });
+      const worker = new NodeService({
+        name: 'worker',
+        args: ['--import', 'tsx', 'src/worker/main.ts'],
+        env: env('info'),
+        logFile: join(logDir, 'worker.log'),
+        ready: workerReady,
+      });
+      const api = new NodeService({
+        name: 'api',
+        args: ['--import', 'tsx', 'src/api/main.ts'],
+        env: env('warn'),
+        logFile: join(logDir, 'api.log'),
+        ready: () => apiReady(apiPort),
+      });
       const cluster = new Cluster(options, scratch, postgres, temporal, worker, api, apiPort, logDir, taskQueue);
       partial.unshift(() => cluster.closeClients());
       await Promise.all([options.worker === false ? Promise.resolve() : worker.start(), api.start()]);
@@ -233,13 +259,22 @@ export class Cluster {
 
   /** Crashes (exits the harness did not cause) of the worker and the API in the current case. */
   crashes(): ExitRecord[] {
-    return [...this.worker.crashes(), ...this.api.crashes()].filter((exit) => exit.at >= this.epoch.since).sort((a, b) => a.at - b.at);
+    return [...this.worker.crashes(), ...this.api.crashes()]
+      .filter((exit) => exit.at >= this.epoch.since)
+      .sort((a, b) => a.at - b.at);
   }
 
   /** The case's crashes as a readable report (exit, then the end of the crashed process's output); empty when none. */
   crashReport(): string {
     return this.crashes()
-      .map((exit) => `${exit.name} (pid ${exit.pid}) exited with code ${exit.code}, signal ${exit.signal}; its last output:\n${exit.logTail.split('\n').filter((line) => !/^\s*\d+: 0x/.test(line)).slice(-25).join('\n')}`)
+      .map(
+        (exit) =>
+          `${exit.name} (pid ${exit.pid}) exited with code ${exit.code}, signal ${exit.signal}; its last output:\n${exit.logTail
+            .split('\n')
+            .filter((line) => !/^\s*\d+: 0x/.test(line))
+            .slice(-25)
+            .join('\n')}`,
+      )
       .join('\n\n');
   }
 
@@ -251,7 +286,13 @@ export class Cluster {
   /** Stops everything in reverse order of starting; safe to call twice, never throws. */
   async stop(): Promise<void> {
     const started = Date.now();
-    for (const step of [() => this.api.stop(), () => this.worker.stop(), () => this.closeClients(), () => this.temporal.stop(), () => this.postgres.stop()]) {
+    for (const step of [
+      () => this.api.stop(),
+      () => this.worker.stop(),
+      () => this.closeClients(),
+      () => this.temporal.stop(),
+      () => this.postgres.stop(),
+    ]) {
       await step().catch((error: unknown) => process.stderr.write(`[cluster] stop step failed: ${String(error)}\n`));
     }
     // Whatever the cluster started and is still alive now is an orphan in the making: report it, kill it.
@@ -265,7 +306,9 @@ export class Cluster {
       }
     });
     for (const pid of left) {
-      process.stderr.write(`[cluster] leftover process ${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')}; killing it\n`);
+      process.stderr.write(
+        `[cluster] leftover process ${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')}; killing it\n`,
+      );
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -275,7 +318,9 @@ export class Cluster {
     const keep = this.options.keep ?? process.env.ROLLCALL_KEEP_CLUSTER === '1';
     if (!keep) rmSync(this.scratch, { recursive: true, force: true });
     liveScratch.delete(this.scratch);
-    process.stderr.write(`[cluster] ${this.options.name} stopped in ${elapsed(started)}${keep ? ` (kept ${this.scratch})` : ''}; logs in ${this.logDir}\n`);
+    process.stderr.write(
+      `[cluster] ${this.options.name} stopped in ${elapsed(started)}${keep ? ` (kept ${this.scratch})` : ''}; logs in ${this.logDir}\n`,
+    );
   }
 }
 

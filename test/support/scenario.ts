@@ -1,4 +1,9 @@
-import { calculateAttendance, type AttendanceEvent, type AttendanceResult, type SessionSettings } from '../../src/domain/index.js';
+import {
+  calculateAttendance,
+  type AttendanceEvent,
+  type AttendanceResult,
+  type SessionSettings,
+} from '../../src/domain/index.js';
 import type { ParsedWebhook } from '../../src/providers/common.js';
 import { parseLiveKitWebhook } from '../../src/providers/livekit.js';
 import { parseZoomWebhook, type ZoomParsedWebhook } from '../../src/providers/zoom.js';
@@ -10,7 +15,11 @@ export const MIN = 60_000;
 export const ZOOM_SECRET = 'zoom-test-secret';
 export const LIVEKIT_KEY = 'APItestKey';
 export const LIVEKIT_SECRET = 'livekit-test-secret-at-least-32-characters';
-export const PROVIDER_SETTINGS = { ZOOM_WEBHOOK_SECRET_TOKEN: ZOOM_SECRET, LIVEKIT_API_KEY: LIVEKIT_KEY, LIVEKIT_API_SECRET: LIVEKIT_SECRET };
+export const PROVIDER_SETTINGS = {
+  ZOOM_WEBHOOK_SECRET_TOKEN: ZOOM_SECRET,
+  LIVEKIT_API_KEY: LIVEKIT_KEY,
+  LIVEKIT_API_SECRET: LIVEKIT_SECRET,
+};
 
 /** Whole-minute past start, so provider times (Zoom: seconds, LiveKit: seconds) stay exact. */
 export function pastMinute(minutesAgo: number): number {
@@ -23,7 +32,11 @@ export interface Sent {
 }
 
 async function post(system: TestSystem, path: string, body: string, headers: object): Promise<Sent> {
-  const res = await fetch(`${system.api.url}${path}`, { method: 'POST', body, headers: headers as Record<string, string> });
+  const res = await fetch(`${system.api.url}${path}`, {
+    method: 'POST',
+    body,
+    headers: headers as Record<string, string>,
+  });
   return { status: res.status, body: (await res.json()) as Sent['body'] };
 }
 
@@ -56,7 +69,8 @@ export class WebhookSender {
 
   /** The normalised events of everything sent, as the engine sees them. */
   events(): AttendanceEvent[] {
-    const parse = (payload: object): ParsedWebhook | ZoomParsedWebhook => (this.provider === 'zoom' ? parseZoomWebhook(payload) : parseLiveKitWebhook(payload));
+    const parse = (payload: object): ParsedWebhook | ZoomParsedWebhook =>
+      this.provider === 'zoom' ? parseZoomWebhook(payload) : parseLiveKitWebhook(payload);
     return this.payloads.flatMap((payload) => {
       const parsed = parse(payload);
       return parsed.type === 'events' ? parsed.events : [];
@@ -84,10 +98,19 @@ export async function reports(system: TestSystem, sessionId: string): Promise<Re
 }
 
 /** Waits until the workflow has persisted its `count`-th calculation of the session. */
-export async function waitForCalculations(system: TestSystem, sessionId: string, count: number, timeoutMs = 30_000): Promise<void> {
+export async function waitForCalculations(
+  system: TestSystem,
+  sessionId: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<void> {
   const { summaryQuery } = await import('../../src/workflows/messages.js');
   const handle = system.client.workflow.getHandle(`session-${sessionId}`);
-  await eventually(async () => ((await handle.query(summaryQuery)).calculations >= count ? true : undefined), timeoutMs, `calculation #${count} of ${sessionId}`);
+  await eventually(
+    async () => ((await handle.query(summaryQuery)).calculations >= count ? true : undefined),
+    timeoutMs,
+    `calculation #${count} of ${sessionId}`,
+  );
 }
 
 /** Persisted reports side by side with the engine's result for the same log, for a deep-equal comparison. */

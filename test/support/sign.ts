@@ -16,7 +16,11 @@ export interface ZoomHeaders {
 export function signZoom(body: string, secret: string, timestampSec = Math.floor(Date.now() / 1000)): ZoomHeaders {
   const timestamp = String(timestampSec);
   const signature = createHmac('sha256', secret).update(`v0:${timestamp}:${body}`, 'utf8').digest('hex');
-  return { 'x-zm-request-timestamp': timestamp, 'x-zm-signature': `v0=${signature}`, 'content-type': 'application/json' };
+  return {
+    'x-zm-request-timestamp': timestamp,
+    'x-zm-signature': `v0=${signature}`,
+    'content-type': 'application/json',
+  };
 }
 
 export interface LiveKitHeaders {
@@ -45,7 +49,11 @@ export function zoomRequest(payload: object, secret: string, timestampSec?: numb
   return { body, headers: signZoom(body, secret, timestampSec) };
 }
 
-export async function livekitRequest(payload: object, apiKey: string, apiSecret: string): Promise<SignedRequest<LiveKitHeaders>> {
+export async function livekitRequest(
+  payload: object,
+  apiKey: string,
+  apiSecret: string,
+): Promise<SignedRequest<LiveKitHeaders>> {
   const body = JSON.stringify(payload);
   return { body, headers: await signLiveKit(body, apiKey, apiSecret) };
 }

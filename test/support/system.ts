@@ -52,7 +52,14 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
   const pool = createPool(harnessEnv('TEST_DATABASE_URL'));
   const client = createClient(config);
   const connection: NativeConnection = await connectWorker(harnessEnv('TEST_TEMPORAL_ADDRESS'), logger);
-  const worker = await createWorker({ config, pool, logger, connection, temporal: client, workflowBundlePath: harnessEnv('ROLLCALL_TEST_WORKFLOW_BUNDLE') });
+  const worker = await createWorker({
+    config,
+    pool,
+    logger,
+    connection,
+    temporal: client,
+    workflowBundlePath: harnessEnv('ROLLCALL_TEST_WORKFLOW_BUNDLE'),
+  });
   const running = worker.run();
   const api = await listen({ config, pool, temporal: client, logger }, 0, '127.0.0.1');
   return {
@@ -73,10 +80,19 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
 }
 
 /** JSON request against the test API (writes always say JSON, as the API requires); returns status and parsed body. */
-export async function request<T = unknown>(system: TestSystem, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+export async function request<T = unknown>(
+  system: TestSystem,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T }> {
   const res = await fetch(`${system.api.url}${path}`, {
     method,
-    headers: { ...(body === undefined && method !== 'POST' && method !== 'PUT' ? {} : { 'content-type': 'application/json' }), ...headers },
+    headers: {
+      ...(body === undefined && method !== 'POST' && method !== 'PUT' ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -85,7 +101,11 @@ export async function request<T = unknown>(system: TestSystem, method: string, p
 }
 
 /** Polls until `probe` returns a value (not undefined) or the timeout passes. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -97,5 +117,9 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
 
 /** Waits until the relay has delivered every stored fact to its sessions' workflows (their queries then see them). */
 export async function relayed(system: TestSystem, timeoutMs = 20_000): Promise<void> {
-  await eventually(async () => ((await unrelayedCount(system.pool)) === 0 ? true : undefined), timeoutMs, 'the relay to deliver every fact');
+  await eventually(
+    async () => ((await unrelayedCount(system.pool)) === 0 ? true : undefined),
+    timeoutMs,
+    'the relay to deliver every fact',
+  );
 }

@@ -55,7 +55,8 @@ describe('docker-compose.yml and cluster mode', () => {
     assert.ok(setting, 'postgres states max_connections');
     const max = Number(setting.split('=')[1]);
     // The worker, the API and the one-shot migrate (which may overlap a restart of the others) at their maxima.
-    const total = TEMPORAL_SERVICES * (SQL_MAX_CONNS + SQL_VIS_MAX_CONNS) + ['worker', 'api', 'migrate'].length * ROLLCALL_POOL;
+    const total =
+      TEMPORAL_SERVICES * (SQL_MAX_CONNS + SQL_VIS_MAX_CONNS) + ['worker', 'api', 'migrate'].length * ROLLCALL_POOL;
     assert.ok(total <= max - SUPERUSER_RESERVED, `${total} connections at most, ${max - SUPERUSER_RESERVED} available`);
   });
 

@@ -77,12 +77,22 @@ describe('the module graph of src/', () => {
   it('finds a cycle when there is one (the check itself works)', () => {
     const a = join(SRC, 'a.ts');
     const b = join(SRC, 'b.ts');
-    assert.deepEqual(cycles(new Map([[a, [b]], [b, [a]]])), [['a.ts', 'b.ts']]);
+    assert.deepEqual(
+      cycles(
+        new Map([
+          [a, [b]],
+          [b, [a]],
+        ]),
+      ),
+      [['a.ts', 'b.ts']],
+    );
   });
 
   it('keeps src/api an edge: only src/api imports it', () => {
     const api = join(SRC, 'api') + '/';
-    const offenders = [...graph].filter(([file, targets]) => !file.startsWith(api) && targets.some((t) => t.startsWith(api))).map(([file]) => relative(SRC, file));
+    const offenders = [...graph]
+      .filter(([file, targets]) => !file.startsWith(api) && targets.some((t) => t.startsWith(api)))
+      .map(([file]) => relative(SRC, file));
     assert.deepEqual(offenders, []);
   });
 });

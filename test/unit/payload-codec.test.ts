@@ -5,7 +5,14 @@ import { COMPRESS_ABOVE_BYTES, LargePayloadCodec } from '../../src/infra/payload
 
 describe('large payload codec', () => {
   const codec = new LargePayloadCodec();
-  const big = { connections: Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`PA_${i}`, { joins: [1_763_700_000_000 + i], person: { guestKey: `user-${i}` } }])) };
+  const big = {
+    connections: Object.fromEntries(
+      Array.from({ length: 5_000 }, (_, i) => [
+        `PA_${i}`,
+        { joins: [1_763_700_000_000 + i], person: { guestKey: `user-${i}` } },
+      ]),
+    ),
+  };
 
   it('leaves small payloads as they are', async () => {
     const small = defaultPayloadConverter.toPayload({ hello: 'world' });
@@ -17,7 +24,10 @@ describe('large payload codec', () => {
     assert.ok(payload.data!.length > COMPRESS_ABOVE_BYTES);
     const [encoded] = await codec.encode([payload]);
     assert.equal(new TextDecoder().decode(encoded!.metadata!.encoding), 'binary/gzip');
-    assert.ok(encoded!.data!.length * 5 < payload.data!.length, `${encoded!.data!.length} vs ${payload.data!.length} bytes`);
+    assert.ok(
+      encoded!.data!.length * 5 < payload.data!.length,
+      `${encoded!.data!.length} vs ${payload.data!.length} bytes`,
+    );
     const [decoded] = await codec.decode([encoded!]);
     assert.deepEqual(defaultPayloadConverter.fromPayload(decoded!), big);
   });

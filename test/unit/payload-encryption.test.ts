@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { formatPayloadKeys, keyIdOf, parsePayloadKeys } from '../../src/config/payload-keys.js';
-import { COMPRESS_ABOVE_BYTES, createDataConverter, EncryptionCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../src/infra/payload-codec.js';
+import {
+  COMPRESS_ABOVE_BYTES,
+  createDataConverter,
+  EncryptionCodec,
+  ENCRYPTED_ENCODING,
+  KEY_ID_METADATA,
+} from '../../src/infra/payload-codec.js';
 
 const key = (id: string) => ({ id, key: randomBytes(32) });
 const text = (bytes: Uint8Array | null | undefined) => new TextDecoder().decode(bytes ?? new Uint8Array());
@@ -32,7 +38,12 @@ describe('payload encryption', () => {
   });
 
   it('compresses before encrypting, so large payloads stay small', async () => {
-    const big = { people: Array.from({ length: 5_000 }, (_, i) => ({ email: `student-${i}@example.com`, joins: [1_763_700_000_000 + i] })) };
+    const big = {
+      people: Array.from({ length: 5_000 }, (_, i) => ({
+        email: `student-${i}@example.com`,
+        joins: [1_763_700_000_000 + i],
+      })),
+    };
     const plain = defaultPayloadConverter.toPayload(big);
     assert.ok(plain.data!.length > COMPRESS_ABOVE_BYTES);
     const { encoded, decoded } = await roundTrip([key('a')], big);
@@ -70,6 +81,9 @@ describe('payload encryption', () => {
     assert.equal(typeof message, 'string');
     assert.match(message as string, /32 bytes in base64/);
     assert.ok(!(message as string).includes(short));
-    assert.match(parsePayloadKeys(`a:${bytes.toString('base64')},a:${bytes.toString('base64')}`) as string, /entry 2: key id "a" is given twice/);
+    assert.match(
+      parsePayloadKeys(`a:${bytes.toString('base64')},a:${bytes.toString('base64')}`) as string,
+      /entry 2: key id "a" is given twice/,
+    );
   });
 });

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { adHocSession, adHocSessionId, factSpan, sessionsForFact, type RoutableSession } from '../../src/sessions/routing.js';
+import {
+  adHocSession,
+  adHocSessionId,
+  factSpan,
+  sessionsForFact,
+  type RoutableSession,
+} from '../../src/sessions/routing.js';
 import type { SessionSpec } from '../../src/workflows/types.js';
 
 const MIN = 60_000;
@@ -21,7 +27,11 @@ const routable = (spec: SessionSpec): RoutableSession => ({ ...spec, ...factSpan
 
 describe('a registered session’s fact span', () => {
   it('runs from the scheduled start less the early join to the scheduled end plus the overrun', () => {
-    assert.deepEqual(factSpan(session('p1', 0, 45), EARLY, OVERRUN), { factsFrom: -30 * MIN, factsTo: 165 * MIN, instancesSince: -150 * MIN });
+    assert.deepEqual(factSpan(session('p1', 0, 45), EARLY, OVERRUN), {
+      factsFrom: -30 * MIN,
+      factsTo: 165 * MIN,
+      instancesSince: -150 * MIN,
+    });
   });
 
   it('reaches back one more overrun for an instance still open when it starts', () => {
@@ -40,7 +50,8 @@ describe('routing a room’s fact to its sessions', () => {
   // it, and each session's calculation keeps to its own window.
   const periods = [session('p1', 0, 45), session('p2', 50, 95)].map(routable);
   const room = { provider: 'zoom' as const, roomId: '123', instanceId: 'inst-1==' };
-  const route = (minute: number, sessions: readonly RoutableSession[] = periods) => sessionsForFact(sessions, room, minute * MIN, POLICY).map((s) => s.id);
+  const route = (minute: number, sessions: readonly RoutableSession[] = periods) =>
+    sessionsForFact(sessions, room, minute * MIN, POLICY).map((s) => s.id);
 
   it('sends a fact to the session whose span alone holds it', () => {
     assert.deepEqual(route(10), ['p1']); // p2's span opens at 20
@@ -72,7 +83,10 @@ describe('routing a room’s fact to its sessions', () => {
   });
 
   it('considers only sessions of the fact’s provider and room', () => {
-    const elsewhere = [routable(session('other-room', 0, 45, '999')), { ...routable(session('livekit-room', 0, 45)), provider: 'livekit' as const }];
+    const elsewhere = [
+      routable(session('other-room', 0, 45, '999')),
+      { ...routable(session('livekit-room', 0, 45)), provider: 'livekit' as const },
+    ];
     assert.deepEqual(route(10, elsewhere), [adHocSessionId(room)]);
     assert.deepEqual(route(10, [...elsewhere, ...periods]), ['p1']);
   });

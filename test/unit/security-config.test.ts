@@ -30,7 +30,8 @@ describe('safe-by-default configuration', () => {
       const config = loadConfig({ HOST: host });
       assert.throws(
         () => assertSafeExposure(config),
-        (error: unknown) => error instanceof ConfigError && error.message.includes('HOST') && error.message.includes('API_TOKEN'),
+        (error: unknown) =>
+          error instanceof ConfigError && error.message.includes('HOST') && error.message.includes('API_TOKEN'),
         host,
       );
       assertSafeExposure(loadConfig({ HOST: host, API_TOKEN: 'a-long-token' }));
@@ -39,17 +40,27 @@ describe('safe-by-default configuration', () => {
   });
 
   it('knows loopback names and addresses', () => {
-    for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '::1', '[::1]', 'app.localhost']) assert.ok(isLoopbackHost(host), host);
-    for (const host of ['0.0.0.0', '::', '10.0.0.1', 'example.com', 'localhost.example.com', '127.0.0.1.nip.io']) assert.ok(!isLoopbackHost(host), host);
+    for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '::1', '[::1]', 'app.localhost'])
+      assert.ok(isLoopbackHost(host), host);
+    for (const host of ['0.0.0.0', '::', '10.0.0.1', 'example.com', 'localhost.example.com', '127.0.0.1.nip.io'])
+      assert.ok(!isLoopbackHost(host), host);
   });
 
   it('never repeats a URL password in a configuration error', () => {
-    for (const url of ['mysql://app:hunter2secret@db:5432/rollcall', 'postgres://app:hunter2secret@db:notaport/rollcall', 'postgres//app:hunter2secret@db/rollcall', 'postgres://app:hunter2secret@db:99999999/rollcall']) {
+    for (const url of [
+      'mysql://app:hunter2secret@db:5432/rollcall',
+      'postgres://app:hunter2secret@db:notaport/rollcall',
+      'postgres//app:hunter2secret@db/rollcall',
+      'postgres://app:hunter2secret@db:99999999/rollcall',
+    ]) {
       const message = refusal({ DATABASE_URL: url });
       assert.match(message, /DATABASE_URL/);
       assert.ok(!message.includes('hunter2secret'), message);
     }
-    const message = refusal({ REPORT_WEBHOOK_URL: 'ftp://push:hunter2secret@reports.example.com/' , REPORT_WEBHOOK_SECRET: 'x' });
+    const message = refusal({
+      REPORT_WEBHOOK_URL: 'ftp://push:hunter2secret@reports.example.com/',
+      REPORT_WEBHOOK_SECRET: 'x',
+    });
     assert.ok(!message.includes('hunter2secret'), message);
   });
 

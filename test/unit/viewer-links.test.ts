@@ -3,7 +3,11 @@ import { describe, it } from 'node:test';
 import { ViewerLinks } from '../../src/api/viewer-links.js';
 
 const HOUR = 3_600_000;
-const config = (apiToken?: string, viewerLinkSecret?: string) => ({ apiToken, viewerLinkSecret, viewerLinkTtlMs: HOUR });
+const config = (apiToken?: string, viewerLinkSecret?: string) => ({
+  apiToken,
+  viewerLinkSecret,
+  viewerLinkTtlMs: HOUR,
+});
 
 describe('viewer links', () => {
   const now = Date.UTC(2026, 10, 23, 10);
@@ -29,7 +33,9 @@ describe('viewer links', () => {
     const links = new ViewerLinks(config('admin-token'));
     const [version, , expiry, signature] = links.mint('s-1', now).token.split('.');
     const otherSession = [version, Buffer.from('s-2').toString('base64url'), expiry, signature].join('.');
-    const later = [version, Buffer.from('s-1').toString('base64url'), (now + 100 * HOUR).toString(36), signature].join('.');
+    const later = [version, Buffer.from('s-1').toString('base64url'), (now + 100 * HOUR).toString(36), signature].join(
+      '.',
+    );
     for (const token of [otherSession, later, 'admin-token', '', 'v1...', 'v1.a.b.c']) {
       assert.ok(!links.verify(token, 's-1', now) && !links.verify(token, 's-2', now), token);
     }

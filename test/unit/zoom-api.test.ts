@@ -45,13 +45,20 @@ function tokenEndpoint(expiresIn: number, delayMs = 0) {
   return { calls, fetchStub };
 }
 
-const credentials: ZoomCredentials = { oauthUrl: 'https://zoom.test/oauth/token', accountId: 'acct', clientId: 'id', clientSecret: 'secret' };
+const credentials: ZoomCredentials = {
+  oauthUrl: 'https://zoom.test/oauth/token',
+  accountId: 'acct',
+  clientId: 'id',
+  clientSecret: 'secret',
+};
 
 describe('Zoom OAuth token cache', () => {
   it('asks with the account_credentials grant and Basic client credentials', async () => {
     const { calls, fetchStub } = tokenEndpoint(3599);
     await new ZoomTokenCache(credentials, fetchStub).token();
-    assert.deepEqual(calls, [`https://zoom.test/oauth/token?grant_type=account_credentials&account_id=acct Basic ${Buffer.from('id:secret').toString('base64')}`]);
+    assert.deepEqual(calls, [
+      `https://zoom.test/oauth/token?grant_type=account_credentials&account_id=acct Basic ${Buffer.from('id:secret').toString('base64')}`,
+    ]);
   });
 
   it('reuses the token until shortly before it expires, then fetches a new one', async () => {
@@ -99,10 +106,21 @@ describe('Zoom OAuth token cache', () => {
 describe('Zoom API client against the fake', () => {
   let fake: FakeZoomApi;
   const uuids = ['/slash==', 'dbl//slash==', 'plain+x/y=='];
-  const tokens = () => new ZoomTokenCache({ oauthUrl: `${fake.url}/oauth/token`, accountId: 'acct', clientId: 'cid', clientSecret: 'csecret' });
+  const tokens = () =>
+    new ZoomTokenCache({
+      oauthUrl: `${fake.url}/oauth/token`,
+      accountId: 'acct',
+      clientId: 'cid',
+      clientSecret: 'csecret',
+    });
 
   before(async () => {
-    fake = await startFakeZoomApi({ accountId: 'acct', clientId: 'cid', clientSecret: 'csecret', revokeTokensEvery: 3 });
+    fake = await startFakeZoomApi({
+      accountId: 'acct',
+      clientId: 'cid',
+      clientSecret: 'csecret',
+      revokeTokensEvery: 3,
+    });
     const row = (n: number) => ({
       person: `p${n}`,
       id: '',
@@ -115,7 +133,16 @@ describe('Zoom API client against the fake', () => {
       leave_time: 1_700_000_600_000,
       status: 'in_meeting' as const,
     });
-    fake.add({ kind: 'webinar', id: '900', instances: uuids.map((uuid, i) => ({ uuid, startTime: 1_700_000_000_000 + i, endTime: 1_700_003_600_000, rows: [row(1), row(2)] })) });
+    fake.add({
+      kind: 'webinar',
+      id: '900',
+      instances: uuids.map((uuid, i) => ({
+        uuid,
+        startTime: 1_700_000_000_000 + i,
+        endTime: 1_700_003_600_000,
+        rows: [row(1), row(2)],
+      })),
+    });
   });
   after(() => fake.close());
 
@@ -136,7 +163,10 @@ describe('Zoom API client against the fake', () => {
 
   it('gets 404 for a UUID with // that was encoded once (the fake enforces the rule)', async () => {
     const client = new ZoomApiClient(fake.url, tokens());
-    await assert.rejects(client.get(`/report/webinars/${encodeURIComponent('dbl//slash==')}/participants`), (error: ZoomApiError) => error.status === 404 && error.code === 3001);
+    await assert.rejects(
+      client.get(`/report/webinars/${encodeURIComponent('dbl//slash==')}/participants`),
+      (error: ZoomApiError) => error.status === 404 && error.code === 3001,
+    );
     assert.equal(fake.stats.badlyEncoded, 1);
   });
 
@@ -150,12 +180,23 @@ describe('Zoom API client against the fake', () => {
   });
 
   it('says which kind an id is not (404 code 3001)', async () => {
-    await assert.rejects(listInstances(new ZoomApiClient(fake.url, tokens()), 'meeting', '900'), (error: ZoomApiError) => error.status === 404 && error.code === 3001);
+    await assert.rejects(
+      listInstances(new ZoomApiClient(fake.url, tokens()), 'meeting', '900'),
+      (error: ZoomApiError) => error.status === 404 && error.code === 3001,
+    );
   });
 
   it('reports refused credentials as an OAuth error', async () => {
-    const bad = new ZoomTokenCache({ oauthUrl: `${fake.url}/oauth/token`, accountId: 'acct', clientId: 'cid', clientSecret: 'wrong' });
-    await assert.rejects(new ZoomApiClient(fake.url, bad).get('/past_webinars/900/instances'), (error: Error) => error instanceof ZoomOAuthError && error.status === 400);
+    const bad = new ZoomTokenCache({
+      oauthUrl: `${fake.url}/oauth/token`,
+      accountId: 'acct',
+      clientId: 'cid',
+      clientSecret: 'wrong',
+    });
+    await assert.rejects(
+      new ZoomApiClient(fake.url, bad).get('/past_webinars/900/instances'),
+      (error: Error) => error instanceof ZoomOAuthError && error.status === 400,
+    );
   });
 });
 
@@ -193,8 +234,12 @@ describe('account rate limiter', () => {
       grants.push(now());
     }
     const gaps = grants.slice(1).map((t, i) => t - grants[i]!);
-    assert.ok(gaps.every((gap) => Math.abs(gap - 26.25) < 1e-6), `every gap 26.25 ms: ${gaps.slice(0, 5).join(', ')}`);
-    for (let i = 0; i + 40 < grants.length; i++) assert.ok(grants[i + 40]! - grants[i]! > 1_000, 'never 41 requests within a second');
+    assert.ok(
+      gaps.every((gap) => Math.abs(gap - 26.25) < 1e-6),
+      `every gap 26.25 ms: ${gaps.slice(0, 5).join(', ')}`,
+    );
+    for (let i = 0; i + 40 < grants.length; i++)
+      assert.ok(grants[i + 40]! - grants[i]! > 1_000, 'never 41 requests within a second');
   });
 
   it('serves concurrent callers in turn at the same pace', async () => {
@@ -238,11 +283,26 @@ describe('account rate limiter', () => {
 
 describe('Zoom API client under a per-second limit', () => {
   let fake: FakeZoomApi;
-  const tokens = () => new ZoomTokenCache({ oauthUrl: `${fake.url}/oauth/token`, accountId: 'acct', clientId: 'cid', clientSecret: 'csecret' });
+  const tokens = () =>
+    new ZoomTokenCache({
+      oauthUrl: `${fake.url}/oauth/token`,
+      accountId: 'acct',
+      clientId: 'cid',
+      clientSecret: 'csecret',
+    });
 
   before(async () => {
-    fake = await startFakeZoomApi({ accountId: 'acct', clientId: 'cid', clientSecret: 'csecret', rateLimit: { perSecond: 20, retryAfter: 'never' } });
-    fake.add({ kind: 'webinar', id: '901', instances: [{ uuid: 'only==', startTime: 1_700_000_000_000, endTime: 1_700_003_600_000, rows: [] }] });
+    fake = await startFakeZoomApi({
+      accountId: 'acct',
+      clientId: 'cid',
+      clientSecret: 'csecret',
+      rateLimit: { perSecond: 20, retryAfter: 'never' },
+    });
+    fake.add({
+      kind: 'webinar',
+      id: '901',
+      instances: [{ uuid: 'only==', startTime: 1_700_000_000_000, endTime: 1_700_003_600_000, rows: [] }],
+    });
   });
   after(() => fake.close());
 
@@ -307,8 +367,14 @@ describe('report rows as events', () => {
     assert.notEqual(reportRowEvent('uuid-2', row)!.key, event.key, 'another instance gives another key');
     assert.notEqual(reportRowEvent('uuid-1', { ...row, leave_time: '2026-01-01T10:31:00Z' })!.key, event.key);
     assert.equal(reportRowEvent('uuid-1', { ...row, participant_uuid: 'pu-1' })!.connection, 'pu-1');
-    assert.equal(reportRowEvent('uuid-1', { ...row, participant_user_id: 'zu-1', id: 'zu-1' })!.person.guestKey, 'zu-1');
-    assert.equal(reportRowEvent('uuid-1', { ...row, registrant_id: undefined })!.person.guestKey, 'email:ann@example.com');
+    assert.equal(
+      reportRowEvent('uuid-1', { ...row, participant_user_id: 'zu-1', id: 'zu-1' })!.person.guestKey,
+      'zu-1',
+    );
+    assert.equal(
+      reportRowEvent('uuid-1', { ...row, registrant_id: undefined })!.person.guestKey,
+      'email:ann@example.com',
+    );
   });
 
   it('skips waiting-room rows and rows with no time, and ends a row without leave_time by its duration', () => {

@@ -130,11 +130,13 @@ class LiveFeed {
     const { temporal } = this.deps;
     const handle = temporal.workflow.getHandle(workflowIdFor(this.sessionId));
     const query = temporal.withDeadline(Date.now() + PRESENCE_BUDGET_MS, () => handle.query(presenceQuery, now));
-    return within(PRESENCE_BUDGET_MS + 500, query, new Error('Temporal did not answer in time')).catch((error: unknown) => {
-      if (error instanceof WorkflowNotFoundError) return { error: 'This session has no workflow.' };
-      // The page says only that it is unavailable; why (hosts, internal errors) goes to the log.
-      this.deps.logger.warn({ err: error, sessionId: this.sessionId }, 'live page presence unavailable');
-      return { error: 'Presence is unavailable right now.' };
-    });
+    return within(PRESENCE_BUDGET_MS + 500, query, new Error('Temporal did not answer in time')).catch(
+      (error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) return { error: 'This session has no workflow.' };
+        // The page says only that it is unavailable; why (hosts, internal errors) goes to the log.
+        this.deps.logger.warn({ err: error, sessionId: this.sessionId }, 'live page presence unavailable');
+        return { error: 'Presence is unavailable right now.' };
+      },
+    );
   }
 }

@@ -32,12 +32,18 @@ export function liveStreamRoutes(deps: ApiDeps, feeds: LiveFeeds): Router {
     const { id } = parseOr400(sessionIdParam, req.params);
     if (!(await getSession(deps.pool, id))) throw new HttpError(404, `no session ${id}`);
     // `connection: close`: the socket goes with the stream, rather than idling on until the keep-alive timeout.
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no', connection: 'close' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      'x-accel-buffering': 'no',
+      connection: 'close',
+    });
     const closed = new AbortController();
     res.on('close', () => closed.abort());
     const stop = feeds.watch(id, (message) => write(res, message.event, message.json));
     // The feed writes; this only notices the client leaving or the server shutting down.
-    while (!closed.signal.aborted && serverListening(req)) await sleep(TICK_MS, undefined, { signal: closed.signal }).catch(() => undefined);
+    while (!closed.signal.aborted && serverListening(req))
+      await sleep(TICK_MS, undefined, { signal: closed.signal }).catch(() => undefined);
     stop();
     res.end();
   });

@@ -26,11 +26,16 @@ const ROOM_SQL = `
 const utc = (time: Date | null) => (time === null ? null : time.toISOString());
 
 async function sessionAnalytics(pool: Pool, where: string, params: unknown[]): Promise<SessionAnalytics[]> {
-  const { rows } = await pool.query<Omit<SessionAnalytics, 'scheduledStart' | 'scheduledEnd' | 'calculatedAt'> & Record<'scheduledStart' | 'scheduledEnd' | 'calculatedAt', Date | null>>(
-    `${SESSION_SQL} ${where}`,
-    params,
-  );
-  return rows.map((row) => ({ ...row, scheduledStart: utc(row.scheduledStart), scheduledEnd: utc(row.scheduledEnd), calculatedAt: utc(row.calculatedAt) }));
+  const { rows } = await pool.query<
+    Omit<SessionAnalytics, 'scheduledStart' | 'scheduledEnd' | 'calculatedAt'> &
+      Record<'scheduledStart' | 'scheduledEnd' | 'calculatedAt', Date | null>
+  >(`${SESSION_SQL} ${where}`, params);
+  return rows.map((row) => ({
+    ...row,
+    scheduledStart: utc(row.scheduledStart),
+    scheduledEnd: utc(row.scheduledEnd),
+    calculatedAt: utc(row.calculatedAt),
+  }));
 }
 
 /** Attendance analytics (the session_analytics and room_analytics views): per session, and per Zoom meeting or webinar id. */
@@ -47,11 +52,18 @@ export function analyticsRoutes({ pool }: ApiDeps): Router {
   /** Every instance (session) of a recurring meeting or webinar, and the series as a whole. */
   router.get('/zoom/meetings/:id/analytics', async (req, res) => {
     const { id } = parseOr400(zoomMeetingParam, req.params);
-    const { rows } = await pool.query<Omit<z.output<typeof roomAnalyticsSchema>, 'perSession' | 'averageAttendanceRate'>>(ROOM_SQL, [id]);
+    const { rows } = await pool.query<
+      Omit<z.output<typeof roomAnalyticsSchema>, 'perSession' | 'averageAttendanceRate'>
+    >(ROOM_SQL, [id]);
     if (!rows[0]) throw new HttpError(404, `no session of Zoom meeting or webinar ${id}`);
-    const perSession = await sessionAnalytics(pool, "WHERE provider = 'zoom' AND room = $1 ORDER BY scheduled_start NULLS LAST, session_id", [id]);
+    const perSession = await sessionAnalytics(
+      pool,
+      "WHERE provider = 'zoom' AND room = $1 ORDER BY scheduled_start NULLS LAST, session_id",
+      [id],
+    );
     const rates = perSession.flatMap((session) => (session.attendanceRate === null ? [] : [session.attendanceRate]));
-    const averageAttendanceRate = rates.length === 0 ? null : Math.round((rates.reduce((sum, rate) => sum + rate, 0) / rates.length) * 100) / 100;
+    const averageAttendanceRate =
+      rates.length === 0 ? null : Math.round((rates.reduce((sum, rate) => sum + rate, 0) / rates.length) * 100) / 100;
     res.json({ ...rows[0], averageAttendanceRate, perSession } satisfies z.output<typeof roomAnalyticsSchema>);
   });
 

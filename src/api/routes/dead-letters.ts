@@ -22,7 +22,10 @@ export function deadLetterRoutes({ pool }: ApiDeps): Router {
     const { limit, before } = parseOr400(page, req.query);
     const deadLetters = await listDeadLetters(pool, { limit, before });
     const last = deadLetters.at(-1);
-    res.json({ deadLetters, next: deadLetters.length === limit && last ? `/api/dead-letters?limit=${limit}&before=${last.id}` : null });
+    res.json({
+      deadLetters,
+      next: deadLetters.length === limit && last ? `/api/dead-letters?limit=${limit}&before=${last.id}` : null,
+    });
   });
   router.get('/dead-letters/:id', async (req, res) => {
     const { id } = parseOr400(letterId, req.params);

@@ -7,7 +7,10 @@ const CHECK_TIMEOUT_MS = 2_000;
 /** `ok` or `unavailable`: why a dependency is down goes to the log, never into the answer (it may name hosts, users, databases). */
 async function check(logger: Logger, name: string, probe: () => Promise<unknown>): Promise<[string, string]> {
   try {
-    await Promise.race([probe(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref())]);
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref()),
+    ]);
     return [name, 'ok'];
   } catch (error) {
     logger.warn({ err: error, check: name }, 'readiness check failed');

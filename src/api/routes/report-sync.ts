@@ -14,8 +14,16 @@ export function reportSyncRoutes({ config, temporal }: ApiDeps): Router {
   const router = Router();
   router.post('/zoom/report-sync', async (req, res) => {
     const target = targetOf(parseOr400(reportSyncSchema, req.body));
-    if (!zoomApiConfigured(config)) throw new HttpError(503, 'Zoom API credentials are not configured (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET)');
-    const workflowId = await within(START_BUDGET_MS, withTemporal(() => startReportSync(temporal, config, target)), new HttpError(503, 'Temporal is unavailable; retry later'));
+    if (!zoomApiConfigured(config))
+      throw new HttpError(
+        503,
+        'Zoom API credentials are not configured (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET)',
+      );
+    const workflowId = await within(
+      START_BUDGET_MS,
+      withTemporal(() => startReportSync(temporal, config, target)),
+      new HttpError(503, 'Temporal is unavailable; retry later'),
+    );
     res.status(202).json({ workflowId } satisfies z.output<typeof reportSyncStartedSchema>);
   });
   return router;

@@ -7,9 +7,19 @@ import { presenceQuery, summaryQuery } from '../../workflows/messages.js';
 import { workflowIdFor, type SessionSpec } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpError } from '../http-error.js';
-import { endSessionSchema, registerSessionSchema, sessionIdParam, type RegisterSessionBody } from '../../schemas/sessions.js';
+import {
+  endSessionSchema,
+  registerSessionSchema,
+  sessionIdParam,
+  type RegisterSessionBody,
+} from '../../schemas/sessions.js';
 import { presentSession, presentState } from '../../sessions/views.js';
-import { endSession, recalculateSession, SessionNotRunningError, startSessionWorkflow } from '../../sessions/workflow-client.js';
+import {
+  endSession,
+  recalculateSession,
+  SessionNotRunningError,
+  startSessionWorkflow,
+} from '../../sessions/workflow-client.js';
 import { factSpan } from '../../sessions/routing.js';
 import { within, withTemporal } from '../temporal-errors.js';
 import { parseOr400 } from '../validate.js';
@@ -40,11 +50,15 @@ export function sessionRoutes(deps: ApiDeps): Router {
 
   /** A call on the session's workflow within its budget: 404 when there is none, 503 when it cannot be had. */
   const onWorkflow = async <T>(id: string, budgetMs: number, call: () => Promise<T>): Promise<T> => {
-    const attempt = withTemporal(() => deps.temporal.withDeadline(Date.now() + budgetMs, call)).catch((error: unknown) => {
-      if (error instanceof WorkflowNotFoundError || error instanceof SessionNotRunningError) throw new HttpError(404, `no running workflow for session ${id}`);
-      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw new HttpError(503, `session ${id}'s workflow did not answer in time; retry later`);
-      throw error;
-    });
+    const attempt = withTemporal(() => deps.temporal.withDeadline(Date.now() + budgetMs, call)).catch(
+      (error: unknown) => {
+        if (error instanceof WorkflowNotFoundError || error instanceof SessionNotRunningError)
+          throw new HttpError(404, `no running workflow for session ${id}`);
+        if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
+          throw new HttpError(503, `session ${id}'s workflow did not answer in time; retry later`);
+        throw error;
+      },
+    );
     return within(budgetMs + 1_000, attempt, new HttpError(503, 'Temporal is unavailable; retry later'));
   };
 
@@ -52,10 +66,18 @@ export function sessionRoutes(deps: ApiDeps): Router {
   router.post('/sessions', async (req, res) => {
     const spec = specFrom(parseOr400(registerSessionSchema, req.body), deps);
     const { earlyJoinMs, maxOverrunMs } = deps.config.timings;
-    const { row, created } = await insertSession(deps.pool, spec, workflowIdFor(spec.id), factSpan(spec, earlyJoinMs, maxOverrunMs));
-    if (!created && !sameRegistration(row, spec)) throw new HttpError(409, `session ${spec.id} already exists with different details`);
+    const { row, created } = await insertSession(
+      deps.pool,
+      spec,
+      workflowIdFor(spec.id),
+      factSpan(spec, earlyJoinMs, maxOverrunMs),
+    );
+    if (!created && !sameRegistration(row, spec))
+      throw new HttpError(409, `session ${spec.id} already exists with different details`);
     const workflowId = await withTemporal(() => startSessionWorkflow(deps.temporal, deps.config, row));
-    res.status(created ? 201 : 200).json({ id: row.id, workflowId, temporalUiUrl: workflowUiUrl(deps.config, workflowId) });
+    res
+      .status(created ? 201 : 200)
+      .json({ id: row.id, workflowId, temporalUiUrl: workflowUiUrl(deps.config, workflowId) });
   });
 
   /** The stored session, plus the workflow's summary when it can be had: the row alone must always answer. */
@@ -64,10 +86,12 @@ export function sessionRoutes(deps: ApiDeps): Router {
     const session = await getSession(deps.pool, id);
     if (!session) throw new HttpError(404, `no session ${id}`);
     // Temporal or the workflow being unavailable leaves the stored row (state null), never a failed read.
-    const state = await onWorkflow(id, BUDGET_MS.state, () => handleFor(id).query(summaryQuery)).catch((error: unknown) => {
-      if (error instanceof HttpError && (error.status === 404 || error.status === 503)) return null;
-      throw error;
-    });
+    const state = await onWorkflow(id, BUDGET_MS.state, () => handleFor(id).query(summaryQuery)).catch(
+      (error: unknown) => {
+        if (error instanceof HttpError && (error.status === 404 || error.status === 503)) return null;
+        throw error;
+      },
+    );
     res.json(presentSession(deps.config, session, state));
   });
 
@@ -83,7 +107,9 @@ export function sessionRoutes(deps: ApiDeps): Router {
     const { at } = parseOr400(endSessionSchema, req.body ?? {});
     const session = await getSession(deps.pool, id);
     if (!session) throw new HttpError(404, `no session ${id}`);
-    const summary = await onWorkflow(id, BUDGET_MS.end, () => endSession(deps.temporal, deps.pool, session, at === undefined ? undefined : Date.parse(at)));
+    const summary = await onWorkflow(id, BUDGET_MS.end, () =>
+      endSession(deps.temporal, deps.pool, session, at === undefined ? undefined : Date.parse(at)),
+    );
     res.status(202).json(presentState(summary));
   });
 
@@ -95,7 +121,9 @@ export function sessionRoutes(deps: ApiDeps): Router {
     const { id } = parseOr400(sessionIdParam, req.params);
     const session = await getSession(deps.pool, id);
     if (!session) throw new HttpError(404, `no session ${id}`);
-    const summary = await onWorkflow(id, BUDGET_MS.recalculate, () => recalculateSession(deps.temporal, deps.config, session));
+    const summary = await onWorkflow(id, BUDGET_MS.recalculate, () =>
+      recalculateSession(deps.temporal, deps.config, session),
+    );
     res.json(presentState(summary));
   });
 

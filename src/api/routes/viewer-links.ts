@@ -18,7 +18,12 @@ export function viewerLinkRoutes({ pool }: ApiDeps, viewers: ViewerLinks): Route
     if (!(await getSession(pool, id))) throw new HttpError(404, `no session ${id}`);
     const { token, expiresAt } = viewers.mint(id);
     const path = `/sessions/${encodeURIComponent(id)}/live#view=${token}`;
-    res.status(201).json({ url: `${req.protocol}://${req.get('host') ?? 'localhost'}${path}`, path, token, expiresAt: new Date(expiresAt).toISOString() });
+    res.status(201).json({
+      url: `${req.protocol}://${req.get('host') ?? 'localhost'}${path}`,
+      path,
+      token,
+      expiresAt: new Date(expiresAt).toISOString(),
+    });
   });
   return router;
 }

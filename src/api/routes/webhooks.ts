@@ -44,11 +44,18 @@ export function webhookRoutes(deps: ApiDeps, relay: Relay, metrics: ApiMetrics):
 
   /** An authentic payload we cannot use is kept as a dead letter for inspection, then refused (400). */
   async function refuse(provider: string, raw: Buffer, reason: string): Promise<never> {
-    await keepDeadLetter(deps.pool, provider, reason, raw.toString('utf8')).catch((error: unknown) => deps.logger.warn({ err: error }, 'dead letter not kept'));
+    await keepDeadLetter(deps.pool, provider, reason, raw.toString('utf8')).catch((error: unknown) =>
+      deps.logger.warn({ err: error }, 'dead letter not kept'),
+    );
     throw new HttpError(400, reason);
   }
 
-  async function accept(provider: string, raw: Buffer, parsed: ParsedWebhook | undefined, res: Response): Promise<void> {
+  async function accept(
+    provider: string,
+    raw: Buffer,
+    parsed: ParsedWebhook | undefined,
+    res: Response,
+  ): Promise<void> {
     if (!parsed) return refuse(provider, raw, 'body is not valid JSON');
     if (parsed.type === 'invalid') return refuse(provider, raw, parsed.message);
     if (parsed.type === 'ignored') {
@@ -89,9 +96,15 @@ export function webhookRoutes(deps: ApiDeps, relay: Relay, metrics: ApiMetrics):
 
   routes.post('/livekit', rawBody, async (req, res) => {
     const { apiKey, apiSecret } = config.livekit;
-    if (!apiKey || !apiSecret) throw new HttpError(401, 'LiveKit webhooks are not configured (LIVEKIT_API_KEY / LIVEKIT_API_SECRET unset)');
+    if (!apiKey || !apiSecret)
+      throw new HttpError(401, 'LiveKit webhooks are not configured (LIVEKIT_API_KEY / LIVEKIT_API_SECRET unset)');
     const raw = bodyOf(req);
-    const verified = await verifyLiveKitWebhook({ rawBody: raw, authorization: req.headers.authorization, apiKey, apiSecret });
+    const verified = await verifyLiveKitWebhook({
+      rawBody: raw,
+      authorization: req.headers.authorization,
+      apiKey,
+      apiSecret,
+    });
     if (!verified.ok) throw new HttpError(401, `signature rejected: ${verified.reason}`);
     await accept('livekit', raw, parseBody(raw, parseLiveKitWebhook), res);
   });

@@ -11,13 +11,16 @@ const BUDGET_MS = 10_000;
 
 /** `--at`: the same ISO-8601 form the API's end route takes. */
 function parseAt(text: string): number {
-  if (!isoTime.safeParse(text).success) throw new InvalidArgumentError('expected an ISO-8601 date-time with an offset, e.g. 2026-11-21T10:45:00Z');
+  if (!isoTime.safeParse(text).success)
+    throw new InvalidArgumentError('expected an ISO-8601 date-time with an offset, e.g. 2026-11-21T10:45:00Z');
   return Date.parse(text);
 }
 
 export function endCommand(): Command {
   return new Command('end')
-    .description("end a session's meeting as the provider's end event would; the final calculation follows after CALCULATION_DELAY")
+    .description(
+      "end a session's meeting as the provider's end event would; the final calculation follows after CALCULATION_DELAY",
+    )
     .argument('<sessionId>', 'the session id')
     .option('--at <time>', 'when the meeting ended (ISO-8601); default now', parseAt)
     .option('--json', 'print the workflow summary as JSON')
@@ -25,12 +28,19 @@ export function endCommand(): Command {
       action(async (ctx, sessionId: string, options: { at?: number; json?: boolean }) => {
         const session = await getSession(ctx.database(), sessionId);
         if (!session) throw new CliError(`no session ${sessionId}`);
-        const summary = await ctx.call(BUDGET_MS, `ending session ${sessionId}`, () => endSession(ctx.temporal(), ctx.database(), session, options.at)).catch((error: unknown) => {
-          if (error instanceof WorkflowNotFoundError || error instanceof SessionNotRunningError) throw new CliError(`session ${sessionId} has no running workflow (finished, or never started)`);
-          throw error;
-        });
+        const summary = await ctx
+          .call(BUDGET_MS, `ending session ${sessionId}`, () =>
+            endSession(ctx.temporal(), ctx.database(), session, options.at),
+          )
+          .catch((error: unknown) => {
+            if (error instanceof WorkflowNotFoundError || error instanceof SessionNotRunningError)
+              throw new CliError(`session ${sessionId} has no running workflow (finished, or never started)`);
+            throw error;
+          });
         if (options.json) return say(JSON.stringify(presentState(summary), null, 2));
-        say(`ended session ${sessionId}: meeting end ${iso(summary.meetingEndedAt)}, phase ${summary.phase}, final calculation due ${iso(summary.calculationDueAt)}`);
+        say(
+          `ended session ${sessionId}: meeting end ${iso(summary.meetingEndedAt)}, phase ${summary.phase}, final calculation due ${iso(summary.calculationDueAt)}`,
+        );
       }),
     );
 }

@@ -15,7 +15,8 @@ const DAY_MS = 86_400_000;
 /** `--since 7` (days) or a duration as configuration takes it (`36h`, `2d`). */
 function parseSince(text: string): number {
   const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * DAY_MS : parseDuration(text);
-  if (ms === undefined || ms <= 0) throw new InvalidArgumentError('expected a number of days (7) or a duration (36h, 2d)');
+  if (ms === undefined || ms <= 0)
+    throw new InvalidArgumentError('expected a number of days (7) or a duration (36h, 2d)');
   return ms;
 }
 
@@ -34,18 +35,26 @@ interface Options {
 
 /** The API's recalculation (update-with-start): a finished session gets a new run that recalculates at once. */
 function recalculate(ctx: CliContext, row: SessionRow): Promise<SessionSummary> {
-  return ctx.call(BUDGET_MS, `recalculating session ${row.id}`, () => recalculateSession(ctx.temporal(), ctx.config, row));
+  return ctx.call(BUDGET_MS, `recalculating session ${row.id}`, () =>
+    recalculateSession(ctx.temporal(), ctx.config, row),
+  );
 }
 
 async function one(ctx: CliContext, sessionId: string, json: boolean): Promise<void> {
   const row = await getSession(ctx.database(), sessionId);
   if (!row) throw new CliError(`no session ${sessionId}`);
   const summary = await recalculate(ctx, row);
-  say(json ? JSON.stringify(presentState(summary), null, 2) : `recalculated ${sessionId}: ${formatSummaryLine(summary)}`);
+  say(
+    json ? JSON.stringify(presentState(summary), null, 2) : `recalculated ${sessionId}: ${formatSummaryLine(summary)}`,
+  );
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */
-async function forEachLimited<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+async function forEachLimited<T>(
+  items: T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lane = async () => {
     while (next < items.length) {
@@ -79,23 +88,39 @@ async function many(ctx: CliContext, options: Options & { since: number }): Prom
   });
   const { failed, seconds } = progress.finish();
   if (options.json) say(JSON.stringify(results, null, 2));
-  else say(`recalculated ${sessions.length - failed} of ${sessions.length} session(s) that ended ${window}, in ${seconds.toFixed(1)} s${failed ? `; ${failed} failed` : ''}`);
+  else
+    say(
+      `recalculated ${sessions.length - failed} of ${sessions.length} session(s) that ended ${window}, in ${seconds.toFixed(1)} s${failed ? `; ${failed} failed` : ''}`,
+    );
   return failed ? EXIT.failed : EXIT.ok;
 }
 
 export function recalculateCommand(): Command {
   return new Command('recalculate')
-    .description('recalculate attendance from the stored event log: one session, or every session that ended in the last N days')
+    .description(
+      'recalculate attendance from the stored event log: one session, or every session that ended in the last N days',
+    )
     .argument('[sessionId]', 'the session to recalculate (always recalculated, whatever its status)')
-    .addOption(new Option('--since <days>', 'every session whose meeting (else scheduled) end lies in the last <days> days; also 36h, 2d').argParser(parseSince))
+    .addOption(
+      new Option(
+        '--since <days>',
+        'every session whose meeting (else scheduled) end lies in the last <days> days; also 36h, 2d',
+      ).argParser(parseSince),
+    )
     .option('--force', "with --since: also sessions already 'calculated' (default: only those not yet calculated)")
-    .addOption(new Option('--concurrency <n>', 'with --since: sessions recalculated at once').argParser(parseConcurrency).default(4))
+    .addOption(
+      new Option('--concurrency <n>', 'with --since: sessions recalculated at once')
+        .argParser(parseConcurrency)
+        .default(4),
+    )
     .option('--json', 'print the result(s) as JSON')
     .action(
       action(async (ctx, sessionId: string | undefined, options: Options, command: Command) => {
         // `recalculate --since 7 days` reads as it is said: a trailing "days" is the unit, not a session id.
-        const id = options.since !== undefined && sessionId !== undefined && /^days?$/.test(sessionId) ? undefined : sessionId;
-        if ((id === undefined) === (options.since === undefined)) command.error('error: give either a session id or --since <days>', { exitCode: EXIT.usage });
+        const id =
+          options.since !== undefined && sessionId !== undefined && /^days?$/.test(sessionId) ? undefined : sessionId;
+        if ((id === undefined) === (options.since === undefined))
+          command.error('error: give either a session id or --since <days>', { exitCode: EXIT.usage });
         if (options.since !== undefined) return many(ctx, { ...options, since: options.since });
         await one(ctx, id!, options.json ?? false);
       }),

@@ -24,25 +24,38 @@ const POLL_MS = 1_000;
 async function startViaApi(ctx: CliContext, apiUrl: string, body: ReportSyncBody): Promise<string> {
   const response = await fetch(new URL('/api/zoom/report-sync', apiUrl), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(ctx.config.apiToken ? { authorization: `Bearer ${ctx.config.apiToken}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(ctx.config.apiToken ? { authorization: `Bearer ${ctx.config.apiToken}` } : {}),
+    },
     body: JSON.stringify(body),
   }).catch((error: unknown) => {
-    throw new CliError(`the API at ${apiUrl} is unreachable (${error instanceof Error ? error.message : String(error)})`);
+    throw new CliError(
+      `the API at ${apiUrl} is unreachable (${error instanceof Error ? error.message : String(error)})`,
+    );
   });
   const answer = (await response.json().catch(() => ({}))) as { workflowId?: string; error?: string };
-  if (response.status !== 202 || !answer.workflowId) throw new CliError(`the API answered ${response.status}: ${answer.error ?? JSON.stringify(answer)}`);
+  if (response.status !== 202 || !answer.workflowId)
+    throw new CliError(`the API answered ${response.status}: ${answer.error ?? JSON.stringify(answer)}`);
   return answer.workflowId;
 }
 
 /** Directly on Temporal, as the route does: same check, same target, same workflow id (a running sync is joined). */
 async function startDirectly(ctx: CliContext, body: ReportSyncBody): Promise<string> {
-  if (!zoomApiConfigured(ctx.config)) throw new CliError('Zoom API credentials are not configured (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET)', EXIT.usage);
-  return ctx.call(10_000, 'starting the report sync', () => startReportSync(ctx.temporal(), ctx.config, targetOf(body)));
+  if (!zoomApiConfigured(ctx.config))
+    throw new CliError(
+      'Zoom API credentials are not configured (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET)',
+      EXIT.usage,
+    );
+  return ctx.call(10_000, 'starting the report sync', () =>
+    startReportSync(ctx.temporal(), ctx.config, targetOf(body)),
+  );
 }
 
 function describeProgress({ instances }: Pick<ReportSyncProgress, 'instances'>): string {
   const finished = instances.filter((instance) => instance.status !== 'pending').length;
-  const sum = (field: 'pages' | 'rows' | 'delivered') => instances.reduce((total, instance) => total + instance[field], 0);
+  const sum = (field: 'pages' | 'rows' | 'delivered') =>
+    instances.reduce((total, instance) => total + instance[field], 0);
   return `${finished}/${instances.length} instance(s), ${sum('pages')} page(s), ${sum('rows')} row(s), ${sum('delivered')} event(s) delivered`;
 }
 
@@ -78,24 +91,44 @@ async function follow(ctx: CliContext, handle: WorkflowHandle): Promise<ReportSy
 
 export function reportSyncCommand(): Command {
   return new Command('report-sync')
-    .description("import Zoom's participant report of a meeting or webinar (as POST /api/zoom/report-sync), showing its progress")
+    .description(
+      "import Zoom's participant report of a meeting or webinar (as POST /api/zoom/report-sync), showing its progress",
+    )
     .addOption(new Option('--meeting <id>', 'a Zoom meeting id').conflicts('webinar'))
     .addOption(new Option('--webinar <id>', 'a Zoom webinar id'))
-    .addOption(new Option('--recurring', 'every past instance of the series (default: the latest instance)').conflicts('instance'))
+    .addOption(
+      new Option('--recurring', 'every past instance of the series (default: the latest instance)').conflicts(
+        'instance',
+      ),
+    )
     .option('--instance <uuid>', 'one past instance, by its uuid as Zoom gives it')
-    .addOption(new Option('--api <url>', 'start it through this Rollcall API (else directly on Temporal)').env('API_URL'))
+    .addOption(
+      new Option('--api <url>', 'start it through this Rollcall API (else directly on Temporal)').env('API_URL'),
+    )
     .option('--no-wait', 'start it and print its workflow id without waiting for the result')
     .option('--json', 'print the result as JSON')
     .action(
       action(async (ctx, options: Options, command: Command) => {
-        const parsed = reportSyncSchema.safeParse({ meetingId: options.meeting, webinarId: options.webinar, recurring: options.recurring ?? false, instanceUuid: options.instance });
-        if (!parsed.success) command.error(`error: give --meeting <id> or --webinar <id> (${parsed.error.issues.map((issue) => issue.message).join('; ')})`, { exitCode: EXIT.usage });
-        const workflowId = options.api ? await startViaApi(ctx, options.api, parsed.data) : await startDirectly(ctx, parsed.data);
+        const parsed = reportSyncSchema.safeParse({
+          meetingId: options.meeting,
+          webinarId: options.webinar,
+          recurring: options.recurring ?? false,
+          instanceUuid: options.instance,
+        });
+        if (!parsed.success)
+          command.error(
+            `error: give --meeting <id> or --webinar <id> (${parsed.error.issues.map((issue) => issue.message).join('; ')})`,
+            { exitCode: EXIT.usage },
+          );
+        const workflowId = options.api
+          ? await startViaApi(ctx, options.api, parsed.data)
+          : await startDirectly(ctx, parsed.data);
         if (!options.json) say(`report sync ${workflowId} started: ${workflowUiUrl(ctx.config, workflowId)}`);
         if (!options.wait) return options.json ? say(JSON.stringify({ workflowId })) : undefined;
 
         const result = await follow(ctx, ctx.temporal().workflow.getHandle(workflowId)).catch((error: unknown) => {
-          if (error instanceof WorkflowFailedError) throw new CliError(`report sync ${workflowId} failed: ${error.cause?.message ?? error.message}`);
+          if (error instanceof WorkflowFailedError)
+            throw new CliError(`report sync ${workflowId} failed: ${error.cause?.message ?? error.message}`);
           throw error;
         });
         if (options.json) return say(JSON.stringify(result, null, 2));

@@ -20,7 +20,10 @@ async function workflowView(ctx: CliContext, row: SessionRow): Promise<WorkflowV
   const handle = ctx.temporal().workflow.getHandle(row.workflowId);
   try {
     const { status } = await ctx.call(QUERY_BUDGET_MS, 'describe', () => handle.describe());
-    return { status: status.name, summary: await ctx.call(QUERY_BUDGET_MS, 'the summary query', () => handle.query(summaryQuery)) };
+    return {
+      status: status.name,
+      summary: await ctx.call(QUERY_BUDGET_MS, 'the summary query', () => handle.query(summaryQuery)),
+    };
   } catch (error) {
     // The stored row must always be shown; say why the workflow's part is missing instead of failing.
     return { summary: null, missing: error instanceof Error ? error.message : String(error) };
@@ -41,7 +44,14 @@ function print(ctx: CliContext, row: SessionRow, view: WorkflowView): void {
   if (summary) {
     rows.push(
       ['Phase', summary.phase],
-      ['Calculations', summary.calculations === 0 ? (summary.calculationDueAt ? `none yet, due ${iso(summary.calculationDueAt)}` : 'none yet') : `${summary.calculations}, last at ${iso(summary.calculatedAt)}`],
+      [
+        'Calculations',
+        summary.calculations === 0
+          ? summary.calculationDueAt
+            ? `none yet, due ${iso(summary.calculationDueAt)}`
+            : 'none yet'
+          : `${summary.calculations}, last at ${iso(summary.calculatedAt)}`,
+      ],
       ['Counts', formatCounts(summary.lastCounts)],
       ['Connections', `${summary.connections} open, ${summary.acceptedEvents} events accepted`],
     );
@@ -54,7 +64,9 @@ function print(ctx: CliContext, row: SessionRow, view: WorkflowView): void {
 
 export function statusCommand(): Command {
   return new Command('status')
-    .description("show a session: its stored row, its workflow's summary (phase, calculations, counts) and its Temporal UI link")
+    .description(
+      "show a session: its stored row, its workflow's summary (phase, calculations, counts) and its Temporal UI link",
+    )
     .argument('<sessionId>', 'the session id (its workflow is session-<id>)')
     .option('--json', 'print what GET /api/sessions/:id answers, as JSON')
     .action(

@@ -58,7 +58,12 @@ export function generateClass(options: ClassOptions): ClassScenario {
   const meetingStart = S - 6 * MIN;
   const meetingEnd = scheduledEnd + 2 * MIN; // the teacher overran a little
   const rosterSize = Math.min(options.people, options.roster ?? Math.min(200, Math.floor(options.people / 4)));
-  const roster: RosterEntry[] = Array.from({ length: rosterSize }, (_, i) => ({ userId: `u${i}`, email: `u${i}@school.example`, name: `Person ${i}`, role: 'student' }));
+  const roster: RosterEntry[] = Array.from({ length: rosterSize }, (_, i) => ({
+    userId: `u${i}`,
+    email: `u${i}@school.example`,
+    name: `Person ${i}`,
+    role: 'student',
+  }));
   const zoom = options.provider === 'zoom';
   const meeting = { meetingId: options.room, uuid: `${options.room}-instance==` };
   const room = { roomName: options.room, roomSid: `RM_${options.room}` };
@@ -78,19 +83,28 @@ export function generateClass(options: ClassOptions): ClassScenario {
   for (let i = 0; i < options.people; i++) {
     const onRoster = i < rosterSize;
     const [t0, t1, t2, t3, t4] = times() as [number, number, number, number, number];
-    const zoomPerson = (device: string) => ({ ...meeting, userId: `${i}${device}`, userName: `Person ${i}`, ...(onRoster && { email: `U${i}@School.example` }) });
+    const zoomPerson = (device: string) => ({
+      ...meeting,
+      userId: `${i}${device}`,
+      userName: `Person ${i}`,
+      ...(onRoster && { email: `U${i}@School.example` }),
+    });
     const livekitPerson = { ...room, identity: onRoster ? `u${i}` : `guest-${i}`, name: `Person ${i}` };
     const join = (device: string, at: number, sid: string) =>
       timed.push({
         kind: 'join',
         at,
-        payload: zoom ? zoomParticipantJoined({ ...zoomPerson(device), joinTime: at }) : livekitParticipantJoined({ ...livekitPerson, id: id(), sid, joinedAt: at }),
+        payload: zoom
+          ? zoomParticipantJoined({ ...zoomPerson(device), joinTime: at })
+          : livekitParticipantJoined({ ...livekitPerson, id: id(), sid, joinedAt: at }),
       });
     const leave = (device: string, joinedAt: number, at: number, sid: string) =>
       timed.push({
         kind: 'leave',
         at,
-        payload: zoom ? zoomParticipantLeft({ ...zoomPerson(device), leaveTime: at }) : livekitParticipantLeft({ ...livekitPerson, id: id(), sid, joinedAt, leftAt: at }),
+        payload: zoom
+          ? zoomParticipantLeft({ ...zoomPerson(device), leaveTime: at })
+          : livekitParticipantLeft({ ...livekitPerson, id: id(), sid, joinedAt, leftAt: at }),
       });
     // LiveKit gives every connection its own sid; Zoom keeps the participant_uuid of one device across rejoins.
     // Neither names the room, so two runs of one scenario have the same connections and people.
@@ -112,9 +126,26 @@ export function generateClass(options: ClassOptions): ClassScenario {
     }
   }
   timed.sort((a, b) => a.at - b.at);
-  const started: Webhook = { kind: 'start', payload: zoom ? zoomMeetingStarted({ ...meeting, startTime: meetingStart }) : livekitRoomStarted({ ...room, id: id(), at: meetingStart }) };
-  const end: Webhook = { kind: 'end', payload: zoom ? zoomMeetingEnded({ ...meeting, startTime: meetingStart, endTime: meetingEnd }) : livekitRoomFinished({ ...room, id: id(), at: meetingEnd }) };
-  return { options, scheduledStart: S, scheduledEnd, roster, webhooks: [started, ...timed.map(({ kind, payload }) => ({ kind, payload }))], end };
+  const started: Webhook = {
+    kind: 'start',
+    payload: zoom
+      ? zoomMeetingStarted({ ...meeting, startTime: meetingStart })
+      : livekitRoomStarted({ ...room, id: id(), at: meetingStart }),
+  };
+  const end: Webhook = {
+    kind: 'end',
+    payload: zoom
+      ? zoomMeetingEnded({ ...meeting, startTime: meetingStart, endTime: meetingEnd })
+      : livekitRoomFinished({ ...room, id: id(), at: meetingEnd }),
+  };
+  return {
+    options,
+    scheduledStart: S,
+    scheduledEnd,
+    roster,
+    webhooks: [started, ...timed.map(({ kind, payload }) => ({ kind, payload }))],
+    end,
+  };
 }
 
 /** The registration the school's app would POST to /api/sessions. */
@@ -131,14 +162,20 @@ export function registration(scenario: ClassScenario, sessionId: string) {
 }
 
 export function settingsOf(scenario: ClassScenario): SessionSettings {
-  return { scheduledStart: scenario.scheduledStart, scheduledEnd: scenario.scheduledEnd, roster: scenario.roster, policy: { kind: 'percentage', graceMinutes: 15 } };
+  return {
+    scheduledStart: scenario.scheduledStart,
+    scheduledEnd: scenario.scheduledEnd,
+    roster: scenario.roster,
+    policy: { kind: 'percentage', graceMinutes: 15 },
+  };
 }
 
 /** The normalised events of payloads, as the product's adapters produce them. */
 export function eventsOf(provider: Provider, payloads: readonly object[]): AttendanceEvent[] {
   return payloads.flatMap((payload) => {
     const parsed = provider === 'zoom' ? parseZoomWebhook(payload) : parseLiveKitWebhook(payload);
-    if (parsed.type !== 'events') throw new Error(`generated payload did not parse as events: ${JSON.stringify(parsed)}`);
+    if (parsed.type !== 'events')
+      throw new Error(`generated payload did not parse as events: ${JSON.stringify(parsed)}`);
     return parsed.events;
   });
 }

@@ -21,7 +21,9 @@ export function distinctKeys(events: readonly AttendanceEvent[]): string[] {
 
 export async function summaryOf(cluster: Cluster, sessionId: string): Promise<SessionSummary | undefined> {
   try {
-    return await cluster.client.withDeadline(Date.now() + 5_000, () => cluster.client.workflow.getHandle(`session-${sessionId}`).query(summaryQuery));
+    return await cluster.client.withDeadline(Date.now() + 5_000, () =>
+      cluster.client.workflow.getHandle(`session-${sessionId}`).query(summaryQuery),
+    );
   } catch {
     return undefined;
   }
@@ -40,7 +42,13 @@ export interface Run {
 export async function runsOf(cluster: Cluster, sessionId: string): Promise<Run[]> {
   const runs: Run[] = [];
   for await (const execution of cluster.client.workflow.list({ query: `WorkflowId = 'session-${sessionId}'` })) {
-    runs.push({ runId: execution.runId, status: execution.status.name, historyLength: execution.historyLength, start: execution.startTime.getTime(), close: execution.closeTime?.getTime() });
+    runs.push({
+      runId: execution.runId,
+      status: execution.status.name,
+      historyLength: execution.historyLength,
+      start: execution.startTime.getTime(),
+      close: execution.closeTime?.getTime(),
+    });
   }
   return runs.sort((a, b) => a.start - b.start);
 }
@@ -60,28 +68,52 @@ export async function signalsOf(cluster: Cluster, sessionId: string): Promise<nu
  * `expected` — the product may recalculate several times on its way (late events after an early end). On
  * timeout it asserts anyway, so the failure shows the difference. Returns how long settling took.
  */
-export async function settle(cluster: Cluster, sessionId: string, expected: Attendance, keys: string[], timeoutMs: number): Promise<number> {
+export async function settle(
+  cluster: Cluster,
+  sessionId: string,
+  expected: Attendance,
+  keys: string[],
+  timeoutMs: number,
+): Promise<number> {
   const started = Date.now();
   let last: { attendance: Attendance; logged: string[]; summary?: SessionSummary } | undefined;
   while (Date.now() - started < timeoutMs) {
-    if (cluster.crashed.aborted) assert.fail(`a process crashed while session ${sessionId} settled:\n${cluster.crashReport()}`);
+    if (cluster.crashed.aborted)
+      assert.fail(`a process crashed while session ${sessionId} settled:\n${cluster.crashReport()}`);
     const summary = await summaryOf(cluster, sessionId);
     if (summary?.phase === 'calculated') {
-      const [attendance, logged] = await Promise.all([persistedAttendance(cluster.pool, sessionId), loggedKeys(cluster, sessionId)]);
+      const [attendance, logged] = await Promise.all([
+        persistedAttendance(cluster.pool, sessionId),
+        loggedKeys(cluster, sessionId),
+      ]);
       last = { attendance, logged, summary };
-      if (logged.length === keys.length && JSON.stringify(logged) === JSON.stringify(keys) && JSON.stringify(attendance) === JSON.stringify(expected)) {
+      if (
+        logged.length === keys.length &&
+        JSON.stringify(logged) === JSON.stringify(keys) &&
+        JSON.stringify(attendance) === JSON.stringify(expected)
+      ) {
         return Date.now() - started;
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
-  if (!last) assert.fail(`session ${sessionId} was never calculated within ${timeoutMs / 1000} s (summary: ${JSON.stringify(await summaryOf(cluster, sessionId))})`);
+  if (!last)
+    assert.fail(
+      `session ${sessionId} was never calculated within ${timeoutMs / 1000} s (summary: ${JSON.stringify(await summaryOf(cluster, sessionId))})`,
+    );
   const [wanted, logged] = [new Set(keys), new Set(last.logged)];
   const missing = keys.filter((key) => !logged.has(key));
   const extra = last.logged.filter((key) => !wanted.has(key));
-  assert.deepEqual({ missing: missing.length, extra: extra.length }, { missing: 0, extra: 0 }, `stored facts of ${sessionId}: ${missing.length} accepted events missing (e.g. ${missing.slice(0, 5).join(', ')}), ${extra.length} unexpected`);
+  assert.deepEqual(
+    { missing: missing.length, extra: extra.length },
+    { missing: 0, extra: 0 },
+    `stored facts of ${sessionId}: ${missing.length} accepted events missing (e.g. ${missing.slice(0, 5).join(', ')}), ${extra.length} unexpected`,
+  );
   const difference = describeDifference(last.attendance, expected);
-  if (difference) assert.fail(`persisted attendance of ${sessionId} differs from the expectation (summary ${JSON.stringify(last.summary)}):\n${difference}`);
+  if (difference)
+    assert.fail(
+      `persisted attendance of ${sessionId} differs from the expectation (summary ${JSON.stringify(last.summary)}):\n${difference}`,
+    );
   return Date.now() - started;
 }
 
@@ -94,7 +126,9 @@ export function describeDifference(actual: Attendance, expected: Attendance): st
     const missing = [...theirs].filter((row) => !mine.has(row));
     const extra = [...mine].filter((row) => !theirs.has(row));
     if (missing.length + extra.length === 0) continue;
-    lines.push(`${table}: ${actual[table].length} persisted, ${expected[table].length} expected; ${missing.length} expected rows missing, ${extra.length} unexpected`);
+    lines.push(
+      `${table}: ${actual[table].length} persisted, ${expected[table].length} expected; ${missing.length} expected rows missing, ${extra.length} unexpected`,
+    );
     for (const row of missing.slice(0, 8)) lines.push(`  - expected ${row}`);
     for (const row of extra.slice(0, 8)) lines.push(`  + persisted ${row}`);
   }

@@ -53,13 +53,19 @@ export function assertNoCrash(cluster: Cluster): void {
 /** Every webhook ended with a 2xx (a crash is reported first, as the likelier cause); else lists the first failures. */
 export function assertAllDelivered(cluster: Cluster, outcomes: readonly Outcome[], what: string): void {
   assertNoCrash(cluster);
-  const failed = outcomes.filter((outcome) => typeof outcome.status !== 'number' || outcome.status < 200 || outcome.status >= 300);
+  const failed = outcomes.filter(
+    (outcome) => typeof outcome.status !== 'number' || outcome.status < 200 || outcome.status >= 300,
+  );
   const byStatus: Record<string, number> = {};
   for (const outcome of failed) {
     const key = outcome.attempts === 0 ? 'never sent' : String(outcome.status);
     byStatus[key] = (byStatus[key] ?? 0) + 1;
   }
-  assert.equal(failed.length, 0, `${what}: ${failed.length} of ${outcomes.length} webhooks never got a 2xx ${JSON.stringify(byStatus)}, e.g. ${JSON.stringify(failed.filter((outcome) => outcome.attempts > 0).slice(0, 3))}`);
+  assert.equal(
+    failed.length,
+    0,
+    `${what}: ${failed.length} of ${outcomes.length} webhooks never got a 2xx ${JSON.stringify(byStatus)}, e.g. ${JSON.stringify(failed.filter((outcome) => outcome.attempts > 0).slice(0, 3))}`,
+  );
 }
 
 export function percentile(values: readonly number[], q: number): number {

@@ -71,7 +71,16 @@ export class ProviderSender {
   private failures = 0;
 
   constructor(options: SenderOptions) {
-    this.options = { concurrency: 16, maxAttempts: 15, firstDelayMs: 250, maxDelayMs: 5_000, answerDeadlineMs: 3_000, giveUpAfter: 20, intervalMs: 0, ...options };
+    this.options = {
+      concurrency: 16,
+      maxAttempts: 15,
+      firstDelayMs: 250,
+      maxDelayMs: 5_000,
+      answerDeadlineMs: 3_000,
+      giveUpAfter: 20,
+      intervalMs: 0,
+      ...options,
+    };
     this.abort = options.abort;
   }
 
@@ -98,7 +107,12 @@ export class ProviderSender {
       const request = await this.signed(payload);
       const started = Date.now();
       try {
-        const res = await fetch(`${url}${request.path}`, { method: 'POST', body: request.body, headers: request.headers, signal: AbortSignal.timeout(answerDeadlineMs) });
+        const res = await fetch(`${url}${request.path}`, {
+          method: 'POST',
+          body: request.body,
+          headers: request.headers,
+          signal: AbortSignal.timeout(answerDeadlineMs),
+        });
         body = await res.json().catch(() => undefined);
         last = res.status;
       } catch (error) {
@@ -153,7 +167,14 @@ export class ProviderSender {
   }
 
   /** Answers by status, and first-attempt latency figures, for the test's printout. */
-  summary(): { requests: number; byStatus: Record<string, number>; retried: number; p50: number; p99: number; max: number } {
+  summary(): {
+    requests: number;
+    byStatus: Record<string, number>;
+    retried: number;
+    p50: number;
+    p99: number;
+    max: number;
+  } {
     const byStatus: Record<string, number> = {};
     for (const answer of this.answers) byStatus[String(answer.status)] = (byStatus[String(answer.status)] ?? 0) + 1;
     const ms = this.answers.map((answer) => answer.ms).sort((a, b) => a - b);

@@ -11,7 +11,12 @@ export function who(guestKey: string, extra: Omit<PersonRef, 'guestKey'> = {}): 
   return { guestKey, ...extra };
 }
 
-export const joined = (connection: string, person: PersonRef, atMin: number, o: { instance?: string } = {}): AttendanceEvent => ({
+export const joined = (
+  connection: string,
+  person: PersonRef,
+  atMin: number,
+  o: { instance?: string } = {},
+): AttendanceEvent => ({
   kind: 'joined',
   key: `joined:${connection}:${atMin}`,
   at: min(atMin),
@@ -22,7 +27,12 @@ export const joined = (connection: string, person: PersonRef, atMin: number, o: 
 });
 
 /** `joinedAtMin`: the connection's own join time carried by the leave (LiveKit); `moved`: left for another room of the meeting. */
-export const left = (connection: string, person: PersonRef, atMin: number, o: { instance?: string; joinedAtMin?: number; moved?: boolean } = {}): AttendanceEvent => ({
+export const left = (
+  connection: string,
+  person: PersonRef,
+  atMin: number,
+  o: { instance?: string; joinedAtMin?: number; moved?: boolean } = {},
+): AttendanceEvent => ({
   kind: 'left',
   key: `left:${connection}:${atMin}`,
   at: min(atMin),
@@ -34,7 +44,12 @@ export const left = (connection: string, person: PersonRef, atMin: number, o: { 
   ...(o.moved === true && { moved: true }),
 });
 
-export const meetingStarted = (atMin: number): AttendanceEvent => ({ kind: 'meeting-started', key: `started:${atMin}`, at: min(atMin), source: 'webhook' });
+export const meetingStarted = (atMin: number): AttendanceEvent => ({
+  kind: 'meeting-started',
+  key: `started:${atMin}`,
+  at: min(atMin),
+  source: 'webhook',
+});
 export const meetingEnded = (atMin: number, instance?: string): AttendanceEvent => ({
   kind: 'meeting-ended',
   key: `ended:${atMin}:${instance ?? ''}`,
@@ -42,9 +57,17 @@ export const meetingEnded = (atMin: number, instance?: string): AttendanceEvent 
   source: 'webhook',
   ...(instance !== undefined && { instance }),
 });
-export const hardStop = (atMin: number): AttendanceEvent => ({ kind: 'hard-stop', key: `hard-stop:${atMin}`, at: min(atMin), source: 'system' });
+export const hardStop = (atMin: number): AttendanceEvent => ({
+  kind: 'hard-stop',
+  key: `hard-stop:${atMin}`,
+  at: min(atMin),
+  source: 'system',
+});
 
-export const reconcile = (atMin: number, present: Array<{ connection: string; person: PersonRef; joinedAtMin?: number }>): AttendanceEvent => ({
+export const reconcile = (
+  atMin: number,
+  present: Array<{ connection: string; person: PersonRef; joinedAtMin?: number }>,
+): AttendanceEvent => ({
   kind: 'reconcile',
   key: `reconcile:${atMin}`,
   at: min(atMin),

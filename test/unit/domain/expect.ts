@@ -49,8 +49,16 @@ function view(p: PersonAttendance, keys: ReadonlyArray<keyof PersonView>): Perso
 }
 
 /** Asserts the named fields of each named person, and (when `everyone` is given) the exact set of people. */
-export function assertPeople(result: AttendanceResult, expected: Record<string, PersonView>, everyone?: string[]): void {
-  if (everyone) assert.deepEqual(result.people.map((p) => p.personKey), everyone);
+export function assertPeople(
+  result: AttendanceResult,
+  expected: Record<string, PersonView>,
+  everyone?: string[],
+): void {
+  if (everyone)
+    assert.deepEqual(
+      result.people.map((p) => p.personKey),
+      everyone,
+    );
   for (const [personKey, want] of Object.entries(expected)) {
     const person = result.people.find((p) => p.personKey === personKey);
     assert.ok(person, `no attendance for ${personKey}; have ${result.people.map((p) => p.personKey).join(', ')}`);

@@ -7,7 +7,7 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 test('percentage is rounded down to 2 decimals and capped at 100', () => {
-  assert.equal(percentageOf(2 * HOUR / 3, HOUR), 66.66);
+  assert.equal(percentageOf((2 * HOUR) / 3, HOUR), 66.66);
   assert.equal(percentageOf(0.75 * HOUR - 1, HOUR), 74.99);
   assert.equal(percentageOf(HOUR, HOUR), 100);
   assert.equal(percentageOf(0, 0), 0);

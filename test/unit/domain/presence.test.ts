@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyEvent, calculatePresence, PresenceCache, presenceFromState, stateFromEvents, type AttendanceEvent } from '../../../src/domain/index.js';
+import {
+  applyEvent,
+  calculatePresence,
+  PresenceCache,
+  presenceFromState,
+  stateFromEvents,
+  type AttendanceEvent,
+} from '../../../src/domain/index.js';
 import { joined, left, meetingEnded, min, reconcile, scheduled, who } from './builders.js';
 
 const ana = who('g-ana');
@@ -21,7 +28,13 @@ const classInProgress: AttendanceEvent[] = [
 test('who is in the room now, since when, current and total seconds', () => {
   const presence = calculatePresence({ session: scheduled(), events: classInProgress, now: min(45) });
   assert.deepEqual(
-    presence.inRoom.map(({ personKey, since, currentSeconds, totalSeconds, connections }) => ({ personKey, since, currentSeconds, totalSeconds, connections })),
+    presence.inRoom.map(({ personKey, since, currentSeconds, totalSeconds, connections }) => ({
+      personKey,
+      since,
+      currentSeconds,
+      totalSeconds,
+      connections,
+    })),
     [
       // Ana: 0–20 + 30–45 = 35 min so far; current 15 min
       { personKey: 'guest:g-ana', since: min(30), currentSeconds: 900, totalSeconds: 2100, connections: 1 },
@@ -42,12 +55,23 @@ test('before the scheduled start: in the room, but no attended time yet', () => 
 });
 
 test('a connection the reconcile found gone is not in the room', () => {
-  const presence = calculatePresence({ session: scheduled(), events: [joined('a1', ana, 0), joined('b1', ben, 0), reconcile(10, [{ connection: 'b1', person: ben }])], now: min(12) });
-  assert.deepEqual(presence.inRoom.map((p) => p.personKey), ['guest:g-ben']);
+  const presence = calculatePresence({
+    session: scheduled(),
+    events: [joined('a1', ana, 0), joined('b1', ben, 0), reconcile(10, [{ connection: 'b1', person: ben }])],
+    now: min(12),
+  });
+  assert.deepEqual(
+    presence.inRoom.map((p) => p.personKey),
+    ['guest:g-ben'],
+  );
 });
 
 test('after the meeting ended nobody is in the room', () => {
-  const presence = calculatePresence({ session: scheduled(), events: [...classInProgress, meetingEnded(50)], now: min(55) });
+  const presence = calculatePresence({
+    session: scheduled(),
+    events: [...classInProgress, meetingEnded(50)],
+    now: min(55),
+  });
   assert.deepEqual(presence.inRoom, []);
   assert.deepEqual(presence.counts, { inRoom: 0, guestsInRoom: 0, seen: 3 });
 });
@@ -55,37 +79,79 @@ test('after the meeting ended nobody is in the room', () => {
 test('someone who left exactly now is not in the room', () => {
   const presence = calculatePresence({ session: scheduled(), events: classInProgress, now: min(40) });
   // Ben's laptop left at 40, his phone keeps him in: one connection
-  assert.deepEqual(presence.inRoom.map((p) => [p.personKey, p.connections]), [['guest:g-ana', 1], ['guest:g-ben', 1]]);
+  assert.deepEqual(
+    presence.inRoom.map((p) => [p.personKey, p.connections]),
+    [
+      ['guest:g-ana', 1],
+      ['guest:g-ben', 1],
+    ],
+  );
   const cleoLeaving = calculatePresence({ session: scheduled(), events: classInProgress, now: min(15) });
-  assert.deepEqual(cleoLeaving.inRoom.map((p) => p.personKey), ['guest:g-ana', 'guest:g-ben']);
+  assert.deepEqual(
+    cleoLeaving.inRoom.map((p) => p.personKey),
+    ['guest:g-ana', 'guest:g-ben'],
+  );
 });
 
 test('presence at an earlier instant reads the closed cycles', () => {
   const presence = calculatePresence({ session: scheduled(), events: classInProgress, now: min(12) });
   // Ana (0–20), Ben (phone from 10) and Cleo (5–15) were all in at 12
-  assert.deepEqual(presence.inRoom.map((p) => [p.personKey, p.since]), [['guest:g-ana', min(0)], ['guest:g-ben', min(10)], ['guest:g-cleo', min(5)]]);
+  assert.deepEqual(
+    presence.inRoom.map((p) => [p.personKey, p.since]),
+    [
+      ['guest:g-ana', min(0)],
+      ['guest:g-ben', min(10)],
+      ['guest:g-cleo', min(5)],
+    ],
+  );
 });
 
 test('presence kept between calls follows every change of the state, and of the roster it resolves against', () => {
   const state = stateFromEvents(classInProgress);
   const context = { session: scheduled() };
   const first = presenceFromState(state, context, min(45));
-  assert.deepEqual(first.inRoom.map((p) => p.personKey), ['guest:g-ana', 'guest:g-ben']);
+  assert.deepEqual(
+    first.inRoom.map((p) => p.personKey),
+    ['guest:g-ana', 'guest:g-ben'],
+  );
   // nothing changed: the same answer (kept), and at another instant the cycles kept are read anew
   assert.deepEqual(presenceFromState(state, context, min(45)), first);
-  assert.deepEqual(presenceFromState(state, context, min(12)).inRoom.map((p) => p.personKey), ['guest:g-ana', 'guest:g-ben', 'guest:g-cleo']);
+  assert.deepEqual(
+    presenceFromState(state, context, min(12)).inRoom.map((p) => p.personKey),
+    ['guest:g-ana', 'guest:g-ben', 'guest:g-cleo'],
+  );
   // a new fact
   const dan = who('g-dan', { providerUserIds: ['u-dan'] });
   assert.equal(applyEvent(state, joined('d1', dan, 44)), true);
-  assert.deepEqual(presenceFromState(state, context, min(45)).inRoom.map((p) => p.personKey), ['guest:g-ana', 'guest:g-ben', 'guest:g-dan']);
+  assert.deepEqual(
+    presenceFromState(state, context, min(45)).inRoom.map((p) => p.personKey),
+    ['guest:g-ana', 'guest:g-ben', 'guest:g-dan'],
+  );
   // a duplicate changes nothing
   assert.equal(applyEvent(state, joined('d1', dan, 44)), false);
   // the same state against a roster: Dan is a known student now
   const roster = [{ userId: 'u-dan', name: 'Dan' }];
   const withRoster = presenceFromState(state, { session: { ...scheduled(), roster } }, min(45));
-  assert.deepEqual(withRoster.inRoom.map((p) => [p.personKey, p.guest]), [['guest:g-ana', true], ['guest:g-ben', true], ['user:u-dan', false]]);
+  assert.deepEqual(
+    withRoster.inRoom.map((p) => [p.personKey, p.guest]),
+    [
+      ['guest:g-ana', true],
+      ['guest:g-ben', true],
+      ['user:u-dan', false],
+    ],
+  );
   // an explicit cache, and a state parsed back from JSON, answer the same
   const copy = JSON.parse(JSON.stringify(state)) as typeof state;
-  assert.deepEqual(presenceFromState(copy, { session: { ...scheduled(), roster } }, min(45), new PresenceCache()), withRoster);
-  assert.deepEqual(withRoster, calculatePresence({ session: { ...scheduled(), roster }, events: [...classInProgress, joined('d1', dan, 44)], now: min(45) }));
+  assert.deepEqual(
+    presenceFromState(copy, { session: { ...scheduled(), roster } }, min(45), new PresenceCache()),
+    withRoster,
+  );
+  assert.deepEqual(
+    withRoster,
+    calculatePresence({
+      session: { ...scheduled(), roster },
+      events: [...classInProgress, joined('d1', dan, 44)],
+      now: min(45),
+    }),
+  );
 });

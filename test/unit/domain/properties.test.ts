@@ -20,7 +20,18 @@ import {
   type AttendanceState,
   type PersonRef,
 } from '../../../src/domain/index.js';
-import { T0, hardStop, joined, left, meetingEnded, meetingStarted, min, reconcile, reportRow, scheduled } from './builders.js';
+import {
+  T0,
+  hardStop,
+  joined,
+  left,
+  meetingEnded,
+  meetingStarted,
+  min,
+  reconcile,
+  reportRow,
+  scheduled,
+} from './builders.js';
 
 /** PROPERTY_RUNS=20000 for a deeper search; the default keeps the suite fast. */
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
@@ -61,16 +72,27 @@ const logArb = fc
     meetingStart: fc.option(time, { nil: undefined }),
     meetingEnds: fc.array(fc.tuple(time, fc.constantFrom(undefined, 'A', 'B')), { maxLength: 3 }),
     hardStop: fc.option(time, { nil: undefined }),
-    reconciles: fc.array(fc.record({ at: time, listed: fc.nat({ max: 127 }), withJoinedAt: fc.boolean() }), { maxLength: 4 }),
+    reconciles: fc.array(fc.record({ at: time, listed: fc.nat({ max: 127 }), withJoinedAt: fc.boolean() }), {
+      maxLength: 4,
+    }),
     scheduled: fc.boolean(),
     roster: fc.subarray(['u0', 'u1', 'u2']),
-    policy: fc.constantFrom<AttendancePolicy>({ kind: 'percentage' }, { kind: 'minimum-duration', minutes: 20 }, { kind: 'percentage', presentPct: 60, graceMinutes: 5 }),
+    policy: fc.constantFrom<AttendancePolicy>(
+      { kind: 'percentage' },
+      { kind: 'minimum-duration', minutes: 20 },
+      { kind: 'percentage', presentPct: 60, graceMinutes: 5 },
+    ),
     now: fc.option(time, { nil: undefined }),
   })
   .map((g) => {
     const refOf = (owner: number, variant = 0): PersonRef => {
       const p = g.people[owner]!;
-      return { guestKey: `g${owner}`, name: p.names[variant]!, ...(p.email && { email: p.email }), ...(p.ids && { providerUserIds: p.ids }) };
+      return {
+        guestKey: `g${owner}`,
+        name: p.names[variant]!,
+        ...(p.email && { email: p.email }),
+        ...(p.ids && { providerUserIds: p.ids }),
+      };
     };
     const events: AttendanceEvent[] = [];
     g.connections.forEach((c, i) => {
@@ -80,10 +102,22 @@ const logArb = fc
       for (const at of c.joins) events.push(joined(id, ref, toMin(at), instance));
       for (const at of c.leaves) {
         // a bare leave (Zoom: only user_id) carries no join time; a described one may (LiveKit's joinedAt)
-        const facts = { ...instance, moved: c.moved, ...(c.leaveJoinedAt !== undefined && !c.bareLeaves && { joinedAtMin: toMin(c.leaveJoinedAt) }) };
-        events.push(left(c.bareLeaves ? `g${c.owner}` : id, c.bareLeaves ? { guestKey: ref.guestKey } : refOf(c.owner, 1), toMin(at), facts));
+        const facts = {
+          ...instance,
+          moved: c.moved,
+          ...(c.leaveJoinedAt !== undefined && !c.bareLeaves && { joinedAtMin: toMin(c.leaveJoinedAt) }),
+        };
+        events.push(
+          left(
+            c.bareLeaves ? `g${c.owner}` : id,
+            c.bareLeaves ? { guestKey: ref.guestKey } : refOf(c.owner, 1),
+            toMin(at),
+            facts,
+          ),
+        );
       }
-      for (const [at, minutes] of c.reports) events.push({ ...reportRow(id, ref, toMin(at), toMin(at) + minutes), ...instance });
+      for (const [at, minutes] of c.reports)
+        events.push({ ...reportRow(id, ref, toMin(at), toMin(at) + minutes), ...instance });
     });
     if (g.meetingStart !== undefined) events.push(meetingStarted(toMin(g.meetingStart)));
     for (const [at, instance] of g.meetingEnds) events.push(meetingEnded(toMin(at), instance));
@@ -97,7 +131,11 @@ const logArb = fc
       events.push(reconcile(toMin(r.at), present));
     }
     const context: AttendanceContext = {
-      session: { ...(g.scheduled ? scheduled(60) : {}), policy: g.policy, roster: g.roster.map((userId) => ({ userId, role: 'student' })) },
+      session: {
+        ...(g.scheduled ? scheduled(60) : {}),
+        policy: g.policy,
+        roster: g.roster.map((userId) => ({ userId, role: 'student' })),
+      },
       users: [
         { userId: 'u0', email: 'P0@x.edu', name: 'Zero' },
         { userId: 'u1', email: 'p1@x.edu' },
@@ -123,8 +161,16 @@ const withRedeliveries = (order: AttendanceEvent[], redelivered: number[]) =>
 test('any permutation and any duplication of the log give identical attendance', () => {
   fc.assert(
     fc.property(deliveredArb, ({ log, order, redelivered }) => {
-      const expected = calculateAttendance({ ...log.context, events: log.events, ...(log.now !== undefined && { now: log.now }) });
-      const actual = calculateAttendance({ ...log.context, events: withRedeliveries(order, redelivered), ...(log.now !== undefined && { now: log.now }) });
+      const expected = calculateAttendance({
+        ...log.context,
+        events: log.events,
+        ...(log.now !== undefined && { now: log.now }),
+      });
+      const actual = calculateAttendance({
+        ...log.context,
+        events: withRedeliveries(order, redelivered),
+        ...(log.now !== undefined && { now: log.now }),
+      });
       assert.deepEqual(actual, expected);
     }),
     { numRuns: RUNS },
@@ -134,10 +180,17 @@ test('any permutation and any duplication of the log give identical attendance',
 test('attended time stays within the window; percentage within 0–100; cycles are well formed', () => {
   fc.assert(
     fc.property(logArb, (log) => {
-      const result = calculateAttendance({ ...log.context, events: log.events, ...(log.now !== undefined && { now: log.now }) });
+      const result = calculateAttendance({
+        ...log.context,
+        events: log.events,
+        ...(log.now !== undefined && { now: log.now }),
+      });
       const windowMs = result.window ? result.window.end - result.window.start : 0;
       for (const p of result.people) {
-        assert.ok(p.attendedMs >= 0 && p.attendedMs <= windowMs, `${p.personKey}: ${p.attendedMs} ms in a ${windowMs} ms window`);
+        assert.ok(
+          p.attendedMs >= 0 && p.attendedMs <= windowMs,
+          `${p.personKey}: ${p.attendedMs} ms in a ${windowMs} ms window`,
+        );
         assert.ok(p.percentage >= 0 && p.percentage <= 100);
         for (const c of p.cycles) {
           assert.equal(c.leftAt === undefined, c.closedBy === undefined);
@@ -150,13 +203,20 @@ test('attended time stays within the window; percentage within 0–100; cycles a
 });
 
 test('adding a cycle never lowers anyone’s attended time', () => {
-  const extraArb = fc.record({ from: time, minutes: fc.integer({ min: 0, max: 60 }), asReportRow: fc.boolean(), like: fc.nat() });
+  const extraArb = fc.record({
+    from: time,
+    minutes: fc.integer({ min: 0, max: 60 }),
+    asReportRow: fc.boolean(),
+    like: fc.nat(),
+  });
   fc.assert(
     fc.property(logArb, extraArb, (log, extra) => {
       // the new connection belongs to an existing person, described exactly as their other connections are
       const ref = log.refOf(extra.like % 4);
       const [from, to] = [toMin(extra.from), toMin(extra.from) + extra.minutes];
-      const added = extra.asReportRow ? [reportRow('extra', ref, from, to)] : [joined('extra', ref, from), left('extra', ref, to)];
+      const added = extra.asReportRow
+        ? [reportRow('extra', ref, from, to)]
+        : [joined('extra', ref, from), left('extra', ref, to)];
       const now = log.now !== undefined ? { now: log.now } : {};
       const before = calculateAttendance({ ...log.context, events: log.events, ...now });
       const after = calculateAttendance({ ...log.context, events: [...log.events, ...added], ...now });
@@ -179,8 +239,14 @@ test('incremental state (any order, JSON round trip midway) equals the from-scra
         applyEvent(state, event);
       });
       assert.deepEqual(state, stateFromEvents(log.events));
-      assert.deepEqual(attendanceFromState(state, log.context, log.now), calculateAttendance({ ...log.context, events: log.events, ...(log.now !== undefined && { now: log.now }) }));
-      assert.deepEqual(presenceFromState(state, log.context, presenceAt), calculatePresence({ ...log.context, events: log.events, now: presenceAt }));
+      assert.deepEqual(
+        attendanceFromState(state, log.context, log.now),
+        calculateAttendance({ ...log.context, events: log.events, ...(log.now !== undefined && { now: log.now }) }),
+      );
+      assert.deepEqual(
+        presenceFromState(state, log.context, presenceAt),
+        calculatePresence({ ...log.context, events: log.events, now: presenceAt }),
+      );
       // every event is now known: applying any again reports no change
       for (const event of delivered) assert.equal(applyEvent(state, event), false);
     }),

@@ -16,15 +16,36 @@ function runsFrom(snapshots: Array<[number, boolean]>): { runs: Span[]; times: n
 }
 
 test('runs are the maximal spans of consecutive listing snapshots, in any arrival order', () => {
-  const snapshots: Array<[number, boolean]> = [[1, true], [2, true], [3, false], [4, true], [5, true], [6, true], [7, false]];
-  const expected: Span[] = [[1, 2], [4, 6]];
+  const snapshots: Array<[number, boolean]> = [
+    [1, true],
+    [2, true],
+    [3, false],
+    [4, true],
+    [5, true],
+    [6, true],
+    [7, false],
+  ];
+  const expected: Span[] = [
+    [1, 2],
+    [4, 6],
+  ];
   assert.deepEqual(runsFrom(snapshots).runs, expected);
   assert.deepEqual(runsFrom([...snapshots].reverse()).runs, expected);
-  assert.deepEqual(runsFrom([snapshots[6]!, snapshots[0]!, snapshots[5]!, snapshots[2]!, snapshots[3]!, snapshots[1]!, snapshots[4]!]).runs, expected);
+  assert.deepEqual(
+    runsFrom([snapshots[6]!, snapshots[0]!, snapshots[5]!, snapshots[2]!, snapshots[3]!, snapshots[1]!, snapshots[4]!])
+      .runs,
+    expected,
+  );
 });
 
 test('reconcile closure: first snapshot missing the connection, closed at its last confirmation', () => {
-  const { runs, times } = runsFrom([[10, true], [20, true], [30, false], [40, true], [50, false]]);
+  const { runs, times } = runsFrom([
+    [10, true],
+    [20, true],
+    [30, false],
+    [40, true],
+    [50, false],
+  ]);
   assert.deepEqual(reconcileClosure(runs, times, 0), { at: 30, leftAt: 20 });
   assert.deepEqual(reconcileClosure(runs, times, 25), { at: 30, leftAt: 25 });
   assert.deepEqual(reconcileClosure(runs, times, 35), { at: 50, leftAt: 40 });
@@ -32,7 +53,12 @@ test('reconcile closure: first snapshot missing the connection, closed at its la
 });
 
 test('listing openers: run starts, and the next listings after something closed the connection inside a run', () => {
-  const { runs, times } = runsFrom([[10, true], [20, true], [30, true], [40, false]]);
+  const { runs, times } = runsFrom([
+    [10, true],
+    [20, true],
+    [30, true],
+    [40, false],
+  ]);
   assert.deepEqual(listingOpeners(runs, times, []), [10]);
   // a leave at 15 inside the run: the listing at 20 reopens; a leave at exactly 20 pairs with the listing at 20
   assert.deepEqual(listingOpeners(runs, times, [15]), [10, 20, 20]);

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyEvent, attendanceFromState, calculateAttendance, emptyState, type AttendanceEvent } from '../../../src/domain/index.js';
+import {
+  applyEvent,
+  attendanceFromState,
+  calculateAttendance,
+  emptyState,
+  type AttendanceEvent,
+} from '../../../src/domain/index.js';
 import { joined, left, meetingEnded, min, reconcile, scheduled, who } from './builders.js';
 
 const ana = who('g-ana');
@@ -45,19 +51,30 @@ test('a late snapshot that did not list a connection splits its run', () => {
   applyEvent(state, reconcile(30, [{ connection: 'c1', person: ana }]));
   assert.deepEqual(state.connections.c1?.listed, [[min(10), min(30)]]);
   applyEvent(state, reconcile(20, []));
-  assert.deepEqual(state.connections.c1?.listed, [[min(10), min(10)], [min(30), min(30)]]);
+  assert.deepEqual(state.connections.c1?.listed, [
+    [min(10), min(10)],
+    [min(30), min(30)],
+  ]);
   // and a second snapshot at 20 that did list it joins the runs again (snapshots at one instant are a union)
   applyEvent(state, { ...reconcile(20, [{ connection: 'c1', person: ana }]), key: 'second-snapshot-at-20' });
   assert.deepEqual(state.connections.c1?.listed, [[min(10), min(30)]]);
 });
 
 test('state survives a JSON round trip and gives the same attendance', () => {
-  const events: AttendanceEvent[] = [joined('c1', ana, 0), reconcile(10, [{ connection: 'c1', person: ana }]), reconcile(20, []), joined('c2', who('g-ben'), 5)];
+  const events: AttendanceEvent[] = [
+    joined('c1', ana, 0),
+    reconcile(10, [{ connection: 'c1', person: ana }]),
+    reconcile(20, []),
+    joined('c2', who('g-ben'), 5),
+  ];
   const state = emptyState();
   for (const e of events) applyEvent(state, e);
   const copy: unknown = JSON.parse(JSON.stringify(state));
   assert.deepEqual(copy, state);
-  assert.deepEqual(attendanceFromState(state, { session: scheduled() }), calculateAttendance({ session: scheduled(), events }));
+  assert.deepEqual(
+    attendanceFromState(state, { session: scheduled() }),
+    calculateAttendance({ session: scheduled(), events }),
+  );
 });
 
 test('a provider id like __proto__ is an ordinary connection', () => {
@@ -66,7 +83,10 @@ test('a provider id like __proto__ is an ordinary connection', () => {
   applyEvent(state, left('__proto__', who('__proto__'), 30));
   const roundTripped = JSON.parse(JSON.stringify(state)) as typeof state;
   for (const s of [state, roundTripped]) {
-    assert.deepEqual(attendanceFromState(s, { session: scheduled() }).people.map((p) => [p.personKey, p.attendedSeconds]), [['guest:__proto__', 1800]]);
+    assert.deepEqual(
+      attendanceFromState(s, { session: scheduled() }).people.map((p) => [p.personKey, p.attendedSeconds]),
+      [['guest:__proto__', 1800]],
+    );
   }
   assert.equal(Object.getPrototypeOf(state.connections), Object.prototype);
 });
@@ -91,5 +111,8 @@ test('a state saved before instances were recorded keeps its ends closing every 
   applyEvent(state, joined('b1', who('g-ben'), 0, { instance: 'B' }));
   applyEvent(state, meetingEnded(50, 'C'));
   assert.deepEqual(state.sessionEnds, [min(40)]);
-  assert.deepEqual(attendanceFromState(state, { session: scheduled() }).people.map((p) => p.cycles.map((c) => c.leftAt)), [[min(40)]]);
+  assert.deepEqual(
+    attendanceFromState(state, { session: scheduled() }).people.map((p) => p.cycles.map((c) => c.leftAt)),
+    [[min(40)]],
+  );
 });

@@ -91,14 +91,24 @@ describe('verifyLiveKitWebhook', () => {
     const noSha = await new AccessToken(apiKey, apiSecret, { ttl: 300 }).toJwt();
     assert.deepEqual(await verify({ authorization: noSha, nowMs: undefined }), { ok: false, reason: 'bad-claims' });
 
-    const hs512 = await new SignJWT({ sha256 }).setProtectedHeader({ alg: 'HS512' }).setIssuer(apiKey).setExpirationTime('5m').sign(secret);
-    assert.deepEqual(await verify({ authorization: hs512, nowMs: undefined }), { ok: false, reason: 'malformed-token' });
+    const hs512 = await new SignJWT({ sha256 })
+      .setProtectedHeader({ alg: 'HS512' })
+      .setIssuer(apiKey)
+      .setExpirationTime('5m')
+      .sign(secret);
+    assert.deepEqual(await verify({ authorization: hs512, nowMs: undefined }), {
+      ok: false,
+      reason: 'malformed-token',
+    });
   });
 
   it('refuses a missing, repeated or garbage header and an empty secret', async () => {
     assert.deepEqual(await verify({ authorization: undefined }), { ok: false, reason: 'missing-authorization' });
     assert.deepEqual(await verify({ authorization: 'Bearer ' }), { ok: false, reason: 'missing-authorization' });
-    assert.deepEqual(await verify({ authorization: [vectorToken, vectorToken] }), { ok: false, reason: 'missing-authorization' });
+    assert.deepEqual(await verify({ authorization: [vectorToken, vectorToken] }), {
+      ok: false,
+      reason: 'missing-authorization',
+    });
     assert.deepEqual(await verify({ authorization: 'not.a.jwt' }), { ok: false, reason: 'malformed-token' });
     assert.deepEqual(await verify({ apiSecret: '' }), { ok: false, reason: 'no-secret' });
   });
@@ -126,7 +136,11 @@ describe('parseLiveKitWebhook: normalisation', () => {
 
   it('reads joinedAt (camelCase, seconds as a string) when joinedAtMs is absent: never createdAt or "now"', () => {
     const built = livekitParticipantJoined({ identity: 'u-7', joinedAt: T0 });
-    const body = { ...built, createdAt: String((T0 + 5 * MIN) / 1000), participant: omit(built.participant, 'joinedAtMs') };
+    const body = {
+      ...built,
+      createdAt: String((T0 + 5 * MIN) / 1000),
+      participant: omit(built.participant, 'joinedAtMs'),
+    };
     assert.equal(body.participant.joinedAt, String(T0 / 1000));
     assert.equal(onlyEvent(parseLiveKitWebhook(body)).at, T0);
     // Numbers are accepted as well as strings.
@@ -143,7 +157,13 @@ describe('parseLiveKitWebhook: normalisation', () => {
 
   it('times a leave by createdAt (seconds), and treats connection_aborted as a leave', () => {
     for (const aborted of [false, true]) {
-      const body = livekitParticipantLeft({ identity: 'u-8', sid: 'PA_8', joinedAt: T0, leftAt: T0 + 20 * MIN, aborted });
+      const body = livekitParticipantLeft({
+        identity: 'u-8',
+        sid: 'PA_8',
+        joinedAt: T0,
+        leftAt: T0 + 20 * MIN,
+        aborted,
+      });
       assert.equal(body.event, aborted ? 'participant_connection_aborted' : 'participant_left');
       const event = onlyEvent(parseLiveKitWebhook(body));
       assert.equal(event.kind, 'left');
@@ -204,19 +224,35 @@ describe('parseLiveKitWebhook: instances and lost joins', () => {
     assert.equal(left.kind === 'left' && left.joinedAt, T0 + 1234);
     const secondsOnly = onlyEvent(parseLiveKitWebhook({ ...body, participant: omit(body.participant, 'joinedAtMs') }));
     assert.equal(secondsOnly.kind === 'left' && secondsOnly.joinedAt, T0 + 1000);
-    const aborted = onlyEvent(parseLiveKitWebhook(livekitParticipantLeft({ identity: 'u-2', joinedAt: T0, leftAt: T0 + MIN, aborted: true })));
+    const aborted = onlyEvent(
+      parseLiveKitWebhook(livekitParticipantLeft({ identity: 'u-2', joinedAt: T0, leftAt: T0 + MIN, aborted: true })),
+    );
     assert.equal('joinedAt' in aborted, false);
   });
 
   it('a participant_left whose join never arrived still gives the cycle [joinedAt, leave)', () => {
-    const log = events(livekitParticipantLeft({ identity: 'u-3', sid: 'PA_3', joinedAt: T0 + 5 * MIN, leftAt: T0 + 35 * MIN }), livekitRoomFinished({ at: T0 + 60 * MIN }));
+    const log = events(
+      livekitParticipantLeft({ identity: 'u-3', sid: 'PA_3', joinedAt: T0 + 5 * MIN, leftAt: T0 + 35 * MIN }),
+      livekitRoomFinished({ at: T0 + 60 * MIN }),
+    );
     const [person] = calculateAttendance({ session, events: log }).people;
-    assert.deepEqual(person?.cycles, [{ connection: 'PA_3', joinedAt: T0 + 5 * MIN, leftAt: T0 + 35 * MIN, closedBy: 'left' }]);
+    assert.deepEqual(person?.cycles, [
+      { connection: 'PA_3', joinedAt: T0 + 5 * MIN, leftAt: T0 + 35 * MIN, closedBy: 'left' },
+    ]);
     assert.equal(person?.attendedSeconds, 30 * 60);
   });
 
   it('a connection aborted before its join arrived is not credited; one that was open is ended by it', () => {
-    const neverActive = events(livekitParticipantLeft({ identity: 'u-4', sid: 'PA_4', joinedAt: T0 + 5 * MIN, leftAt: T0 + 6 * MIN, aborted: true }), livekitRoomFinished({ at: T0 + 60 * MIN }));
+    const neverActive = events(
+      livekitParticipantLeft({
+        identity: 'u-4',
+        sid: 'PA_4',
+        joinedAt: T0 + 5 * MIN,
+        leftAt: T0 + 6 * MIN,
+        aborted: true,
+      }),
+      livekitRoomFinished({ at: T0 + 60 * MIN }),
+    );
     assert.deepEqual(calculateAttendance({ session, events: neverActive }).people, []);
 
     const dropped = events(
@@ -225,7 +261,10 @@ describe('parseLiveKitWebhook: instances and lost joins', () => {
       livekitRoomFinished({ at: T0 + 60 * MIN }),
     );
     const [person] = calculateAttendance({ session, events: dropped }).people;
-    assert.deepEqual(person?.cycles.map((c) => [c.leftAt, c.closedBy]), [[T0 + 10 * MIN, 'left']]);
+    assert.deepEqual(
+      person?.cycles.map((c) => [c.leftAt, c.closedBy]),
+      [[T0 + 10 * MIN, 'left']],
+    );
   });
 
   it('a room that finished does not close the connections of the room recreated under the same name', () => {
@@ -236,7 +275,13 @@ describe('parseLiveKitWebhook: instances and lost joins', () => {
       livekitRoomFinished({ roomSid: 'RM_new', at: T0 + 45 * MIN }),
     );
     const result = calculateAttendance({ session, events: log });
-    assert.deepEqual(result.people.map((p) => [p.personKey, p.attendedSeconds]), [['guest:u-6', 10 * 60], ['guest:u-7', 40 * 60]]);
+    assert.deepEqual(
+      result.people.map((p) => [p.personKey, p.attendedSeconds]),
+      [
+        ['guest:u-6', 10 * 60],
+        ['guest:u-7', 40 * 60],
+      ],
+    );
   });
 });
 
@@ -249,7 +294,10 @@ describe('parseLiveKitWebhook: ignored and invalid bodies', () => {
 
   it('names the field path of a malformed known event', () => {
     const left = livekitParticipantLeft({ identity: 'u-11', joinedAt: T0, leftAt: T0 + MIN });
-    assert.match(invalidMessage({ ...left, participant: { ...left.participant, sid: undefined } }), /^participant\.sid: /);
+    assert.match(
+      invalidMessage({ ...left, participant: { ...left.participant, sid: undefined } }),
+      /^participant\.sid: /,
+    );
     assert.match(invalidMessage({ ...left, createdAt: 'soon' }), /^createdAt: /);
     assert.match(invalidMessage({ ...livekitRoomStarted({ at: T0 }), room: { name: 'r' } }), /^room\.sid: /);
 
@@ -277,6 +325,10 @@ describe('strings PostgreSQL cannot store', () => {
     const text = JSON.stringify(parsed);
     assert.ok(!text.includes('\\u0000') && !text.includes('\\ud800'), text);
     const [event] = parsed.type === 'events' ? parsed.events : [];
-    assert.deepEqual(event?.kind === 'joined' && [event.key, event.person.guestKey, event.person.name], ['livekit:EV_x', 'ana', 'A\ufffdna']);
+    assert.deepEqual(event?.kind === 'joined' && [event.key, event.person.guestKey, event.person.name], [
+      'livekit:EV_x',
+      'ana',
+      'A\ufffdna',
+    ]);
   });
 });

@@ -44,7 +44,11 @@ describe('signLiveKit', () => {
   const { apiKey, apiSecret } = vectors.livekit;
 
   it("mints a bare token that livekit-server-sdk's WebhookReceiver and the adapter both accept", async () => {
-    const { body, headers } = await livekitRequest(livekitParticipantJoined({ identity: 'user-1', joinedAt: T0 }), apiKey, apiSecret);
+    const { body, headers } = await livekitRequest(
+      livekitParticipantJoined({ identity: 'user-1', joinedAt: T0 }),
+      apiKey,
+      apiSecret,
+    );
     assert.equal(headers['content-type'], 'application/webhook+json');
     assert.doesNotMatch(headers.authorization, /^Bearer /);
 
@@ -52,13 +56,24 @@ describe('signLiveKit', () => {
     assert.equal(event.event, 'participant_joined');
     assert.equal(event.participant?.joinedAtMs, BigInt(T0)); // the built body is valid protojson
 
-    assert.deepEqual(await verifyLiveKitWebhook({ rawBody: Buffer.from(body), authorization: headers.authorization, apiKey, apiSecret }), {
-      ok: true,
-    });
+    assert.deepEqual(
+      await verifyLiveKitWebhook({
+        rawBody: Buffer.from(body),
+        authorization: headers.authorization,
+        apiKey,
+        apiSecret,
+      }),
+      {
+        ok: true,
+      },
+    );
   });
 
   it('binds the token to the body, as the SDK checks it', async () => {
     const { authorization } = await signLiveKit(vectors.livekit.body, apiKey, apiSecret);
-    await assert.rejects(new WebhookReceiver(apiKey, apiSecret).receive(`${vectors.livekit.body} `, authorization), /sha256/);
+    await assert.rejects(
+      new WebhookReceiver(apiKey, apiSecret).receive(`${vectors.livekit.body} `, authorization),
+      /sha256/,
+    );
   });
 });

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AttendanceEvent } from '../../../src/domain/events.js';
-import { answerUrlValidation, parseZoomWebhook, verifyZoomSignature, type ZoomParsedWebhook } from '../../../src/providers/zoom.js';
+import {
+  answerUrlValidation,
+  parseZoomWebhook,
+  verifyZoomSignature,
+  type ZoomParsedWebhook,
+} from '../../../src/providers/zoom.js';
 import {
   zoomMeetingEnded,
   zoomMeetingStarted,
@@ -73,17 +78,26 @@ describe('verifyZoomSignature', () => {
     assert.deepEqual(verifyVector({ secret: `${secretToken}x` }), { ok: false, reason: 'bad-signature' });
     const otherTs = String(Number(sigVector.timestamp) + 1);
     assert.deepEqual(verifyVector({ timestamp: otherTs }), { ok: false, reason: 'bad-signature' });
-    assert.deepEqual(verifyVector({ signature: sigVector.header.slice(0, -2) }), { ok: false, reason: 'bad-signature' });
+    assert.deepEqual(verifyVector({ signature: sigVector.header.slice(0, -2) }), {
+      ok: false,
+      reason: 'bad-signature',
+    });
   });
 
   it('hashes the body as UTF-8 bytes (the vector topic has a non-ASCII dash)', () => {
-    assert.deepEqual(verifyVector({ rawBody: Buffer.from(sigVector.body, 'latin1') }), { ok: false, reason: 'bad-signature' });
+    assert.deepEqual(verifyVector({ rawBody: Buffer.from(sigVector.body, 'latin1') }), {
+      ok: false,
+      reason: 'bad-signature',
+    });
   });
 
   it('refuses missing or repeated headers, non-numeric timestamps and an empty secret', () => {
     assert.deepEqual(verifyVector({ signature: undefined }), { ok: false, reason: 'missing-headers' });
     assert.deepEqual(verifyVector({ timestamp: '' }), { ok: false, reason: 'missing-headers' });
-    assert.deepEqual(verifyVector({ signature: [sigVector.header, sigVector.header] }), { ok: false, reason: 'missing-headers' });
+    assert.deepEqual(verifyVector({ signature: [sigVector.header, sigVector.header] }), {
+      ok: false,
+      reason: 'missing-headers',
+    });
     assert.deepEqual(verifyVector({ timestamp: `${sigVector.timestamp}.0` }), { ok: false, reason: 'bad-timestamp' });
     assert.deepEqual(verifyVector({ secret: '' }), { ok: false, reason: 'no-secret' });
   });
@@ -98,7 +112,10 @@ describe('endpoint.url_validation', () => {
   });
 
   it('is recognised by the parser, and a missing plainToken is named', () => {
-    assert.deepEqual(parseZoomWebhook(JSON.parse(urlValidation.body)), { type: 'url_validation', plainToken: urlValidation.plainToken });
+    assert.deepEqual(parseZoomWebhook(JSON.parse(urlValidation.body)), {
+      type: 'url_validation',
+      plainToken: urlValidation.plainToken,
+    });
     assert.match(invalidMessage({ event: 'endpoint.url_validation', payload: {} }), /payload\.plainToken:/);
   });
 });
@@ -128,11 +145,15 @@ describe('parseZoomWebhook: normalisation', () => {
   });
 
   it('times a left by leave_time, else by event_ts (webinars may omit leave_time)', () => {
-    const left = onlyEvent(zoomParticipantLeft({ participantUuid: 'P-1', leaveTime: T0 + 30 * MIN, eventTs: T0 + 31 * MIN }));
+    const left = onlyEvent(
+      zoomParticipantLeft({ participantUuid: 'P-1', leaveTime: T0 + 30 * MIN, eventTs: T0 + 31 * MIN }),
+    );
     assert.equal(left.kind, 'left');
     assert.equal(left.at, T0 + 30 * MIN);
     assert.equal(left.kind === 'left' && left.connection, 'P-1');
-    const noLeaveTime = onlyEvent(zoomParticipantLeft({ scope: 'webinar', participantUuid: 'P-1', eventTs: T0 + 31 * MIN }));
+    const noLeaveTime = onlyEvent(
+      zoomParticipantLeft({ scope: 'webinar', participantUuid: 'P-1', eventTs: T0 + 31 * MIN }),
+    );
     assert.equal(noLeaveTime.at, T0 + 31 * MIN);
   });
 
@@ -233,7 +254,10 @@ describe('parseZoomWebhook: meeting instances', () => {
     const result = calculateAttendance({ session: { scheduledStart: T0, scheduledEnd: T0 + 60 * MIN }, events });
     assert.deepEqual(
       result.people.map((p) => [p.personKey, p.attendedSeconds]),
-      [['guest:P-A', 20 * 60], ['guest:P-B', 40 * 60]],
+      [
+        ['guest:P-A', 20 * 60],
+        ['guest:P-B', 40 * 60],
+      ],
     );
   });
 });
@@ -245,8 +269,14 @@ describe('parseZoomWebhook: leaves', () => {
     Object.assign(body.payload.object.participant, { join_time: '2026-03-02T09:02:00Z' });
     const left = onlyEvent(body);
     assert.equal(left.kind === 'left' && left.joinedAt, T0 + 2 * MIN);
-    const result = calculateAttendance({ session: { scheduledStart: T0, scheduledEnd: T0 + 60 * MIN }, events: [left] });
-    assert.deepEqual(result.people.map((p) => p.cycles.map((c) => [c.joinedAt, c.leftAt])), [[[T0 + 2 * MIN, T0 + 30 * MIN]]]);
+    const result = calculateAttendance({
+      session: { scheduledStart: T0, scheduledEnd: T0 + 60 * MIN },
+      events: [left],
+    });
+    assert.deepEqual(
+      result.people.map((p) => p.cycles.map((c) => [c.joinedAt, c.leftAt])),
+      [[[T0 + 2 * MIN, T0 + 30 * MIN]]],
+    );
   });
 
   it('a leave_reason naming a breakout room or the main meeting is a move; other reasons are departures', () => {
@@ -263,20 +293,32 @@ describe('parseZoomWebhook: leaves', () => {
 });
 
 describe('parseZoomWebhook: breakout rooms', () => {
-  const session = { scheduledStart: Date.parse(breakout.session.scheduledStart), scheduledEnd: Date.parse(breakout.session.scheduledEnd) };
+  const session = {
+    scheduledStart: Date.parse(breakout.session.scheduledStart),
+    scheduledEnd: Date.parse(breakout.session.scheduledEnd),
+  };
   const parsed = breakout.bodies.map((body) => eventsOf(parseZoomWebhook(body)));
 
   it('breakout room events belong to the parent meeting: its room and instance', () => {
     const [, joinedRoom, , leftRoom] = parsed;
     for (const p of [joinedRoom!, leftRoom!]) {
-      assert.deepEqual(p.room, { provider: 'zoom', roomId: '85746065432', instanceId: 'm4InMeEtInGuU1d+Aa0zQw==', topic: 'Biology, period 2', startTime: Date.parse('2026-03-02T09:58:41Z') });
+      assert.deepEqual(p.room, {
+        provider: 'zoom',
+        roomId: '85746065432',
+        instanceId: 'm4InMeEtInGuU1d+Aa0zQw==',
+        topic: 'Biology, period 2',
+        startTime: Date.parse('2026-03-02T09:58:41Z'),
+      });
       assert.equal(p.events[0] && instanceOf(p.events[0]), 'm4InMeEtInGuU1d+Aa0zQw==');
     }
     const joined = joinedRoom!.events[0]!;
     assert.equal(joined.kind, 'joined');
     assert.equal(joined.at, Date.parse('2026-03-02T10:20:01Z'));
     // a connection of its own (a move's leave never closes the main room's connection), the same person
-    assert.equal(joined.kind === 'joined' && joined.connection, '6BD1A2C0-6E03-4A42-8A4E-2C5C0B8E1F00@breakout:bR3akOuT+r0oM1uUiDAAAA==');
+    assert.equal(
+      joined.kind === 'joined' && joined.connection,
+      '6BD1A2C0-6E03-4A42-8A4E-2C5C0B8E1F00@breakout:bR3akOuT+r0oM1uUiDAAAA==',
+    );
     assert.equal(joined.kind === 'joined' && joined.person.guestKey, '6BD1A2C0-6E03-4A42-8A4E-2C5C0B8E1F00');
     const left = leftRoom!.events[0]!;
     assert.deepEqual(left.kind === 'left' && [left.at, left.moved], [Date.parse('2026-03-02T10:40:00Z'), true]);
@@ -294,7 +336,9 @@ describe('parseZoomWebhook: breakout rooms', () => {
   });
 
   it('leaving the meeting from a breakout room is a departure, not a move', () => {
-    const body = structuredClone(breakout.bodies[3]!) as { payload: { object: { participant: Record<string, unknown> } } };
+    const body = structuredClone(breakout.bodies[3]!) as {
+      payload: { object: { participant: Record<string, unknown> } };
+    };
     body.payload.object.participant.leave_reason = 'got disconnected from the meeting. Reason : Client Close.';
     const left = onlyEvent(body);
     assert.equal(left.kind === 'left' && left.moved, undefined);
@@ -314,7 +358,9 @@ describe('parseZoomWebhook: dedupe keys', () => {
     const first = onlyEvent(zoomParticipantJoined({ ...join, eventTs: T0 + 1000 }));
     const body = zoomParticipantJoined({ ...join, eventTs: T0 + 9000 });
     Object.assign(body.payload.object.participant, { join_time: new Date(T0).toISOString() }); // "...00.000Z"
-    const reordered = JSON.parse(JSON.stringify({ payload: body.payload, event_ts: body.event_ts, event: body.event })) as unknown;
+    const reordered = JSON.parse(
+      JSON.stringify({ payload: body.payload, event_ts: body.event_ts, event: body.event }),
+    ) as unknown;
     assert.equal(onlyEvent(reordered).key, first.key);
   });
 
@@ -333,7 +379,12 @@ describe('parseZoomWebhook: dedupe keys', () => {
 
 describe('parseZoomWebhook: ignored and invalid bodies', () => {
   it('ignores well-formed unknown events', () => {
-    for (const event of ['recording.completed', 'meeting.sharing_started', 'meeting.participant_jbh_joined', 'webinar.participant_joined.extra']) {
+    for (const event of [
+      'recording.completed',
+      'meeting.sharing_started',
+      'meeting.participant_jbh_joined',
+      'webinar.participant_joined.extra',
+    ]) {
       assert.deepEqual(parseZoomWebhook({ event, payload: {} }), { type: 'ignored', event });
     }
   });
@@ -348,7 +399,10 @@ describe('parseZoomWebhook: ignored and invalid bodies', () => {
     assert.match(invalidMessage(noUuid), /^payload\.object\.uuid: /);
 
     assert.match(invalidMessage({ ...zoomMeetingStarted({ startTime: T0 }), event_ts: 'now' }), /^event_ts: /);
-    assert.match(invalidMessage({ event: 'webinar.participant_left', event_ts: T0, payload: {} }), /^payload\.object: /);
+    assert.match(
+      invalidMessage({ event: 'webinar.participant_left', event_ts: T0, payload: {} }),
+      /^payload\.object: /,
+    );
   });
 
   it('reports at most three issues', () => {
@@ -367,9 +421,16 @@ describe('parseZoomWebhook: ignored and invalid bodies', () => {
 describe('provider times', () => {
   it('refuses times that are no date of this era as invalid, naming the event', () => {
     for (const eventTs of [8_640_000_000_000_001, 9_007_199_254_740_991, 1]) {
-      const parsed = parseZoomWebhook({ event: 'meeting.started', event_ts: eventTs, payload: { account_id: 'A', object: { id: '1', uuid: 'u==', topic: 't' } } });
+      const parsed = parseZoomWebhook({
+        event: 'meeting.started',
+        event_ts: eventTs,
+        payload: { account_id: 'A', object: { id: '1', uuid: 'u==', topic: 't' } },
+      });
       assert.equal(parsed.type, 'invalid');
-      assert.match(parsed.type === 'invalid' ? parsed.message : '', /meeting-started time .* is not a date between 2000 and 2100/);
+      assert.match(
+        parsed.type === 'invalid' ? parsed.message : '',
+        /meeting-started time .* is not a date between 2000 and 2100/,
+      );
     }
   });
 });

@@ -14,7 +14,8 @@ function assemble(element, attributes, children) {
 export const h = (tag, attributes = {}, ...children) => assemble(document.createElement(tag), attributes, children);
 
 /** An SVG element, as `h`. */
-export const svg = (tag, attributes = {}, ...children) => assemble(document.createElementNS(SVG, tag), attributes, children);
+export const svg = (tag, attributes = {}, ...children) =>
+  assemble(document.createElementNS(SVG, tag), attributes, children);
 
 const hhmm = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 

@@ -24,7 +24,8 @@ const now = () => view.presence?.at ?? Date.now();
 function setConnection(state, message) {
   const badge = $('connection');
   badge.dataset.state = state;
-  badge.textContent = { live: 'connected', reconnecting: 'reconnecting…', failed: 'failed', problem: 'update failed' }[state] ?? state;
+  badge.textContent =
+    { live: 'connected', reconnecting: 'reconnecting…', failed: 'failed', problem: 'update failed' }[state] ?? state;
   badge.title = message ?? '';
   if (state === 'failed') {
     $('presence-note').textContent = message;
@@ -48,9 +49,19 @@ function presentPerson(person) {
   return h(
     'li',
     { class: 'person', 'data-person-key': person.personKey },
-    h('div', { class: 'line' }, h('strong', {}, personLabel(person)), guestTag(person), h('span', { class: 'since' }, `since ${clock(person.since)}`)),
+    h(
+      'div',
+      { class: 'line' },
+      h('strong', {}, personLabel(person)),
+      guestTag(person),
+      h('span', { class: 'since' }, `since ${clock(person.since)}`),
+    ),
     h('div', { class: 'muted small' }, person.email ?? ' '),
-    h('div', { class: 'small' }, `${duration(person.currentSeconds)} now · ${duration(person.totalSeconds)} in total${devices}`),
+    h(
+      'div',
+      { class: 'small' },
+      `${duration(person.currentSeconds)} now · ${duration(person.totalSeconds)} in total${devices}`,
+    ),
   );
 }
 
@@ -69,7 +80,8 @@ function showPresence() {
     return;
   }
   const { inRoom, guestsInRoom, seen } = presence.counts;
-  $('counts').textContent = `${inRoom} now · ${guestsInRoom} guest${guestsInRoom === 1 ? '' : 's'} · ${seen} seen so far`;
+  $('counts').textContent =
+    `${inRoom} now · ${guestsInRoom} guest${guestsInRoom === 1 ? '' : 's'} · ${seen} seen so far`;
   Object.assign(note, { textContent: 'No one is in the room.', hidden: presence.inRoom.length > 0 });
   $('presence').replaceChildren(...presence.inRoom.map(presentPerson));
 }
@@ -83,7 +95,13 @@ function attendanceRow(person) {
   return h(
     'tr',
     { 'data-person-key': person.personKey, 'data-status': person.status },
-    h('td', {}, h('strong', {}, personLabel(person)), guestTag(person), person.email ? h('div', { class: 'muted small' }, person.email) : null),
+    h(
+      'td',
+      {},
+      h('strong', {}, personLabel(person)),
+      guestTag(person),
+      person.email ? h('div', { class: 'muted small' }, person.email) : null,
+    ),
     h('td', {}, h('span', { class: `status status-${person.status}` }, person.status)),
     h('td', { class: 'num' }, duration(person.attendedSeconds)),
     h('td', { class: 'num' }, `${person.percentage}%`),
@@ -95,10 +113,19 @@ function attendanceRow(person) {
 }
 
 function showAttendance(report) {
-  const tally = STATUSES.map((status) => [status, report.people.filter((p) => p.status === status).length]).filter(([, n]) => n > 0);
+  const tally = STATUSES.map((status) => [status, report.people.filter((p) => p.status === status).length]).filter(
+    ([, n]) => n > 0,
+  );
   const calculated = view.session?.calculatedAt ?? report.calculatedAt;
-  $('attendance-summary').textContent = [calculated && `calculated ${clock(calculated)}`, ...tally.map(([status, n]) => `${n} ${status}`)].filter(Boolean).join(' · ');
-  $('attendance').querySelector('tbody').replaceChildren(...report.people.map(attendanceRow));
+  $('attendance-summary').textContent = [
+    calculated && `calculated ${clock(calculated)}`,
+    ...tally.map(([status, n]) => `${n} ${status}`),
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  $('attendance')
+    .querySelector('tbody')
+    .replaceChildren(...report.people.map(attendanceRow));
   $('attendance').hidden = report.people.length === 0;
   Object.assign($('attendance-note'), { textContent: 'No one attended.', hidden: report.people.length > 0 });
   $('csv').hidden = false;

@@ -32,11 +32,18 @@ function cycleMark(person, cycle, mid, x, now) {
   const closedBy = cycle.closedBy && cycle.closedBy !== 'left' ? ` (closed by ${cycle.closedBy})` : '';
   return svg(
     'g',
-    { class: open ? 'cycle open' : 'cycle', 'data-joined-at': cycle.joinedAt, 'data-left-at': cycle.leftAt, 'data-closed-by': cycle.closedBy },
+    {
+      class: open ? 'cycle open' : 'cycle',
+      'data-joined-at': cycle.joinedAt,
+      'data-left-at': cycle.leftAt,
+      'data-closed-by': cycle.closedBy,
+    },
     svg('title', {}, `${personLabel(person)}: ${clock(start)}–${open ? 'now' : clock(end)}${closedBy}`),
     svg('rect', { class: 'bar', x: x(start), y: mid - 7, width: Math.max(2, x(end) - x(start)), height: 14, rx: 3 }),
     svg('circle', { class: 'join', cx: x(start), cy: mid, r: 4.5 }),
-    open ? null : svg('line', { class: `leave leave-${cycle.closedBy}`, x1: x(end), x2: x(end), y1: mid - 10, y2: mid + 10 }),
+    open
+      ? null
+      : svg('line', { class: `leave leave-${cycle.closedBy}`, x1: x(end), x2: x(end), y1: mid - 10, y2: mid + 10 }),
   );
 }
 
@@ -62,15 +69,34 @@ export function renderTimeline(container, timeline, now, live) {
   const cycles = people.flatMap((person) => person.cycles);
   const window = timeline.window && { start: ms(timeline.window.start), end: ms(timeline.window.end) };
   const t0 = Math.min(...cycles.map((c) => ms(c.joinedAt)), window?.start ?? Infinity);
-  const latest = Math.max(...cycles.map((c) => (c.leftAt === null ? now : ms(c.leftAt))), window?.end ?? -Infinity, live ? now : -Infinity);
+  const latest = Math.max(
+    ...cycles.map((c) => (c.leftAt === null ? now : ms(c.leftAt))),
+    window?.end ?? -Infinity,
+    live ? now : -Infinity,
+  );
   const t1 = Math.max(latest, t0 + 5 * MINUTE);
   const width = Math.max(container.clientWidth, 560);
   const height = AXIS + people.length * ROW + 6;
   const right = width - RIGHT;
   const x = (t) => LABEL + ((t - t0) / (t1 - t0)) * (right - LABEL);
 
-  const chart = svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Timeline of every person in the session' });
-  if (window) chart.append(svg('rect', { class: 'window', x: x(window.start), y: AXIS - 6, width: x(window.end) - x(window.start), height: height - AXIS + 6 }));
+  const chart = svg('svg', {
+    width,
+    height,
+    viewBox: `0 0 ${width} ${height}`,
+    role: 'img',
+    'aria-label': 'Timeline of every person in the session',
+  });
+  if (window)
+    chart.append(
+      svg('rect', {
+        class: 'window',
+        x: x(window.start),
+        y: AXIS - 6,
+        width: x(window.end) - x(window.start),
+        height: height - AXIS + 6,
+      }),
+    );
   chart.append(...ticks(t0, t1, x, height));
   people.forEach((person, index) => chart.append(personRow(person, index, x, right, now)));
   if (live) chart.append(svg('line', { class: 'now', x1: x(now), x2: x(now), y1: AXIS - 6, y2: height }));
