@@ -363,6 +363,8 @@ describe('report rows as events', () => {
         registrantId: 'reg-1',
       },
     );
+    // Stored facts are keyed by it: the key of a row must never change.
+    assert.equal(event.key, 'zoom:Io_JbJpENw8Ot_TeMOxtit');
     assert.equal(reportRowEvent('uuid-1', { ...row })!.key, event.key, 'the same row gives the same key');
     assert.notEqual(reportRowEvent('uuid-2', row)!.key, event.key, 'another instance gives another key');
     assert.notEqual(reportRowEvent('uuid-1', { ...row, leave_time: '2026-01-01T10:31:00Z' })!.key, event.key);
