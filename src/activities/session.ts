@@ -13,7 +13,7 @@ import { isDataError } from '../db/storable.js';
 import { loadDirectoryFor } from '../db/users.js';
 import { factSpan } from '../sessions/routing.js';
 import { calculationSeconds } from '../worker/metrics.js';
-import type { SessionPhase } from '../workflows/phases.js';
+import type { SessionPhase } from '../domain/phases.js';
 import { workflowIdFor, type SessionSpec } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 

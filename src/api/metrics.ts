@@ -1,5 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { isProvider } from '../domain/index.js';
 import type { Logger } from '../logger.js';
 
 /** Why a provider webhook got its answer; `accepted` means its facts are committed. */
@@ -13,9 +14,6 @@ export interface WebhookNote {
   /** Facts new to the store (a provider's retry stores none). */
   stored?: number;
 }
-
-/** Bounds the `provider` label: any other path under /webhooks is a 404, not a provider. */
-const PROVIDERS = new Set(['zoom', 'livekit']);
 
 export function noteWebhook(res: Response, note: WebhookNote): void {
   res.locals.webhook = note;
@@ -81,7 +79,8 @@ export function createApiMetrics(logger: Logger, relayBacklog: () => Promise<num
     liveFeedTick: () => liveFeedTicks.inc(),
     observeWebhooks: (req, res, next) => {
       const provider = req.path.slice(1);
-      if (!PROVIDERS.has(provider)) return next();
+      // Bounds the `provider` label: any other path under /webhooks is a 404, not a provider.
+      if (!isProvider(provider)) return next();
       const started = performance.now();
       res.on('finish', () => {
         const outcome = outcomeOf(res);

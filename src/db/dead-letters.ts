@@ -1,3 +1,4 @@
+import type { Provider } from '../domain/events.js';
 import type { Pool } from './pool.js';
 
 /** How many dead letters are kept at most; older ones are dropped as new ones arrive. */
@@ -9,7 +10,7 @@ export const LISTED_BODY_CHARS = 4_096;
 
 export interface DeadLetter {
   id: number;
-  provider: string;
+  provider: Provider;
   reason: string;
   /** The whole body, or in listings its first LISTED_BODY_CHARS characters (`truncated`). */
   body: string;
@@ -24,7 +25,7 @@ export interface DeadLetter {
  */
 export async function keepDeadLetter(
   pool: Pool,
-  provider: string,
+  provider: Provider,
   reason: string,
   body: string,
   limit = DEAD_LETTER_LIMIT,
@@ -42,7 +43,7 @@ export async function keepDeadLetter(
 
 interface Row {
   id: string;
-  provider: string;
+  provider: Provider;
   reason: string;
   body: string;
   body_bytes: number;

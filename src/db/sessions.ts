@@ -1,11 +1,11 @@
 import type { Pool } from './pool.js';
 import type { FactSpan, RoutableSession } from '../sessions/routing.js';
-import { SESSION_PHASES, type SessionPhase } from '../workflows/phases.js';
+import { SESSION_PHASES, type SessionPhase } from '../domain/phases.js';
 import type { SessionSpec } from '../workflows/types.js';
 
 export interface SessionRow extends SessionSpec {
   workflowId: string;
-  status: string;
+  status: SessionPhase;
   meetingStarted?: number;
   meetingEnded?: number;
   /** When attendance was last calculated, if ever. */
@@ -27,7 +27,7 @@ interface DbRow {
   scheduled_end: Date | null;
   roster: SessionSpec['roster'];
   policy: SessionSpec['policy'];
-  status: string;
+  status: SessionPhase;
   meeting_started: Date | null;
   meeting_ended: Date | null;
   calculated_at: Date | null;

@@ -3,7 +3,11 @@
  * Times are epoch milliseconds taken from the provider's payload, never from when a webhook arrived.
  */
 
-export type Provider = 'zoom' | 'livekit';
+/** The providers whose webhooks Rollcall takes; also the CHECK on every provider column. */
+export const PROVIDERS = ['zoom', 'livekit'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export const isProvider = (name: string): name is Provider => (PROVIDERS as readonly string[]).includes(name);
 
 /** Where an event came from; the event log keeps it so operators can tell webhook from report data. */
 export type EventSource = 'webhook' | 'report' | 'reconcile' | 'system';

@@ -1,5 +1,8 @@
 /** The attendance engine: pure, deterministic, no I/O. Safe to import from workflow code. */
 export type * from './events.js';
+export { isProvider, PROVIDERS } from './events.js';
+export { OPEN_PHASES, SESSION_PHASES } from './phases.js';
+export type { SessionPhase } from './phases.js';
 export { calculateAttendance, attendanceFromState, stateFromEvents } from './attendance.js';
 export type {
   AttendanceContext,

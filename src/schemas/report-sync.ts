@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ReportSyncTarget } from '../workflows/report-sync-types.js';
-import { optionalUtcTime } from './common.js';
+import { optionalUtcTime, providerSchema } from './common.js';
 
 /** Zoom meeting and webinar ids are numbers (9-11 digits today); anything else never reaches a Zoom API path. */
 const zoomId = z
@@ -56,7 +56,7 @@ const figures = {
 
 export const sessionAnalyticsSchema = z.object({
   sessionId: z.string(),
-  provider: z.enum(['zoom', 'livekit']),
+  provider: providerSchema,
   room: z.string(),
   instanceId: z.string().nullable(),
   scheduledStart: optionalUtcTime,
@@ -69,7 +69,7 @@ export const sessionAnalyticsSchema = z.object({
 });
 
 export const roomAnalyticsSchema = z.object({
-  provider: z.enum(['zoom', 'livekit']),
+  provider: providerSchema,
   room: z.string(),
   ...figures,
   sessions: count,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isoTime, optionalUtcTime, utcTime } from './common.js';
+import { PROVIDERS } from '../domain/index.js';
+import { isoTime, optionalUtcTime, providerSchema, sessionPhaseSchema, utcTime } from './common.js';
 
 export const rosterEntrySchema = z.object({
   userId: z.string().min(1).max(200),
@@ -7,6 +8,8 @@ export const rosterEntrySchema = z.object({
   name: z.string().max(300).optional(),
   role: z.string().min(1).max(50).default('student'),
 });
+
+const RESERVED_ID = new RegExp(`^(${PROVIDERS.join('|')})-`, 'i');
 
 const percent = z.number().min(0).max(100);
 
@@ -40,11 +43,11 @@ export const registerSessionSchema = z
       // Ad-hoc sessions are `<provider>-<instance>`: a registered one under such an id would take that meeting's
       // webhooks.
       .refine(
-        (id) => !/^(zoom|livekit)-/i.test(id),
-        'ids beginning with zoom- or livekit- are reserved for ad-hoc sessions',
+        (id) => !RESERVED_ID.test(id),
+        `ids beginning with ${PROVIDERS.map((provider) => `${provider}-`).join(' or ')} are reserved for ad-hoc sessions`,
       )
       .optional(),
-    provider: z.enum(['zoom', 'livekit']),
+    provider: providerSchema,
     room: z.string().min(1).max(200),
     title: z.string().max(300).optional(),
     scheduledStart: isoTime,
@@ -87,7 +90,7 @@ const countsSchema = z.object({
 /** The workflow's summary query (and the answer of end / recalculate), times as ISO strings. */
 export const sessionStateSchema = z.object({
   sessionId: z.string(),
-  phase: z.enum(['scheduled', 'live', 'ended', 'calculated']),
+  phase: sessionPhaseSchema,
   meetingStartedAt: optionalUtcTime,
   meetingEndedAt: optionalUtcTime,
   calculationDueAt: optionalUtcTime.describe('when the final calculation is due, while it is pending'),
@@ -101,7 +104,7 @@ export const sessionStateSchema = z.object({
 export const sessionDetailSchema = z.object({
   id: z.string(),
   workflowId: z.string(),
-  provider: z.enum(['zoom', 'livekit']),
+  provider: providerSchema,
   room: z.string(),
   instanceId: z.string().optional(),
   title: z.string().optional(),
@@ -110,7 +113,7 @@ export const sessionDetailSchema = z.object({
   scheduledEnd: optionalUtcTime,
   roster: z.array(rosterEntrySchema),
   policy: policySchema,
-  status: z.string(),
+  status: sessionPhaseSchema,
   meetingStarted: optionalUtcTime,
   meetingEnded: optionalUtcTime,
   calculatedAt: optionalUtcTime,

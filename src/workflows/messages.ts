@@ -1,8 +1,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AttendanceCounts, AttendanceEvent, MeetingEndedEvent, Presence } from '../domain/index.js';
-import type { SessionPhase } from './phases.js';
+import type { SessionPhase } from '../domain/phases.js';
 
-export type { SessionPhase } from './phases.js';
+export type { SessionPhase } from '../domain/phases.js';
 
 export interface SessionSummary {
   sessionId: string;

@@ -21,7 +21,7 @@ import {
   type AttendanceState,
 } from '../domain/index.js';
 import type { SessionSummary } from './messages.js';
-import type { SessionPhase } from './phases.js';
+import type { SessionPhase } from '../domain/phases.js';
 import { reportPushWorkflow } from './report-push.js';
 import { ParticipantCountAttr, SessionStatusAttr } from './search-attributes.js';
 import type { LoopView } from './session-loop.js';

@@ -17,6 +17,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
+import { PROVIDERS } from '../../src/domain/index.js';
 import { LIVEKIT_KEY, LIVEKIT_SECRET, ZOOM_SECRET } from '../support/scenario.js';
 import {
   livekitParticipantJoined,
@@ -929,7 +930,7 @@ export function outOfRangeCases(room: Rooms): FuzzCase[] {
 /** Real joins whose names hold text PostgreSQL cannot store: accepted and logged, or refused 400. */
 export function hostileTextCases(room: Rooms, kind: keyof typeof HOSTILE_TEXT): FuzzCase[] {
   return HOSTILE_TEXT[kind].flatMap((text, i) =>
-    (['zoom', 'livekit'] as const).map((endpoint): FuzzCase => {
+    PROVIDERS.map((endpoint): FuzzCase => {
       const base = realBody(endpoint, room, 300_000 + i * 3);
       const body = buffer(
         endpoint === 'zoom'

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { sessionFactKeys, unrelayedCount } from '../../src/db/facts.js';
 import { storable } from '../../src/db/storable.js';
-import type { AttendanceEvent } from '../../src/domain/index.js';
+import { PROVIDERS, type AttendanceEvent } from '../../src/domain/index.js';
 import { adHocSessionId } from '../../src/sessions/routing.js';
 import { parseLiveKitWebhook } from '../../src/providers/livekit.js';
 import { parseZoomWebhook } from '../../src/providers/zoom.js';
@@ -244,7 +244,7 @@ describe(`fault case 6: fuzzing both webhook endpoints (≥ ${FULL ? '50,000' : 
   before(async () => {
     cluster = await Cluster.start({ name: 'fuzz' });
     // Something to protect: a calculated class in each provider's registered room.
-    for (const provider of ['zoom', 'livekit'] as const) {
+    for (const provider of PROVIDERS) {
       const scenario = generateClass({
         provider,
         people: 12,

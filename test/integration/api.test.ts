@@ -4,7 +4,7 @@ import { listen } from '../../src/api/server.js';
 import { storeFacts } from '../../src/db/facts.js';
 import { createPool } from '../../src/db/pool.js';
 import { insertSession } from '../../src/db/sessions.js';
-import type { AttendanceEvent, PersonRef } from '../../src/domain/index.js';
+import { PROVIDERS, type AttendanceEvent, type PersonRef } from '../../src/domain/index.js';
 import { freePort } from '../../src/infra/ports.js';
 import { createClient } from '../../src/infra/temporal-client.js';
 import { createLogger } from '../../src/logger.js';
@@ -469,7 +469,7 @@ describe('HTTP API', () => {
     ]);
     const register = res.body.components.schemas.RegisterSession!;
     assert.deepEqual(register.required?.sort(), ['provider', 'room', 'scheduledEnd', 'scheduledStart']);
-    assert.deepEqual(register.properties.provider?.enum, ['zoom', 'livekit']);
+    assert.deepEqual(register.properties.provider?.enum, [...PROVIDERS]);
     assert.equal((res.body.components.schemas.Users as unknown as { maxItems: number }).maxItems, 10_000);
   });
 });

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { loadAttendanceReport } from '../../db/reports.js';
 import { getSession } from '../../db/sessions.js';
-import type { Presence } from '../../domain/index.js';
+import { OPEN_PHASES, type Presence } from '../../domain/index.js';
 import { presenceQuery } from '../../workflows/messages.js';
 import { workflowIdFor } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
@@ -18,9 +18,6 @@ export interface LiveMessage {
 }
 
 const PRESENCE_BUDGET_MS = 2_000;
-
-/** Phases in which someone can be in the room; the meeting's end closes every cycle. */
-const OPEN_PHASES = new Set(['scheduled', 'live']);
 
 /** How often a session's feed reads the session: the page shows a join within about this long of its webhook. */
 export const TICK_MS = 1_000;
@@ -112,7 +109,7 @@ class LiveFeed {
     };
 
     send('session', presentSession(config, session, null));
-    if (OPEN_PHASES.has(session.status)) send('presence', await this.presence(now));
+    if (OPEN_PHASES.includes(session.status)) send('presence', await this.presence(now));
     const events = await countEvents(pool, session.id);
     if (events !== this.events) {
       this.events = events;

@@ -1,4 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
+import type { Provider } from '../../domain/index.js';
 import type { ParsedWebhook } from '../../providers/common.js';
 import { parseLiveKitWebhook, verifyLiveKitWebhook } from '../../providers/livekit.js';
 import { answerUrlValidation, parseZoomWebhook, verifyZoomSignature } from '../../providers/zoom.js';
@@ -43,7 +44,7 @@ export function webhookRoutes(deps: ApiDeps, relay: Relay, metrics: ApiMetrics):
   routes.use(metrics.observeWebhooks);
 
   /** An authentic payload we cannot use is kept as a dead letter for inspection, then refused (400). */
-  async function refuse(provider: string, raw: Buffer, reason: string): Promise<never> {
+  async function refuse(provider: Provider, raw: Buffer, reason: string): Promise<never> {
     await keepDeadLetter(deps.pool, provider, reason, raw.toString('utf8')).catch((error: unknown) =>
       deps.logger.warn({ err: error }, 'dead letter not kept'),
     );
@@ -51,7 +52,7 @@ export function webhookRoutes(deps: ApiDeps, relay: Relay, metrics: ApiMetrics):
   }
 
   async function accept(
-    provider: string,
+    provider: Provider,
     raw: Buffer,
     parsed: ParsedWebhook | undefined,
     res: Response,
