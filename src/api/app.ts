@@ -21,18 +21,20 @@ import { ViewerLinks } from './viewer-links.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { unrelayedCount } from '../db/facts.js';
 import { Relay } from '../sessions/relay.js';
+import { PresenceSnapshots } from '../sessions/presence.js';
 
 /**
  * The HTTP API, as an express app with no listening socket (tests mount it on a free port), and the relay that
  * brings the facts its webhook routes store to the session workflows (started and stopped by `listen`).
  */
-export function createApp(deps: ApiDeps): { app: express.Express; relay: Relay } {
+export function createApp(deps: ApiDeps): { app: express.Express; relay: Relay; presence: PresenceSnapshots } {
   const app = express();
   app.disable('x-powered-by');
   // Without API_TOKEN: loopback Host names only (DNS rebinding); webhooks exempt (signed).
   app.use(hostCheck(deps.config.apiToken));
   const viewers = new ViewerLinks(deps.config);
   const metrics = createApiMetrics(deps.logger, () => unrelayedCount(deps.pool));
+  const presence = new PresenceSnapshots(deps.temporal, {}, metrics.presenceQuery);
   const relay = new Relay(deps.pool, deps.temporal, deps.config, deps.logger, { timeSignal: metrics.timeSignal });
   app.use(healthRoutes(deps));
   app.get('/metrics', metrics.serve);
@@ -47,10 +49,10 @@ export function createApp(deps: ApiDeps): { app: express.Express; relay: Relay }
     requireJson,
     express.json({ limit: '5mb' }),
     viewerLinkRoutes(deps, viewers),
-    sessionRoutes(deps),
+    sessionRoutes(deps, presence),
     attendanceRoutes(deps),
     userRoutes(deps),
-    liveStreamRoutes(deps, new LiveFeeds(deps, metrics.liveFeedTick)),
+    liveStreamRoutes(deps, new LiveFeeds(deps, presence, metrics.liveFeedTick)),
   );
   // Behind the same bearer auth and JSON parser: every /api request passes the chain above first.
   app.use('/api', reportSyncRoutes(deps), analyticsRoutes(deps), deadLetterRoutes(deps));
@@ -58,5 +60,5 @@ export function createApp(deps: ApiDeps): { app: express.Express; relay: Relay }
     res.status(404).json({ error: 'not found' });
   });
   app.use(errorHandler(deps.logger));
-  return { app, relay };
+  return { app, relay, presence };
 }

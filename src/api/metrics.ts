@@ -36,6 +36,7 @@ export interface ApiMetrics {
   timeSignal: <T>(signal: Promise<T>) => Promise<T>;
   /** Counts a live feed's read of its session (one per session per tick, however many viewers). */
   liveFeedTick: () => void;
+  presenceQuery: () => void;
   /** GET /metrics in the Prometheus text format. */
   serve: RequestHandler;
 }
@@ -74,9 +75,16 @@ export function createApiMetrics(logger: Logger, relayBacklog: () => Promise<num
     registers: [registry],
   });
 
+  const presenceQueries = new Counter({
+    name: 'rollcall_presence_queries_total',
+    help: 'Presence queries sent to session workflows (one per followed session per refresh, however many callers)',
+    registers: [registry],
+  });
+
   return {
     registry,
     liveFeedTick: () => liveFeedTicks.inc(),
+    presenceQuery: () => presenceQueries.inc(),
     observeWebhooks: (req, res, next) => {
       const provider = req.path.slice(1);
       // Bounds the `provider` label: any other path under /webhooks is a 404, not a provider.

@@ -19,7 +19,7 @@ const urlHost = (host: string) =>
  */
 export async function listen(deps: ApiDeps, port: number, host = deps.config.host): Promise<RunningApi> {
   assertSafeExposure({ host, apiToken: deps.config.apiToken });
-  const { app, relay } = createApp(deps);
+  const { app, relay, presence } = createApp(deps);
   const server = app.listen(port, host);
   await once(server, 'listening');
   relay.start();
@@ -27,6 +27,7 @@ export async function listen(deps: ApiDeps, port: number, host = deps.config.hos
   return {
     url: `http://${urlHost(host)}:${address.port}`,
     close: async () => {
+      presence.close();
       await relay.stop();
       server.closeIdleConnections();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));

@@ -2,12 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { loadAttendanceReport } from '../../db/reports.js';
 import { getSession } from '../../db/sessions.js';
-import { OPEN_PHASES, type Presence } from '../../domain/index.js';
-import { presenceQuery } from '../../workflows/messages.js';
-import { workflowIdFor } from '../../workflows/types.js';
+import { OPEN_PHASES } from '../../domain/index.js';
 import type { ApiDeps } from '../deps.js';
 import { presentSession } from '../../sessions/views.js';
-import { within } from '../temporal-errors.js';
+import type { PresenceSnapshots } from '../../sessions/presence.js';
 import { countEvents, loadTimeline } from './timeline.js';
 
 /** One Server-Sent Event: its name and its data, already JSON. */
@@ -16,8 +14,6 @@ export interface LiveMessage {
   event: 'session' | 'presence' | 'timeline' | 'attendance' | 'problem';
   json: string;
 }
-
-const PRESENCE_BUDGET_MS = 2_000;
 
 /** How often a session's feed reads the session: the page shows a join within about this long of its webhook. */
 export const TICK_MS = 1_000;
@@ -34,6 +30,7 @@ export class LiveFeeds {
 
   constructor(
     private readonly deps: ApiDeps,
+    private readonly snapshots: PresenceSnapshots,
     /** Called once per tick of any feed (the metrics count them). */
     private readonly onTick: () => void = () => undefined,
   ) {}
@@ -42,7 +39,7 @@ export class LiveFeeds {
   watch(sessionId: string, viewer: Viewer): () => void {
     let feed = this.feeds.get(sessionId);
     if (!feed) {
-      feed = new LiveFeed(this.deps, sessionId, this.onTick, () => this.feeds.delete(sessionId));
+      feed = new LiveFeed(this.deps, this.snapshots, sessionId, this.onTick, () => this.feeds.delete(sessionId));
       this.feeds.set(sessionId, feed);
     }
     return feed.add(viewer);
@@ -52,8 +49,8 @@ export class LiveFeeds {
 /**
  * What the live page shows of one session. Each part is sent only when it changed, and the costly ones are only
  * read when a cheap check says they may have: the timeline when the session's facts grew, the attendance table
- * when the session was (re)calculated. Presence comes from the workflow's query, as GET
- * /api/sessions/:id/presence answers it.
+ * when the session was (re)calculated. Presence is the API's snapshot of the workflow's query, the one GET
+ * /api/sessions/:id/presence answers.
  */
 class LiveFeed {
   private readonly latest = new Map<LiveMessage['event'], string>();
@@ -64,6 +61,7 @@ class LiveFeed {
 
   constructor(
     private readonly deps: ApiDeps,
+    private readonly snapshots: PresenceSnapshots,
     private readonly sessionId: string,
     private readonly onTick: () => void,
     private readonly onIdle: () => void,
@@ -101,15 +99,16 @@ class LiveFeed {
     const session = await getSession(pool, this.sessionId);
     if (!session) throw new Error(`session ${this.sessionId} is no longer in the database`);
     const messages: LiveMessage[] = [];
-    const send = (event: Exclude<LiveMessage['event'], 'problem'>, data: unknown) => {
-      const json = JSON.stringify(data);
+    const sendJson = (event: Exclude<LiveMessage['event'], 'problem'>, json: string) => {
       if (this.latest.get(event) === json) return;
       this.latest.set(event, json);
       messages.push({ event, json });
     };
+    const send = (event: Exclude<LiveMessage['event'], 'problem'>, data: unknown) =>
+      sendJson(event, JSON.stringify(data));
 
     send('session', presentSession(config, session, null));
-    if (OPEN_PHASES.includes(session.status)) send('presence', await this.presence(now));
+    if (OPEN_PHASES.includes(session.status)) sendJson('presence', await this.presence());
     const events = await countEvents(pool, session.id);
     if (events !== this.events) {
       this.events = events;
@@ -122,17 +121,15 @@ class LiveFeed {
     return messages;
   }
 
-  /** Presence, or why it cannot be had right now (the page says so and keeps following). */
-  private async presence(now: number): Promise<Presence | { error: string }> {
-    const { temporal } = this.deps;
-    const handle = temporal.workflow.getHandle(workflowIdFor(this.sessionId));
-    const query = temporal.withDeadline(Date.now() + PRESENCE_BUDGET_MS, () => handle.query(presenceQuery, now));
-    return within(PRESENCE_BUDGET_MS + 500, query, new Error('Temporal did not answer in time')).catch(
+  /** Presence as JSON, or why it cannot be had right now (the page says so and keeps following). */
+  private async presence(): Promise<string> {
+    return this.snapshots.get(this.sessionId).then(
+      (snapshot) => snapshot.json,
       (error: unknown) => {
-        if (error instanceof WorkflowNotFoundError) return { error: 'This session has no workflow.' };
+        if (error instanceof WorkflowNotFoundError) return JSON.stringify({ error: 'This session has no workflow.' });
         // The page says only that it is unavailable; why (hosts, internal errors) goes to the log.
         this.deps.logger.warn({ err: error, sessionId: this.sessionId }, 'live page presence unavailable');
-        return { error: 'Presence is unavailable right now.' };
+        return JSON.stringify({ error: 'Presence is unavailable right now.' });
       },
     );
   }

@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from 
 import { Router } from 'express';
 import { getSession, insertSession, sameRegistration } from '../../db/sessions.js';
 import { workflowUiUrl } from '../../infra/temporal-ui.js';
-import { presenceQuery, summaryQuery } from '../../workflows/messages.js';
+import { summaryQuery } from '../../workflows/messages.js';
 import { workflowIdFor, type SessionSpec } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpError } from '../http-error.js';
@@ -21,6 +21,7 @@ import {
   startSessionWorkflow,
 } from '../../sessions/workflow-client.js';
 import { factSpan } from '../../sessions/routing.js';
+import { PresenceUnavailableError, type PresenceSnapshots } from '../../sessions/presence.js';
 import { within, withTemporal } from '../temporal-errors.js';
 import { parseOr400 } from '../validate.js';
 
@@ -44,7 +45,7 @@ function specFrom(body: RegisterSessionBody, deps: ApiDeps): SessionSpec {
  */
 const BUDGET_MS = { state: 2_000, presence: 5_000, end: 5_000, recalculate: 60_000 };
 
-export function sessionRoutes(deps: ApiDeps): Router {
+export function sessionRoutes(deps: ApiDeps, presence: PresenceSnapshots): Router {
   const router = Router();
   const handleFor = (id: string) => deps.temporal.workflow.getHandle(workflowIdFor(id));
 
@@ -95,10 +96,17 @@ export function sessionRoutes(deps: ApiDeps): Router {
     res.json(presentSession(deps.config, session, state));
   });
 
-  /** Live presence from the workflow's query (the room right now), not from the database. */
+  /**
+   * Live presence from the workflow's query (the room at `at`, at most a few seconds ago), not from the database:
+   * the newest snapshot the API keeps of a followed session (see PresenceSnapshots).
+   */
   router.get('/sessions/:id/presence', async (req, res) => {
     const { id } = parseOr400(sessionIdParam, req.params);
-    res.json(await onWorkflow(id, BUDGET_MS.presence, () => handleFor(id).query(presenceQuery, Date.now())));
+    const snapshot = await onWorkflow(id, BUDGET_MS.presence, () => presence.get(id)).catch((error: unknown) => {
+      if (error instanceof PresenceUnavailableError) throw new HttpError(503, 'Temporal is unavailable; retry later');
+      throw error;
+    });
+    res.type('json').send(snapshot.json);
   });
 
   /** Ends the meeting as the provider's end event would; the final calculation follows after the grace delay. */
