@@ -2,16 +2,22 @@
  * Request pacing for one Zoom account. Zoom limits an account's requests per second per endpoint category (the
  * report endpoints are "Heavy": 40/s on Business and higher plans, 10/s on Pro) over every app and process that
  * uses it, and answers 429 past the limit. Rather than send as fast as it can and bounce off 429s, a worker paces
- * its requests: one slot every `1000 / rate` ms (plus a margin, so network and event-loop jitter cannot pack
- * more than `rate` into one of Zoom's one-second windows), shared by every sync the process runs.
+ * its requests: one slot every `1000 / rate` ms (plus a margin), shared by every sync the process runs. On a busy
+ * event loop timers fire late, and slots that came due during a stall would go out together; so a slot is also
+ * held back while the last `1000 ms + margin` already saw `rate` requests go. However late the timers, no second
+ * holds more than `rate` requests, and a late slot still goes as soon as that allows (the pace is caught up, not lost).
  *
  * The rate adapts: a 429 (a smaller plan, another process using the same account) pauses every request for
  * `Retry-After` (else half a second) and lowers the rate by a quarter; each second without one raises it again
  * by a twentieth of the ceiling, up to the ceiling.
  */
 
-/** Slots are spaced this much wider than `1000 / rate`: 40/s becomes one request every 26.25 ms (38 a second). */
+/**
+ * Slots are spaced this much wider than `1000 / rate`: 40/s becomes one request every 26.25 ms (38 a second); and
+ * `rate` requests at most go within any 1,050 ms, so arrival jitter of up to 50 ms cannot overfill a window.
+ */
 const MARGIN = 0.05;
+const WINDOW_MS = 1000 * (1 + MARGIN);
 /** A 429 without Retry-After pauses this long (Zoom's per-second windows reset within a second). */
 const DEFAULT_PAUSE_MS = 500;
 /** What a 429 leaves of the rate. */
@@ -45,6 +51,8 @@ export class RateLimiter {
   private lastRaise = -Infinity;
   private granted = 0;
   private throttles = 0;
+  /** When the latest grants went (at most `ceiling` of them, oldest first). */
+  private readonly recent: number[] = [];
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -64,7 +72,7 @@ export class RateLimiter {
     return { granted: this.granted, throttled: this.throttles, rate: this.rate };
   }
 
-  /** Resolves when the caller may send one request. Callers are served in the order they asked. */
+  /** Resolves when the caller may send one request. Callers are served in the order they asked (timers permitting). */
   async take(): Promise<void> {
     for (;;) {
       const now = this.now();
@@ -72,9 +80,16 @@ export class RateLimiter {
       const at = Math.max(now, this.next, this.pausedUntil);
       this.next = at + ((1 + MARGIN) * 1000) / this.rate;
       if (at > now) await this.sleep(at - now);
+      // A slot that came due during a stall goes once the window has room (see above).
+      for (let wait = this.windowOpens() - this.now(); wait > 0 && this.now() >= this.pausedUntil;) {
+        await this.sleep(wait);
+        wait = this.windowOpens() - this.now();
+      }
       // A 429 that came while this caller slept pauses it too: it asks again for a slot after the pause.
       if (this.now() >= this.pausedUntil) {
         this.granted += 1;
+        this.recent.push(this.now());
+        if (this.recent.length > this.ceiling) this.recent.shift();
         return;
       }
     }
@@ -88,6 +103,12 @@ export class RateLimiter {
     this.pausedUntil = Math.max(this.pausedUntil, now + (retryAfterMs ?? DEFAULT_PAUSE_MS));
     this.next = Math.max(this.next, this.pausedUntil);
     this.lastThrottle = now;
+  }
+
+  /** When a request may go and be at most the `rate`-th within WINDOW_MS. */
+  private windowOpens(): number {
+    const oldest = this.recent.at(-Math.max(1, Math.floor(this.rate)));
+    return oldest === undefined ? -Infinity : oldest + WINDOW_MS;
   }
 
   private recover(now: number): void {

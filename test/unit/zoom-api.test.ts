@@ -242,6 +242,24 @@ describe('account rate limiter', () => {
       assert.ok(grants[i + 40]! - grants[i]! > 1_000, 'never 41 requests within a second');
   });
 
+  it('holds back slots that came due during a stall, so no second gets more than the limit, and catches up', async () => {
+    const { limiter, now, advance } = clockedLimiter(40);
+    const start = now();
+    const grants: number[] = [];
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        limiter.take().then(() => {
+          grants.push(now() - start);
+          // The event loop stalls for half a second: every timer due meanwhile fires late, at once.
+          if (i === 9) advance(500);
+        }),
+      ),
+    );
+    for (let i = 0; i + 40 < grants.length; i++)
+      assert.ok(grants[i + 40]! - grants[i]! >= 1_000, `41 requests within a second from ${grants[i]} ms`);
+    assert.ok(grants.at(-1)! <= 199 * 26.25 + 60, `the pace caught up after the stall: last at ${grants.at(-1)} ms`);
+  });
+
   it('serves concurrent callers in turn at the same pace', async () => {
     const { limiter, now } = clockedLimiter(10);
     const start = now();
