@@ -80,13 +80,15 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
     if (res.status !== 201) throw new Error(`registration answered ${res.status}: ${await res.text()}`);
 
     const memory = sampleMemory(cluster);
-    const presence = sampleLatency(
-      async () =>
-        await fetch(`${cluster.apiUrl}/api/sessions/${sessionId}/presence`).then((r) =>
-          r.arrayBuffer().then(() => r.ok),
-        ),
-      PRESENCE_EVERY_MS,
-    );
+    /** How old each answer was when it arrived: the instant it describes (`at`) to its arrival. */
+    const presenceAges: number[] = [];
+    const presence = sampleLatency(async () => {
+      const r = await fetch(`${cluster.apiUrl}/api/sessions/${sessionId}/presence`);
+      const body = Buffer.from(await r.arrayBuffer());
+      const at = /^\{"at":(\d+)/.exec(body.subarray(0, 32).toString())?.[1];
+      if (at !== undefined) presenceAges.push(Date.now() - Number(at));
+      return r.ok;
+    }, PRESENCE_EVERY_MS);
     const before = cluster.cpu();
     const scraped = await cluster.metrics();
     const delivery = await deliver({
@@ -151,6 +153,9 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
       presenceP50Ms: presenceLatency.p50,
       presenceP99Ms: presenceLatency.p99,
       presenceMaxMs: presenceLatency.max,
+      /** The age of the answers (see presenceAges): what answering from a snapshot costs in freshness. */
+      presenceAgeP50Ms: summarize(presenceAges).p50,
+      presenceAgeP99Ms: summarize(presenceAges).p99,
       endToFinalS: calculatedAt === undefined ? Number.NaN : round((calculatedAt - endAcked) / 1000, 2),
       calculationMs: calculationLog(cluster, sessionId).durationMs ?? Number.NaN,
       ...peaks,
@@ -158,7 +163,7 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
       stages,
     };
     progress.log(
-      `run ${run}: ${figures.webhooks} webhooks in ${figures.sendSeconds} s (${figures.webhooksPerS}/s, p99 ${figures.webhookP99Ms} ms), exact ${exact}, ${figures.signals} signals, ${figures.runs} runs; presence p50 ${figures.presenceP50Ms} ms p99 ${figures.presenceP99Ms} ms over ${figures.presenceSamples}; RSS peak worker ${peaks.workerPeakMiB} MiB, API ${peaks.apiPeakMiB} MiB; end → final ${figures.endToFinalS} s (calculation ${figures.calculationMs} ms); cores ${JSON.stringify(cores)}`,
+      `run ${run}: ${figures.webhooks} webhooks in ${figures.sendSeconds} s (${figures.webhooksPerS}/s, p99 ${figures.webhookP99Ms} ms), exact ${exact}, ${figures.signals} signals, ${figures.runs} runs; presence p50 ${figures.presenceP50Ms} ms p99 ${figures.presenceP99Ms} ms over ${figures.presenceSamples} (answers' age p50 ${figures.presenceAgeP50Ms} ms, p99 ${figures.presenceAgeP99Ms} ms); RSS peak worker ${peaks.workerPeakMiB} MiB, API ${peaks.apiPeakMiB} MiB; end → final ${figures.endToFinalS} s (calculation ${figures.calculationMs} ms); cores ${JSON.stringify(cores)}`,
     );
     return figures;
   } finally {
