@@ -91,6 +91,7 @@ const schema = z
     TEMPORAL_ADDRESS: optionalText,
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('rollcall'),
+    TEMPORAL_REPORT_SYNC_TASK_QUEUE: optionalText,
     TEMPORAL_CLI_PATH: optionalText,
     TEMPORAL_UI_PORT: port(8233),
     TEMPORAL_UI_URL: optionalText.pipe(httpUrl),
@@ -159,8 +160,20 @@ export interface Config {
   viewerLinkTtlMs: number;
   databaseUrl?: string;
   dataDir: string;
-  /** uiUrl: the Temporal Web UI that deep links point at (no trailing slash). */
-  temporal: { address?: string; namespace: string; taskQueue: string; cliPath?: string; uiPort: number; uiUrl: string };
+  /**
+   * taskQueue: session workflows and the rest; reportSyncTaskQueue: report sync workflows and their activities, so
+   * a sync never waits behind the session workflows it is feeding. uiUrl: the Temporal Web UI that deep links point
+   * at (no trailing slash).
+   */
+  temporal: {
+    address?: string;
+    namespace: string;
+    taskQueue: string;
+    reportSyncTaskQueue: string;
+    cliPath?: string;
+    uiPort: number;
+    uiUrl: string;
+  };
   apiToken?: string;
   /** oauthUrl: the server-to-server token endpoint; reportSyncDelayMs: wait after a session's final calculation before syncing its report (Zoom needs time to build it). */
   zoom: {
@@ -204,6 +217,7 @@ function toConfig(env: Env): Config {
       address: env.TEMPORAL_ADDRESS,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
+      reportSyncTaskQueue: env.TEMPORAL_REPORT_SYNC_TASK_QUEUE ?? `${env.TEMPORAL_TASK_QUEUE}-report-sync`,
       cliPath: env.TEMPORAL_CLI_PATH,
       uiPort: env.TEMPORAL_UI_PORT,
       uiUrl: (env.TEMPORAL_UI_URL ?? `http://localhost:${env.TEMPORAL_UI_PORT}`).replace(/\/+$/, ''),

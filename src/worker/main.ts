@@ -28,7 +28,8 @@ runMain('worker', async () => {
   const sdkMetrics = config.sdkMetricsPort
     ? `http://${config.metricsHost.includes(':') ? `[${config.metricsHost}]` : config.metricsHost}:${config.sdkMetricsPort}/metrics`
     : undefined;
-  logger.info({ taskQueue: config.temporal.taskQueue, metrics: metrics?.url, sdkMetrics }, 'worker running');
+  const { taskQueue, reportSyncTaskQueue } = config.temporal;
+  logger.info({ taskQueue, reportSyncTaskQueue, metrics: metrics?.url, sdkMetrics }, 'worker running');
   return async () => {
     worker.shutdown();
     await running;

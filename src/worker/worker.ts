@@ -6,6 +6,7 @@ import type { Config } from '../config/index.js';
 import { createDataConverter } from '../infra/payload-codec.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../logger.js';
+import { bundleWorkflows } from './bundle.js';
 import { installRuntime } from './runtime.js';
 import { PREBUILT_BUNDLE, workflowsPath } from './workflows-path.js';
 
@@ -26,6 +27,21 @@ export function workflowSource(bundlePath: string | undefined) {
   return codePath ? { workflowBundle: { codePath } } : { workflowsPath: workflowsPath() };
 }
 
+/**
+ * The worker process's Workers, run and stopped together: one on the task queue of the session workflows (and
+ * everything else), one on the report sync task queue, so a sync's workflow tasks never queue behind those of the
+ * sessions it is feeding facts to. Both register the same workflows and activities (one set, so one Zoom client
+ * and one account limiter per process): what runs where follows from the queue a workflow was started on, and a
+ * sync started on the main queue (before the report sync queue existed) still finishes there.
+ */
+export interface RollcallWorker {
+  /** One per distinct task queue: the main queue first. */
+  readonly workers: readonly Worker[];
+  /** Runs every Worker until shutdown; if one fails, the others are shut down and the failure is thrown. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
 export async function createWorker({
   config,
   pool,
@@ -33,15 +49,41 @@ export async function createWorker({
   connection,
   temporal,
   workflowBundlePath,
-}: WorkerDeps): Promise<Worker> {
-  return Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    dataConverter: createDataConverter(config.payloadKeys),
-    activities: createActivities({ config, pool, logger, temporal }),
-    ...workflowSource(workflowBundlePath),
-  });
+}: WorkerDeps): Promise<RollcallWorker> {
+  const activities = createActivities({ config, pool, logger, temporal });
+  const source = workflowSource(workflowBundlePath);
+  // Without a prebuilt bundle, bundle once for both Workers rather than once each.
+  const workflows = 'workflowBundle' in source ? source : { workflowBundle: { code: await bundleWorkflows() } };
+  const queues = [...new Set([config.temporal.taskQueue, config.temporal.reportSyncTaskQueue])];
+  const workers = await Promise.all(
+    queues.map((taskQueue) =>
+      Worker.create({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue,
+        dataConverter: createDataConverter(config.payloadKeys),
+        activities,
+        ...workflows,
+      }),
+    ),
+  );
+  const shutdown = () => {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  return {
+    workers,
+    shutdown,
+    async run() {
+      const runs = workers.map((worker) => worker.run());
+      try {
+        await Promise.all(runs);
+      } catch (error) {
+        shutdown();
+        await Promise.allSettled(runs);
+        throw error;
+      }
+    },
+  };
 }
 
 /** The worker's connection; installs the SDK runtime (logging) first, as the SDK requires. */

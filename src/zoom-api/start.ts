@@ -31,7 +31,10 @@ export function reportSyncWorkflowId(target: ReportSyncTarget): string {
   return `zoom-report-sync-${target.id}-${which}`;
 }
 
-/** Starts the sync of `target`, or joins the one already running for it; resolves to its workflow id. */
+/**
+ * Starts the sync of `target` on the report sync task queue (its activities follow it there), or joins the one
+ * already running for it; resolves to its workflow id.
+ */
 export async function startReportSync(
   client: Client,
   config: Config,
@@ -42,7 +45,7 @@ export async function startReportSync(
   // By name: this module is imported by activities, which the workflow module imports (types), so no typeof here.
   await client.workflow.start('reportSyncWorkflow', {
     workflowId,
-    taskQueue: config.temporal.taskQueue,
+    taskQueue: config.temporal.reportSyncTaskQueue,
     args: [{ target } satisfies ReportSyncInput],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     ...(options.delayMs ? { startDelay: options.delayMs } : {}),
@@ -66,8 +69,8 @@ export function syncTargetForSession(session: SessionSpec, config: Config): Repo
 
 /**
  * Creates the daily Schedule that syncs the reports of Zoom sessions which ended in the last day, unless it
- * exists; an existing one gets the current task queue. A no-op without Zoom API credentials. Called at worker
- * start-up, so every worker may call it: creation is idempotent.
+ * exists; an existing one gets the current report sync task queue. A no-op without Zoom API credentials. Called
+ * at worker start-up, so every worker may call it: creation is idempotent.
  */
 export async function ensureReportSyncSchedule(client: Client, config: Config, logger?: Logger): Promise<boolean> {
   if (!zoomApiConfigured(config)) return false;
@@ -75,7 +78,7 @@ export async function ensureReportSyncSchedule(client: Client, config: Config, l
     type: 'startWorkflow' as const,
     workflowType: 'recentZoomReportSyncWorkflow',
     workflowId: 'zoom-report-sync-recent',
-    taskQueue: config.temporal.taskQueue,
+    taskQueue: config.temporal.reportSyncTaskQueue,
     args: [{ lookbackMs: DAY_MS }],
   };
   try {

@@ -112,6 +112,17 @@ const inMeetingRows = (instance: FakeInstance) => instance.rows.filter((row) => 
  * and insists on double-encoded UUIDs. Each instance has a registered session; attendance must equal the union
  * of each person's rows clipped to the session window, computed from the fake's rows alone.
  */
+/** The task queues a workflow was started on and its activities were scheduled on. */
+async function taskQueuesOf(system: TestSystem, workflowId: string): Promise<string[]> {
+  const { events } = await system.client.workflow.getHandle(workflowId).fetchHistory();
+  const queues = (events ?? []).map(
+    (event) =>
+      event.workflowExecutionStartedEventAttributes?.taskQueue?.name ??
+      event.activityTaskScheduledEventAttributes?.taskQueue?.name,
+  );
+  return [...new Set(queues.filter((queue) => queue !== undefined && queue !== null))];
+}
+
 describe('Zoom report sync', () => {
   let fake: FakeZoomApi;
   let system: TestSystem;
@@ -258,6 +269,10 @@ describe('Zoom report sync', () => {
         "each in-meeting row is a fact of the session's instance exactly once",
       );
     }
+    // The sync and its activities ran on the report sync task queue, apart from the session workflows.
+    const { taskQueue, reportSyncTaskQueue } = system.config.temporal;
+    assert.notEqual(reportSyncTaskQueue, taskQueue);
+    assert.deepEqual(await taskQueuesOf(system, workflowId), [reportSyncTaskQueue]);
     await replayAndKeep(system, workflowId, 'zoom-report-sync');
   });
 
@@ -498,6 +513,7 @@ describe('Zoom report sync', () => {
     try {
       const described = await schedule.describe();
       assert.equal(described.action.type, 'startWorkflow');
+      assert.equal(described.action.taskQueue, system.config.temporal.reportSyncTaskQueue);
       await schedule.trigger();
       const run = await eventually(async () => {
         const { info } = await schedule.describe();

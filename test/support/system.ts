@@ -1,14 +1,14 @@
 import './database.js';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { listen, type RunningApi } from '../../src/api/server.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { unrelayedCount } from '../../src/db/facts.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { createClient } from '../../src/infra/temporal-client.js';
 import { createLogger } from '../../src/logger.js';
-import { connectWorker, createWorker } from '../../src/worker/worker.js';
+import { connectWorker, createWorker, type RollcallWorker } from '../../src/worker/worker.js';
 
 /** Settings the harness (test/run.ts) exported; integration tests fail loudly when run without it. */
 function harnessEnv(name: string): string {
@@ -41,7 +41,7 @@ export interface TestSystem {
   pool: Pool;
   client: Client;
   api: RunningApi;
-  worker: Worker;
+  worker: RollcallWorker;
   stop(): Promise<void>;
 }
 

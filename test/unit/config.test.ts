@@ -15,6 +15,12 @@ describe('configuration', () => {
     assert.deepEqual([config.port, config.continueAsNewEvents, config.timings.calculationDelayMs], [8080, 500, 3_000]);
   });
 
+  it('puts report syncs on a task queue of their own, named after the main one unless set', () => {
+    assert.equal(loadConfig({}).temporal.reportSyncTaskQueue, 'rollcall-report-sync');
+    assert.equal(loadConfig({ TEMPORAL_TASK_QUEUE: 'q' }).temporal.reportSyncTaskQueue, 'q-report-sync');
+    assert.equal(loadConfig({ TEMPORAL_REPORT_SYNC_TASK_QUEUE: ' syncs ' }).temporal.reportSyncTaskQueue, 'syncs');
+  });
+
   for (const [name, value, message] of [
     ['PORT', 'abc', 'expected a port number 0-65535, got "abc"'],
     ['PORT', '70000', 'expected a port number 0-65535, got "70000"'],
