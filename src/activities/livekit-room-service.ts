@@ -1,6 +1,7 @@
 import { SignJWT } from 'jose';
 import { z } from 'zod';
 import type { ReconcileEvent } from '../domain/index.js';
+import { secondsToMs } from '../domain/time.js';
 import { participantSchema, personOf } from '../providers/livekit.js';
 
 export interface LiveKitServer {
@@ -70,6 +71,6 @@ export async function listRoomParticipants(server: LiveKitServer, room: string):
     .map((p) => ({
       connection: p.sid,
       person: personOf(p),
-      ...((p.joinedAtMs ?? p.joinedAt) !== undefined && { joinedAt: p.joinedAtMs ?? p.joinedAt! * 1000 }),
+      ...((p.joinedAtMs ?? p.joinedAt) !== undefined && { joinedAt: p.joinedAtMs ?? secondsToMs(p.joinedAt!) }),
     }));
 }

@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import { storeFacts } from '../db/facts.js';
 import type { Config } from '../config/index.js';
-import { getSession } from '../db/sessions.js';
+import { getSession, sessionsEndedSince } from '../db/sessions.js';
 import type { RoomRef } from '../providers/common.js';
 import type {
   PagesOutcome,
@@ -187,15 +187,11 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
 
     /** The daily sync: one report sync per Zoom session that ended (or was scheduled to end) within `lookbackMs`. */
     async startRecentZoomReportSyncs(lookbackMs: number): Promise<string[]> {
-      const { rows } = await pool.query<{ id: string }>(
-        `SELECT id FROM sessions WHERE provider = 'zoom' AND coalesce(meeting_ended, scheduled_end) BETWEEN now() - make_interval(secs => $1 / 1000.0) AND now()
-         ORDER BY id`,
-        [lookbackMs],
-      );
+      const sessions = await sessionsEndedSince(pool, Date.now() - lookbackMs, true);
       const started = new Set<string>();
-      for (const { id } of rows) {
-        const session = await getSession(pool, id);
-        if (session) started.add(await startReportSync(temporal, config, syncTargetForSession(session, config)));
+      for (const session of sessions) {
+        if (session.provider === 'zoom')
+          started.add(await startReportSync(temporal, config, syncTargetForSession(session, config)));
       }
       return [...started];
     },

@@ -1,8 +1,9 @@
 /** Human-readable pieces shared by the commands' plain-text output. */
 import type { AttendanceCounts } from '../domain/index.js';
+import { toIsoOrNull } from '../time.js';
 import type { SessionSummary } from '../workflows/messages.js';
 
-export const iso = (epochMs: number | undefined) => (epochMs === undefined ? '-' : new Date(epochMs).toISOString());
+export const iso = (epochMs: number | undefined) => toIsoOrNull(epochMs) ?? '-';
 
 export function formatCounts(counts: AttendanceCounts | undefined): string {
   if (!counts) return 'none yet';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MINUTE_MS } from '../domain/time.js';
 import { parseDuration } from './duration.js';
 import { parsePayloadKeys, type PayloadKey } from './payload-keys.js';
 
@@ -242,8 +243,8 @@ function toConfig(env: Env): Config {
     },
     defaultPolicy:
       env.ATTENDANCE_POLICY === 'percentage'
-        ? { kind: 'percentage', graceMinutes: env.GRACE_PERIOD / 60_000 }
-        : { kind: 'minimum-duration', minutes: env.MINIMUM_DURATION / 60_000 },
+        ? { kind: 'percentage', graceMinutes: env.GRACE_PERIOD / MINUTE_MS }
+        : { kind: 'minimum-duration', minutes: env.MINIMUM_DURATION / MINUTE_MS },
     continueAsNewEvents: env.CONTINUE_AS_NEW_EVENTS,
     reportWebhook:
       env.REPORT_WEBHOOK_URL && env.REPORT_WEBHOOK_SECRET

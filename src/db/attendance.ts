@@ -1,4 +1,5 @@
 import type { AttendanceResult } from '../domain/index.js';
+import { toDateOrNull } from '../time.js';
 import type { Pool } from './pool.js';
 
 export interface SaveOptions {
@@ -10,8 +11,6 @@ export interface SaveOptions {
   /** The meeting has ended: the session is `calculated` from the same commit that saves its attendance. */
   final?: boolean;
 }
-
-const ts = (epochMs: number | undefined) => (epochMs === undefined ? null : new Date(epochMs));
 
 /**
  * Replaces a session's calculated attendance in one transaction: participants and reports are upserted,
@@ -69,7 +68,7 @@ export async function saveAttendance(
         cycles.map((c) => c.index),
         cycles.map((c) => c.connection),
         cycles.map((c) => new Date(c.joinedAt)),
-        cycles.map((c) => ts(c.leftAt)),
+        cycles.map((c) => toDateOrNull(c.leftAt)),
         cycles.map((c) => c.closedBy ?? null),
       ],
     );
@@ -86,8 +85,8 @@ export async function saveAttendance(
       [
         sessionId,
         keys,
-        people.map((p) => ts(p.firstJoin)),
-        people.map((p) => ts(p.lastLeave)),
+        people.map((p) => toDateOrNull(p.firstJoin)),
+        people.map((p) => toDateOrNull(p.lastLeave)),
         people.map((p) => p.attendedSeconds),
         people.map((p) => p.percentage),
         people.map((p) => p.status),

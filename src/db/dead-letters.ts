@@ -1,4 +1,5 @@
 import type { Provider } from '../domain/events.js';
+import { toIso } from '../time.js';
 import type { Pool } from './pool.js';
 
 /** How many dead letters are kept at most; older ones are dropped as new ones arrive. */
@@ -58,7 +59,7 @@ const present = (row: Row, truncated: boolean): DeadLetter => ({
   body: row.body,
   bodyBytes: row.body_bytes,
   truncated,
-  receivedAt: row.received_at.toISOString(),
+  receivedAt: toIso(row.received_at),
 });
 
 /** A page of dead letters, newest first, older than `before` (an id) when given; bodies cut to LISTED_BODY_CHARS. */

@@ -1,4 +1,5 @@
 import type { AttendanceStatus, ClosedBy } from '../domain/index.js';
+import { toIso, toIsoOrNull } from '../time.js';
 import type { Pool } from './pool.js';
 import { getSession } from './sessions.js';
 
@@ -56,9 +57,6 @@ interface PersonRow {
   cycles: Array<{ joinedAt: string; leftAt: string | null; closedBy: ClosedBy | null }>;
 }
 
-const utc = (time: Date | string | number) => new Date(time).toISOString();
-const utcOrNull = (time: Date | string | null) => (time === null ? null : utc(time));
-
 /*
  * One statement, so people, reports and cycles come from one snapshot even while a recalculation rewrites them.
  * COLLATE "C" sorts person keys by code point, as the engine does, whatever the database's locale.
@@ -81,8 +79,8 @@ function personFrom(row: PersonRow): ReportPerson {
     name: row.name,
     role: row.role,
     guest: row.guest,
-    firstJoin: utcOrNull(row.first_join),
-    lastLeave: utcOrNull(row.last_leave),
+    firstJoin: toIsoOrNull(row.first_join),
+    lastLeave: toIsoOrNull(row.last_leave),
     attendedSeconds: row.attended_seconds,
     // numeric(5,2) arrives as a string (pg keeps numerics exact); two decimals are exact in a double.
     percentage: Number(row.percentage),
@@ -90,8 +88,8 @@ function personFrom(row: PersonRow): ReportPerson {
     late: row.late,
     lateMinutes: row.late_minutes,
     cycles: row.cycles.map((cycle) => ({
-      joinedAt: utc(cycle.joinedAt),
-      leftAt: utcOrNull(cycle.leftAt),
+      joinedAt: toIso(cycle.joinedAt),
+      leftAt: toIsoOrNull(cycle.leftAt),
       closedBy: cycle.closedBy,
     })),
   };
@@ -102,7 +100,7 @@ export async function loadAttendanceReport(pool: Pool, sessionId: string): Promi
   const session = await getSession(pool, sessionId);
   if (!session) return undefined;
   const { rows } = await pool.query<PersonRow>(PEOPLE_SQL, [sessionId]);
-  const calculatedAt = session.calculatedAt === undefined ? null : utc(session.calculatedAt);
+  const calculatedAt = session.calculatedAt === undefined ? null : toIso(session.calculatedAt);
   const report: AttendanceReport = {
     sessionId,
     calculatedAt,
@@ -110,7 +108,7 @@ export async function loadAttendanceReport(pool: Pool, sessionId: string): Promi
     people: rows.map(personFrom),
   };
   if (session.scheduledStart !== undefined && session.scheduledEnd !== undefined) {
-    report.window = { start: utc(session.scheduledStart), end: utc(session.scheduledEnd) };
+    report.window = { start: toIso(session.scheduledStart), end: toIso(session.scheduledEnd) };
   }
   return report;
 }

@@ -1,3 +1,4 @@
+import { toDateOrNull, toEpochMs } from '../time.js';
 import type { Pool } from './pool.js';
 import type { FactSpan, RoutableSession } from '../sessions/routing.js';
 import { SESSION_PHASES, type SessionPhase } from '../domain/phases.js';
@@ -37,9 +38,6 @@ interface DbRow {
   calculation_seq: number;
 }
 
-const ms = (date: Date | null) => (date ? date.getTime() : undefined);
-const ts = (epochMs: number | undefined) => (epochMs === undefined ? null : new Date(epochMs));
-
 function fromDb(row: DbRow): SessionRow {
   return {
     id: row.id,
@@ -49,14 +47,14 @@ function fromDb(row: DbRow): SessionRow {
     instanceId: row.instance_id ?? undefined,
     title: row.title ?? undefined,
     adHoc: row.ad_hoc,
-    scheduledStart: ms(row.scheduled_start),
-    scheduledEnd: ms(row.scheduled_end),
+    scheduledStart: toEpochMs(row.scheduled_start),
+    scheduledEnd: toEpochMs(row.scheduled_end),
     roster: row.roster,
     policy: row.policy,
     status: row.status,
-    meetingStarted: ms(row.meeting_started),
-    meetingEnded: ms(row.meeting_ended),
-    calculatedAt: ms(row.calculated_at),
+    meetingStarted: toEpochMs(row.meeting_started),
+    meetingEnded: toEpochMs(row.meeting_ended),
+    calculatedAt: toEpochMs(row.calculated_at),
     calculationSeq: row.calculation_seq,
     createdAt: row.created_at.getTime(),
   };
@@ -85,13 +83,13 @@ export async function insertSession(
       spec.instanceId ?? null,
       spec.title ?? null,
       spec.adHoc,
-      ts(spec.scheduledStart),
-      ts(spec.scheduledEnd),
+      toDateOrNull(spec.scheduledStart),
+      toDateOrNull(spec.scheduledEnd),
       JSON.stringify(spec.roster),
       JSON.stringify(spec.policy),
-      ts(span?.factsFrom),
-      ts(span?.factsTo),
-      ts(span?.instancesSince),
+      toDateOrNull(span?.factsFrom),
+      toDateOrNull(span?.factsTo),
+      toDateOrNull(span?.instancesSince),
     ],
   );
   if (inserted.rows[0]) return { row: fromDb(inserted.rows[0]), created: true };
@@ -143,7 +141,7 @@ export async function updateSessionPhase(
   await pool.query(
     `UPDATE sessions SET status = $2, meeting_started = coalesce($3, meeting_started), meeting_ended = coalesce($4, meeting_ended), updated_at = now()
      WHERE id = $1 AND array_position($5::text[], status) <= array_position($5::text[], $2)`,
-    [id, status, ts(meetingStarted), ts(meetingEnded), SESSION_PHASES],
+    [id, status, toDateOrNull(meetingStarted), toDateOrNull(meetingEnded), SESSION_PHASES],
   );
 }
 
@@ -175,7 +173,7 @@ export async function sessionsForRooms(
 
 /**
  * Sessions whose end (the meeting's, else the scheduled one) lies in [since, now], oldest first; without
- * `includeCalculated` only those not yet calculated. For `rollcall recalculate --since`.
+ * `includeCalculated` only those not yet calculated. For `rollcall recalculate --since` and the daily Zoom report sync.
  */
 export async function sessionsEndedSince(pool: Pool, since: number, includeCalculated: boolean): Promise<SessionRow[]> {
   const { rows } = await pool.query<DbRow>(

@@ -4,16 +4,15 @@
  * class arrived at 8:50 and is not late. Late means a first join after start + grace (joining exactly at the end
  * of the grace period is on time); lateMinutes counts whole minutes from the start.
  */
+import { MINUTE_MS } from './time.js';
 
 export interface Lateness {
   late: boolean;
   lateMinutes: number;
 }
 
-const MINUTE = 60_000;
-
 /** `start`: the scheduled start (the actual start for ad-hoc sessions). `firstJoin` undefined: never joined, not late. */
 export function latenessOf(firstJoin: number | undefined, start: number, graceMinutes: number): Lateness {
-  if (firstJoin === undefined || firstJoin <= start + graceMinutes * MINUTE) return { late: false, lateMinutes: 0 };
-  return { late: true, lateMinutes: Math.floor((firstJoin - start) / MINUTE) };
+  if (firstJoin === undefined || firstJoin <= start + graceMinutes * MINUTE_MS) return { late: false, lateMinutes: 0 };
+  return { late: true, lateMinutes: Math.floor((firstJoin - start) / MINUTE_MS) };
 }

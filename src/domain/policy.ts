@@ -2,6 +2,7 @@
  * Attendance policies: how a status follows from attended time. Thresholds are compared in integer
  * milliseconds (attended × 100 ≥ pct × window), never through a rounded percentage, so exactly 75 % is present.
  */
+import { MINUTE_MS } from './time.js';
 
 export type AttendancePolicy =
   | {
@@ -27,8 +28,6 @@ export type AttendanceStatus = 'present' | 'late' | 'partial' | 'absent';
 
 export const DEFAULT_POLICY: AttendancePolicy = { kind: 'percentage' };
 
-const MINUTE = 60_000;
-
 export function graceMinutesOf(policy: AttendancePolicy): number {
   return policy.graceMinutes ?? 15;
 }
@@ -46,7 +45,7 @@ export function decideStatus(
   late: boolean,
 ): AttendanceStatus {
   if (policy.kind === 'minimum-duration') {
-    if (attendedMs >= (policy.minutes ?? 15) * MINUTE) return 'present';
+    if (attendedMs >= (policy.minutes ?? 15) * MINUTE_MS) return 'present';
     return attendedMs > 0 ? 'partial' : 'absent';
   }
   const { presentPct = 75, latePct = 50, partialPct = 10 } = policy;

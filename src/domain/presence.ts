@@ -19,6 +19,7 @@ import {
 import { columnsFromEvents, columnsFromState } from './columns.js';
 import type { PersonIdentity } from './identity.js';
 import { stateVersion, type AttendanceState } from './state.js';
+import { wholeSeconds } from './time.js';
 
 export interface PresentPerson extends PersonIdentity {
   /** Start of the current continuous presence. */
@@ -120,8 +121,8 @@ function presenceOf({ columns, timelines, firstJoin }: Timelines, context: Atten
       role: identity.role,
       guest: identity.guest,
       since,
-      currentSeconds: Math.floor((now - since) / 1000),
-      totalSeconds: window ? Math.floor(coveredMs(cycles, window.start, Math.min(window.end, now), now) / 1000) : 0,
+      currentSeconds: wholeSeconds(now - since),
+      totalSeconds: window ? wholeSeconds(coveredMs(cycles, window.start, Math.min(window.end, now), now)) : 0,
       connections: openConnections ? openConnections.size : 1,
     });
   }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { errors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { AttendanceEvent, PersonRef } from '../domain/events.js';
+import { secondsToMs } from '../domain/time.js';
 import {
   derivedKey,
   singleHeader,
@@ -79,7 +80,8 @@ const int64Time = z
   .transform(Number)
   .pipe(z.number().positive({ error: 'expected a positive time' }));
 
-const seconds = (s: number | undefined): number | undefined => (s === undefined ? undefined : s * 1000);
+/** LiveKit's seconds (`joinedAt`, `createdAt`) as epoch ms. */
+const seconds = (s: number | undefined): number | undefined => (s === undefined ? undefined : secondsToMs(s));
 
 const roomSchema = z.object({ sid: z.string().min(1), name: z.string().min(1) });
 
@@ -145,7 +147,7 @@ function parseLiveKitWebhookBody(body: unknown): ParsedWebhook {
       return result(room, {
         kind,
         key: keyOf(event, parsed.value),
-        at: parsed.value.createdAt * 1000,
+        at: secondsToMs(parsed.value.createdAt),
         source: 'webhook',
         instance: room.sid,
       });
@@ -166,7 +168,7 @@ function parseLiveKitWebhookBody(body: unknown): ParsedWebhook {
       if (!parsed.ok) return parsed.invalid;
       const { joinedAtMs, joinedAt } = parsed.value.participant;
       const joined = joinedAtMs ?? seconds(joinedAt);
-      const at = parsed.value.createdAt * 1000;
+      const at = secondsToMs(parsed.value.createdAt);
       return result(parsed.value.room, {
         kind: 'left',
         ...participantFields(event, parsed.value),
@@ -182,7 +184,7 @@ function parseLiveKitWebhookBody(body: unknown): ParsedWebhook {
       return result(parsed.value.room, {
         kind: 'left',
         ...participantFields(event, parsed.value),
-        at: parsed.value.createdAt * 1000,
+        at: secondsToMs(parsed.value.createdAt),
       });
     }
     default:

@@ -9,7 +9,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config/index.js';
 import { claimUnrelayedFacts, markRelayed, type UnrelayedFact } from '../db/facts.js';
-import type { Pool } from '../db/pool.js';
+import { inTransaction, type Pool } from '../db/pool.js';
 import { getSessions, sessionsForRooms } from '../db/sessions.js';
 import type { AttendanceEvent } from '../domain/index.js';
 import type { Logger } from '../logger.js';
@@ -117,15 +117,10 @@ export class Relay {
   }
 
   /** One round: claim, route, signal, mark; all inside one transaction that holds the claimed rows. */
-  private async round(): Promise<{ claimed: number; failed: boolean; deferred: boolean }> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+  private round(): Promise<{ claimed: number; failed: boolean; deferred: boolean }> {
+    return inTransaction(this.pool, async (client) => {
       const facts = await claimUnrelayedFacts(client, BATCH_FACTS);
-      if (facts.length === 0) {
-        await client.query('COMMIT');
-        return { claimed: 0, failed: false, deferred: false };
-      }
+      if (facts.length === 0) return { claimed: 0, failed: false, deferred: false };
       const { batches, targets, deferred } = await this.route(facts);
       const failedSessions = new Set<string>();
       const queue = [...batches.values()];
@@ -140,14 +135,8 @@ export class Relay {
         .filter((fact) => !deferred.has(fact.seq) && targets.get(fact.seq)!.every((id) => !failedSessions.has(id)))
         .map((fact) => fact.seq);
       await markRelayed(client, delivered);
-      await client.query('COMMIT');
       return { claimed: facts.length, failed: failedSessions.size > 0, deferred: deferred.size > 0 };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Each fact's sessions, and each session's batch of facts (capped per signal; the rest wait for the next round). */

@@ -5,16 +5,15 @@ import type { SessionRow } from '../db/sessions.js';
 import { workflowUiUrl } from '../infra/temporal-ui.js';
 import type { SessionSummary } from '../workflows/messages.js';
 import type { sessionDetailSchema, sessionStateSchema } from '../schemas/sessions.js';
-
-const utc = (epochMs: number | undefined) => (epochMs === undefined ? null : new Date(epochMs).toISOString());
+import { toIso, toIsoOrNull } from '../time.js';
 
 export function presentState(summary: SessionSummary): z.output<typeof sessionStateSchema> {
   return {
     ...summary,
-    meetingStartedAt: utc(summary.meetingStartedAt),
-    meetingEndedAt: utc(summary.meetingEndedAt),
-    calculationDueAt: utc(summary.calculationDueAt),
-    calculatedAt: utc(summary.calculatedAt),
+    meetingStartedAt: toIsoOrNull(summary.meetingStartedAt),
+    meetingEndedAt: toIsoOrNull(summary.meetingEndedAt),
+    calculationDueAt: toIsoOrNull(summary.calculationDueAt),
+    calculatedAt: toIsoOrNull(summary.calculatedAt),
   };
 }
 
@@ -25,12 +24,12 @@ export function presentSession(
 ): z.input<typeof sessionDetailSchema> {
   return {
     ...row,
-    scheduledStart: utc(row.scheduledStart),
-    scheduledEnd: utc(row.scheduledEnd),
-    meetingStarted: utc(row.meetingStarted),
-    meetingEnded: utc(row.meetingEnded),
-    calculatedAt: utc(row.calculatedAt),
-    createdAt: new Date(row.createdAt).toISOString(),
+    scheduledStart: toIsoOrNull(row.scheduledStart),
+    scheduledEnd: toIsoOrNull(row.scheduledEnd),
+    meetingStarted: toIsoOrNull(row.meetingStarted),
+    meetingEnded: toIsoOrNull(row.meetingEnded),
+    calculatedAt: toIsoOrNull(row.calculatedAt),
+    createdAt: toIso(row.createdAt),
     state: state && presentState(state),
     temporalUiUrl: workflowUiUrl(config, row.workflowId),
   };

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { pingDatabase } from '../../db/pool.js';
 import type { Logger } from '../../logger.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -27,7 +28,7 @@ export function healthRoutes({ pool, temporal, logger }: ApiDeps): Router {
   router.get('/readyz', async (_req, res) => {
     const checks = Object.fromEntries(
       await Promise.all([
-        check(logger, 'postgres', () => pool.query('SELECT 1')),
+        check(logger, 'postgres', () => pingDatabase(pool)),
         check(logger, 'temporal', () => temporal.connection.workflowService.getSystemInfo({})),
       ]),
     );

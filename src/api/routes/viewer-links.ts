@@ -3,6 +3,7 @@ import { getSession } from '../../db/sessions.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpError } from '../http-error.js';
 import { sessionIdParam } from '../../schemas/sessions.js';
+import { toIso } from '../../time.js';
 import { parseOr400 } from '../validate.js';
 import type { ViewerLinks } from '../viewer-links.js';
 
@@ -22,7 +23,7 @@ export function viewerLinkRoutes({ pool }: ApiDeps, viewers: ViewerLinks): Route
       url: `${req.protocol}://${req.get('host') ?? 'localhost'}${path}`,
       path,
       token,
-      expiresAt: new Date(expiresAt).toISOString(),
+      expiresAt: toIso(expiresAt),
     });
   });
   return router;

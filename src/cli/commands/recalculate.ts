@@ -3,6 +3,7 @@ import { presentState } from '../../sessions/views.js';
 import { recalculateSession } from '../../sessions/workflow-client.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import { getSession, sessionsEndedSince, type SessionRow } from '../../db/sessions.js';
+import { DAY_MS } from '../../domain/time.js';
 import type { SessionSummary } from '../../workflows/messages.js';
 import { action, CliError, errorMessage, EXIT, say, type CliContext } from '../context.js';
 import { formatSummaryLine } from '../format.js';
@@ -10,7 +11,6 @@ import { Progress } from '../progress.js';
 
 /** Per session: the calculation activity reads the whole event log, which takes a while for a large class. */
 const BUDGET_MS = 120_000;
-const DAY_MS = 86_400_000;
 
 /** `--since 7` (days) or a duration as configuration takes it (`36h`, `2d`). */
 function parseSince(text: string): number {
