@@ -16,12 +16,12 @@ import { Connection } from '@temporalio/client';
 import { assertSafeExposure, ConfigError, loadConfig } from '../config/index.js';
 import { migrate } from '../db/migrate.js';
 import { freePort, isListening, preferredOrFreePort } from '../infra/ports.js';
+import { ManagedChild } from '../infra/processes.js';
 import { runMain } from '../infra/run-main.js';
 import { dataDirPayloadKey, payloadKeyFile } from '../infra/secrets.js';
 import { waitForTemporal } from '../infra/temporal-server.js';
 import { createLogger } from '../logger.js';
 import { ensureBinaries, TEMPORAL_SERVER_VERSION } from './binaries.js';
-import { ClusterChild } from './children.js';
 import { externalPostgres, startClusterPostgres, type ClusterDatabases } from './postgres.js';
 import { startProxy, type RunningProxy } from './proxy.js';
 import {
@@ -51,13 +51,13 @@ function count(name: string, fallback: number): number {
   return value;
 }
 
-/** Under tsx (tests, development) the processes run from src, once built from dist, as in production. */
+/** The worker and the API run from beside this file: from src under tsx (tests, development), else from its build. */
 const fromSource = import.meta.url.endsWith('.ts');
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const nodeArgs = (entry: 'worker' | 'api') =>
-  fromSource
-    ? ['--import', 'tsx', join(PROJECT_ROOT, `src/${entry}/main.ts`)]
-    : [join(PROJECT_ROOT, `dist/${entry}/main.js`)];
+const nodeArgs = (entry: 'worker' | 'api') => {
+  const main = fileURLToPath(new URL(`../${entry}/main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+  return fromSource ? ['--import', 'tsx', main] : [main];
+};
 
 export interface ClusterState {
   supervisorPid: number;
@@ -69,7 +69,16 @@ export interface ClusterState {
   /** Set when the cluster made the payload key (PAYLOAD_ENCRYPTION_KEY unset). */
   payloadKeyFile?: string;
   logDir: string;
-  processes: Array<{ name: string; pid?: number; port?: number; starts: number; crashes: number; logFile: string }>;
+  processes: Array<{
+    name: string;
+    pid?: number;
+    port?: number;
+    /** The process's Prometheus endpoints. */
+    metrics?: string[];
+    starts: number;
+    crashes: number;
+    logFile: string;
+  }>;
 }
 
 runMain('cluster', async () => {
@@ -140,8 +149,9 @@ runMain('cluster', async () => {
       say(
         `Workflow payloads are encrypted with the key in ${resolve(payloadKeyFile(config.dataDir))} (PAYLOAD_ENCRYPTION_KEY for the CLI).`,
       );
-    const children: ClusterChild[] = [];
-    const ports = new Map<ClusterChild, number>();
+    const children: ManagedChild[] = [];
+    const ports = new Map<ManagedChild, number>();
+    const metricsUrls = new Map<ManagedChild, string[]>();
     /** Set once the proxy listens. */
     const front: { proxy?: RunningProxy } = {};
     const writeState = () => {
@@ -158,9 +168,10 @@ runMain('cluster', async () => {
           name: child.name,
           pid: child.pid,
           port: ports.get(child),
+          metrics: metricsUrls.get(child),
           starts: child.starts,
-          crashes: child.crashes,
-          logFile: child.options.logFile,
+          crashes: child.crashes().length,
+          logFile: child.logFile,
         })),
       };
       // Whole or not at all for a reader: written aside, then renamed over the old one.
@@ -168,10 +179,11 @@ runMain('cluster', async () => {
       renameSync(join(dir, 'cluster.json.tmp'), join(dir, 'cluster.json'));
     };
     const child = (
-      options: Omit<ConstructorParameters<typeof ClusterChild>[0], 'say' | 'onStart' | 'restart' | 'logFile'>,
+      options: Omit<ConstructorParameters<typeof ManagedChild>[0], 'say' | 'onStart' | 'restart' | 'logFile'>,
       port?: number,
+      metricsPorts: number[] = [],
     ) => {
-      const created = new ClusterChild({
+      const created = new ManagedChild({
         ...options,
         logFile: join(logDir, `${options.name}.log`),
         restart: true,
@@ -180,6 +192,11 @@ runMain('cluster', async () => {
       });
       children.push(created);
       if (port !== undefined) ports.set(created, port);
+      if (metricsPorts.length)
+        metricsUrls.set(
+          created,
+          metricsPorts.map((metricsPort) => `http://127.0.0.1:${metricsPort}/metrics`),
+        );
       stops.push(() => created.stop());
       return created;
     };
@@ -247,7 +264,7 @@ runMain('cluster', async () => {
       TEMPORAL_UI_URL: uiUrl,
       ...(payloadKey && { PAYLOAD_ENCRYPTION_KEY: payloadKey }),
     };
-    const workerChildren: ClusterChild[] = [];
+    const workerChildren: ManagedChild[] = [];
     for (let i = 1; i <= workers; i++) {
       const [metrics, sdkMetrics] = [await freePort(), await freePort()];
       const created = child(
@@ -261,10 +278,11 @@ runMain('cluster', async () => {
           ready: () => isPolling(temporalAddress, config.temporal.namespace, config.temporal.taskQueue, created.pid),
         },
         metrics,
+        [metrics, sdkMetrics],
       );
       workerChildren.push(created);
     }
-    const apiChildren: ClusterChild[] = [];
+    const apiChildren: ManagedChild[] = [];
     for (let i = 1; i <= apis; i++) {
       const port = await freePort();
       apiChildren.push(
@@ -278,6 +296,7 @@ runMain('cluster', async () => {
             ready: () => fetch(`http://127.0.0.1:${port}/readyz`).then((res) => res.ok),
           },
           port,
+          [port],
         ),
       );
     }
