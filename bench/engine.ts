@@ -3,7 +3,7 @@
  * them delivered out of order), attendance computed from scratch from the event log; and the live presence of
  * that room at mid-class from the workflow's state, as its `presence` query answers it: right after an event
  * changed the state, and when nothing changed since the previous query.
- * Run: node --import tsx bench/engine.ts   → prints median/min, writes bench/results/engine.json
+ * Run: node --import tsx bench/engine.ts   → prints median/min, writes .data/bench/engine.json
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +17,7 @@ import {
   type PersonRef,
 } from '../src/domain/index.js';
 import { seededRandom } from '../test/support/random.js';
+import { RESULTS_DIR } from './support/results.js';
 
 const PEOPLE = 10_000;
 const RUNS = 7;
@@ -113,5 +114,5 @@ console.log(
   `engine: median ${result.medianMs} ms, min ${result.minMs} ms over ${RUNS} runs (${result.events} events, ${people} people); ` +
     `presence (${inRoom} in the room): after a change ${presenceChanged.median} ms, unchanged ${presenceUnchanged.median} ms`,
 );
-mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('results/engine.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+mkdirSync(RESULTS_DIR, { recursive: true });
+writeFileSync(`${RESULTS_DIR}engine.json`, `${JSON.stringify(result, null, 2)}\n`);

@@ -4,7 +4,7 @@
  * Retry-After, as Zoom's per-second limits answer) into a whole Rollcall (worker and API as child processes).
  * The rate limit alone needs 960 / 40 = 24 s: that floor is the figure to compare with.
  *
- * Run: node --import tsx bench/report-sync.ts   → prints the figures, writes bench/results/report-sync.json
+ * Run: node --import tsx bench/report-sync.ts   → prints the figures, writes .data/bench/report-sync.json
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -12,7 +12,8 @@ import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { ReportSyncResult } from '../src/workflows/report-sync-types.js';
 import { startFakeZoomApi, type FakeInstance, type FakeRow } from '../test/support/fake-zoom-api.js';
-import { BenchCluster, coresBetween } from './support/cluster.js';
+import { RESULTS_DIR } from './support/results.js';
+import { coresBetween, startSystem } from './support/system.js';
 import { percentile, round } from './support/stats.js';
 
 const INSTANCES = 48;
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     rateLimit: { perSecond: RATE_LIMIT, retryAfter: 'never' },
   });
   fake.add({ kind: 'webinar', id: webinarId, instances });
-  const cluster = await BenchCluster.start({ name: 'report-sync', env: fake.env(), log });
+  const cluster = await startSystem({ name: 'report-sync', target: 'dev', env: fake.env(), log });
   try {
     log(`${rows} rows in ${pages} pages over ${INSTANCES} instances; rate-limit floor ${floorSeconds} s`);
     const cpuBefore = cluster.cpu();
@@ -142,8 +143,8 @@ async function main(): Promise<void> {
     if (result.totals.rows !== rows || storedRows !== rows || result.instances.some((i) => i.status !== 'done'))
       throw new Error(`incomplete sync: ${JSON.stringify(result.totals)}, ${storedRows} stored`);
     console.log(JSON.stringify(figures, null, 2));
-    mkdirSync('bench/results', { recursive: true });
-    writeFileSync('bench/results/report-sync.json', `${JSON.stringify(figures, null, 2)}\n`);
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(`${RESULTS_DIR}report-sync.json`, `${JSON.stringify(figures, null, 2)}\n`);
   } finally {
     const leftovers = await cluster.stop();
     if (leftovers.length > 0) log(`killed leftover processes: ${leftovers.join('; ')}`);

@@ -1,13 +1,14 @@
 /**
- * `npm run bench -- --scenario <name|all> [--runs N] [--quick] [--keep]`: runs benchmark scenarios, each on
- * infrastructure of its own, writes bench/results/<scenario>.json and regenerates bench/results/SUMMARY.md.
- * Not part of `npm test`: numbers need a quiet machine and minutes, not a pass/fail in CI.
+ * `npm run bench -- --scenario <name|all> [--target dev|cluster] [--runs N] [--quick] [--keep]`: runs benchmark
+ * scenarios, each on a system of its own, writes .data/bench/<scenario>[-cluster].json and regenerates
+ * .data/bench/SUMMARY.md. Not part of `npm test`: numbers need a quiet machine and minutes, not a pass/fail in CI.
  */
 import { parseArgs } from 'node:util';
-import { descendantsOf } from '../test/support/node-service.js';
+import { cleanUpOnExit } from '../test/support/kit/proc.js';
 import { Progress } from './support/progress.js';
 import { loadAverage, machine, writeResult, writeSummary } from './support/results.js';
 import type { Scenario } from './support/scenario.js';
+import type { TargetName } from './support/system.js';
 
 /** Loaded on demand: a scenario imports only what it runs (the engine needs no Temporal, no API). */
 const SCENARIOS: Record<string, () => Promise<Scenario>> = {
@@ -21,6 +22,7 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
 const { values } = parseArgs({
   options: {
     scenario: { type: 'string', short: 's' },
+    target: { type: 'string', default: 'dev' },
     runs: { type: 'string' },
     quick: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -34,6 +36,7 @@ const { values } = parseArgs({
 
 const names = Object.keys(SCENARIOS);
 const chosen = values.scenario === 'all' ? names : names.filter((name) => name === values.scenario);
+const target = values.target as TargetName;
 const runsArg = values.runs === undefined ? undefined : Number(values.runs);
 const pragmaArgs = values['sqlite-pragma'] ?? [];
 const sqlitePragmas = pragmaArgs.length
@@ -45,33 +48,19 @@ const dynamicConfig = configArgs.length
   : undefined;
 if (
   chosen.length === 0 ||
+  (target !== 'dev' && target !== 'cluster') ||
   (runsArg !== undefined && (!Number.isInteger(runsArg) || runsArg < 1)) ||
   pragmaArgs.some((arg) => !/^\w+=\w+$/.test(arg)) ||
   configArgs.some((arg) => !/^[\w.]+=.+$/.test(arg))
 ) {
   process.stderr.write(
-    `usage: npm run bench -- --scenario <${[...names, 'all'].join('|')}> [--runs N (default 3; webinar 1)] [--quick] [--keep] [--profile] [--sqlite-pragma journal_mode=WAL ...] [--dynamic-config history.maximumBufferedEventsBatch=1000 ...] [--save-as name]\n`,
+    `usage: npm run bench -- --scenario <${[...names, 'all'].join('|')}> [--target dev|cluster (classroom)] [--runs N (default 3; webinar 1)] [--quick] [--keep] [--profile] [--sqlite-pragma journal_mode=WAL ...] [--dynamic-config history.maximumBufferedEventsBatch=1000 ...] [--save-as name]\n`,
   );
   process.exit(2);
 }
 
 // Whatever happens (a failure, Ctrl-C), no process the bench started outlives it.
-const killDescendants = () => {
-  for (const pid of descendantsOf(process.pid)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-};
-process.on('exit', killDescendants);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killDescendants();
-    process.exit(130);
-  });
-}
+cleanUpOnExit();
 
 let failed = false;
 for (const name of chosen) {
@@ -80,21 +69,27 @@ for (const name of chosen) {
   const host = machine();
   try {
     const scenario = await SCENARIOS[name]!();
+    if (!(scenario.targets ?? ['dev']).includes(target))
+      throw new Error(`${name} runs on ${(scenario.targets ?? ['dev']).join(', ')}, not on --target ${target}`);
     const runs = runsArg ?? scenario.defaultRuns ?? 3;
-    const command = `npm run bench -- --scenario ${name}${runsArg === undefined ? '' : ` --runs ${runs}`}${values.quick ? ' --quick' : ''}${pragmaArgs.map((arg) => ` --sqlite-pragma ${arg}`).join('')}${configArgs.map((arg) => ` --dynamic-config ${arg}`).join('')}${values['save-as'] ? ` --save-as ${values['save-as']}` : ''}`;
-    progress.log(`${scenario.title} (${runs} run${runs === 1 ? '' : 's'}${values.quick ? ', quick' : ''})`);
+    const command = `npm run bench -- --scenario ${name}${target === 'dev' ? '' : ` --target ${target}`}${runsArg === undefined ? '' : ` --runs ${runs}`}${values.quick ? ' --quick' : ''}${pragmaArgs.map((arg) => ` --sqlite-pragma ${arg}`).join('')}${configArgs.map((arg) => ` --dynamic-config ${arg}`).join('')}${values['save-as'] ? ` --save-as ${values['save-as']}` : ''}`;
+    progress.log(
+      `${scenario.title} (${target === 'dev' ? 'dev stack' : 'cluster'}, ${runs} run${runs === 1 ? '' : 's'}${values.quick ? ', quick' : ''})`,
+    );
     const result = await scenario.run({
       runs,
       quick: values.quick,
       keep: values.keep,
       profile: values.profile,
       progress,
+      target,
       sqlitePragmas,
       dynamicConfig,
     });
     const durationS = Math.round((Date.now() - started) / 1000);
     const path = writeResult({
-      scenario: chosen.length === 1 && values['save-as'] ? values['save-as'] : name,
+      scenario:
+        chosen.length === 1 && values['save-as'] ? values['save-as'] : target === 'dev' ? name : `${name}-${target}`,
       title: scenario.title,
       command,
       measuredAt: new Date(started).toISOString(),

@@ -5,7 +5,7 @@
  *   database per run, migrated.
  * - Workflows bundled once and shared with every file through ROLLCALL_TEST_WORKFLOW_BUNDLE.
  * Arguments select test files or folders (default: test/unit, test/integration, test/e2e, test/faults and test/fuzz;
- * the last two start their own processes, see test/support/processes.ts).
+ * the last two start their own processes, see test/support/kit/dev-stack.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -84,7 +84,7 @@ async function main(): Promise<number> {
   );
   if (files.length === 0) throw new Error('no test files selected');
   const env: NodeJS.ProcessEnv = { ...process.env };
-  // Unit tests need no infrastructure, and fault and fuzz tests run their own (test/support/processes.ts):
+  // Unit tests need no infrastructure, and fault and fuzz tests run their own (test/support/kit/dev-stack.ts):
   // start the shared one only when another test is selected.
   const ownInfrastructure = ['unit', 'faults', 'fuzz'].map((dir) => join('test', dir));
   if (files.some((file) => !ownInfrastructure.some((dir) => resolve(file).includes(dir)))) {

@@ -8,8 +8,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { calculateAttendance } from '../../src/domain/index.js';
 import { workflowIdFor } from '../../src/workflows/types.js';
-import { pastMinute } from '../../test/support/scenario.js';
-import { coresBetween, noCrashTarget, runOnCluster, type BenchCluster } from '../support/cluster.js';
+import { eventsOf, pastMinute, signedWebhook, type Provider } from '../../test/support/scenario.js';
+import { coresBetween, noCrashTarget, runOnSystem, type BenchSystem } from '../support/system.js';
 import { engineAttendance, persistedReports } from '../../test/support/attendance.js';
 import { deliver } from '../support/deliver.js';
 import { chainHealth } from '../support/histories.js';
@@ -17,7 +17,7 @@ import { breakdown, histogramMean } from '../support/metrics.js';
 import { drive, HttpPoster } from '../support/load.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../support/scenario.js';
 import { medianOf, percentile, round } from '../support/stats.js';
-import { eventsOf, generateMeeting, registration, sign, type Meeting, type Provider } from '../support/webhooks.js';
+import { generateMeeting, registration, type Meeting } from '../support/webhooks.js';
 
 const CALCULATION_DELAY_S = 5;
 const TARGET_S = CALCULATION_DELAY_S + 5;
@@ -46,11 +46,11 @@ interface Item {
 }
 
 async function post(poster: HttpPoster, provider: Provider, payload: object): Promise<string> {
-  const { path, body, headers } = await sign(provider, payload);
+  const { path, body, headers } = await signedWebhook(provider, payload);
   return String((await poster.post(path, body, headers)).status);
 }
 
-async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context: ScenarioContext) {
+async function oneRun(cluster: BenchSystem, run: number, sizes: Sizes, context: ScenarioContext) {
   const { progress } = context;
   const tag = `${Date.now().toString(36)}r${run}`;
   const start = pastMinute(70);
@@ -141,9 +141,7 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
 
     const persisted = await persistedReports(cluster.pool, ids);
     const exact = meetings.filter(({ meeting, sessionId }) => {
-      const events = [...meeting.webhooks, meeting.end].flatMap((payload) =>
-        eventsOf(meeting.options.provider, payload),
-      );
+      const events = eventsOf(meeting.options.provider, [...meeting.webhooks, meeting.end]);
       return isDeepStrictEqual(
         persisted.get(sessionId),
         engineAttendance(calculateAttendance({ session: meeting.settings, events })).reports,
@@ -195,10 +193,11 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
 
 export const classroom: Scenario = {
   name: 'classroom',
+  targets: ['dev', 'cluster'],
   title: 'Classroom load: 100 concurrent sessions × 30 students with reconnects',
   async run(context: ScenarioContext): Promise<ScenarioResult> {
     const sizes = context.quick ? QUICK : FULL;
-    const { runs, crashes } = await runOnCluster(
+    const { runs, crashes } = await runOnSystem(
       'classroom',
       { CALCULATION_DELAY: `${CALCULATION_DELAY_S}s` },
       context,

@@ -1,16 +1,16 @@
 /**
  * Engine: bench/engine.ts as it is (10,000 people × 6 events, attendance from scratch, 7 timed runs after a
  * warm-up), started as a fresh process per run so each run has its own JIT and heap. The median of its
- * medians is the figure; the runner then rewrites bench/results/engine.json with every run kept.
+ * medians is the figure; the runner then rewrites the raw engine.json with every run kept.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { PROJECT_ROOT } from '../../test/support/node-service.js';
+import { PROJECT_ROOT } from '../../test/support/kit/proc.js';
 import { RESULTS_DIR } from '../support/results.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../support/scenario.js';
 import { median } from '../support/stats.js';
 
-/** Issue #16: attendance from scratch for 10,000 people × 6 events; presence of such a room when nothing changed. */
+/** Attendance from scratch for 10,000 people × 6 events; presence of such a room when nothing changed. */
 const TARGET_MS = 60;
 const PRESENCE_TARGET_MS = 10;
 

@@ -17,10 +17,10 @@ import {
   coresBetween,
   cpuBetween,
   noCrashTarget,
-  runOnCluster,
-  type BenchCluster,
+  runOnSystem,
+  type BenchSystem,
   type Part,
-} from '../support/cluster.js';
+} from '../support/system.js';
 import { drive, HttpPoster, type DriveResult } from '../support/load.js';
 import { histogramMean } from '../support/metrics.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../support/scenario.js';
@@ -74,7 +74,7 @@ class Joins {
 function prepare(
   side: Side,
   payloads: object[],
-  cluster: BenchCluster,
+  cluster: BenchSystem,
   poster: HttpPoster,
 ): (i: number) => Promise<string> {
   if (side === 'gateway') {
@@ -110,7 +110,7 @@ interface Step {
 
 const passes = (result: DriveResult) => result.ok === result.requests && result.latency.p99 < P99_LIMIT_MS;
 
-async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context: ScenarioContext) {
+async function oneRun(cluster: BenchSystem, run: number, sizes: Sizes, context: ScenarioContext) {
   const { progress } = context;
   const tag = `${Date.now().toString(36)}-r${run}`;
   const joins = { raw: new Joins(`raw-${tag}`), gateway: new Joins(`gw-${tag}`) };
@@ -252,7 +252,7 @@ export const ingest: Scenario = {
   title: 'Webhook ingest: gateway vs raw signalWithStart',
   async run(context: ScenarioContext): Promise<ScenarioResult> {
     const sizes = context.quick ? QUICK : FULL;
-    const { runs, crashes } = await runOnCluster('ingest', undefined, context, (cluster, run) =>
+    const { runs, crashes } = await runOnSystem('ingest', undefined, context, (cluster, run) =>
       oneRun(cluster, run, sizes, context),
     );
     const figures = runs.map((run) => run.figures);

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { PROJECT_ROOT } from '../../test/support/node-service.js';
+import { PROJECT_ROOT } from '../../test/support/kit/proc.js';
 import { RESULTS_DIR } from '../support/results.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../support/scenario.js';
 import { medianOf } from '../support/stats.js';

@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { calculateAttendance } from '../../src/domain/index.js';
 import { workflowIdFor } from '../../src/workflows/types.js';
-import { pastMinute } from '../../test/support/scenario.js';
-import { coresBetween, noCrashTarget, runOnCluster, type BenchCluster } from '../support/cluster.js';
+import { eventsOf, pastMinute, signedWebhook } from '../../test/support/scenario.js';
+import { coresBetween, noCrashTarget, runOnSystem, type BenchSystem } from '../support/system.js';
 import { engineAttendance, persistedReports } from '../../test/support/attendance.js';
 import { deliver } from '../support/deliver.js';
 import { chainHealth } from '../support/histories.js';
@@ -20,7 +20,7 @@ import { HttpPoster } from '../support/load.js';
 import { sampleLatency, sampleMemory } from '../support/samplers.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../support/scenario.js';
 import { medianOf, round, summarize } from '../support/stats.js';
-import { eventsOf, generateMeeting, registration, sign } from '../support/webhooks.js';
+import { generateMeeting, registration } from '../support/webhooks.js';
 
 const CALCULATION_DELAY_S = 5;
 const CONCURRENCY = 32;
@@ -49,15 +49,18 @@ const FULL: Sizes = { people: 10_000, cycles: 3, roster: 1_000 };
 const QUICK: Sizes = { people: 1_000, cycles: 3, roster: 100 };
 
 /** The worker's own log line for the session's final calculation: how long load + compute + persist took. */
-function calculationLog(cluster: BenchCluster, sessionId: string): { durationMs?: number; events?: number } {
-  const line = readFileSync(cluster.worker.logFile, 'utf8')
+function calculationLog(cluster: BenchSystem, sessionId: string): { durationMs?: number; events?: number } {
+  const line = cluster
+    .workerLogFiles()
+    .map((file) => readFileSync(file, 'utf8'))
+    .join('\n')
     .split('\n')
     .filter((l) => l.includes('"attendance calculated"') && l.includes(`"sessionId":"${sessionId}"`))
     .at(-1);
   return line ? (JSON.parse(line) as { durationMs?: number; events?: number }) : {};
 }
 
-async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context: ScenarioContext) {
+async function oneRun(cluster: BenchSystem, run: number, sizes: Sizes, context: ScenarioContext) {
   const { progress } = context;
   const sessionId = `webinar-${Date.now().toString(36)}-r${run}`;
   const meeting = generateMeeting({
@@ -96,7 +99,7 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
       rate: RATE,
       concurrency: CONCURRENCY,
       attempt: async (i) => {
-        const { path, body, headers } = await sign('zoom', meeting.webhooks[i]!);
+        const { path, body, headers } = await signedWebhook('zoom', meeting.webhooks[i]!);
         return String((await poster.post(path, body, headers)).status);
       },
       onProgress: (done) => progress.update(`run ${run}: webinar webhooks`, done, meeting.webhooks.length),
@@ -106,7 +109,7 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
     const stages = breakdown(scraped, await cluster.metrics());
     const presenceSamples = await presence.stop();
 
-    const end = await sign('zoom', meeting.end);
+    const end = await signedWebhook('zoom', meeting.end);
     const endStatus = (await poster.post(end.path, end.body, end.headers)).status;
     const endAcked = Date.now();
     let calculatedAt: number | undefined;
@@ -121,7 +124,7 @@ async function oneRun(cluster: BenchCluster, run: number, sizes: Sizes, context:
     }
     const peaks = await memory.stop();
 
-    const events = [...meeting.webhooks, meeting.end].flatMap((payload) => eventsOf('zoom', payload));
+    const events = eventsOf('zoom', [...meeting.webhooks, meeting.end]);
     const exact = isDeepStrictEqual(
       (await persistedReports(cluster.pool, [sessionId])).get(sessionId),
       engineAttendance(calculateAttendance({ session: meeting.settings, events })).reports,
@@ -178,7 +181,7 @@ export const webinar: Scenario = {
   defaultRuns: 1,
   async run(context: ScenarioContext): Promise<ScenarioResult> {
     const sizes = context.quick ? QUICK : FULL;
-    const { runs, crashes } = await runOnCluster(
+    const { runs, crashes } = await runOnSystem(
       'webinar',
       { CALCULATION_DELAY: `${CALCULATION_DELAY_S}s` },
       context,

@@ -59,8 +59,15 @@ export interface Scrapes {
   sdk: Scrape;
 }
 
-export async function scrapeAll(urls: { api: string; worker: string; sdk: string }): Promise<Scrapes> {
-  const [api, worker, sdk] = await Promise.all([scrape(urls.api), scrape(urls.worker), scrape(urls.sdk)]);
+/** Each kind's endpoints scraped and summed, sample by sample: two workers' counters and histograms add up. */
+export async function scrapeAll(urls: { api: string[]; worker: string[]; sdk: string[] }): Promise<Scrapes> {
+  const summed = async (list: string[]) => {
+    const total: Scrape = new Map();
+    for (const samples of await Promise.all(list.map(scrape)))
+      for (const [key, value] of samples) total.set(key, (total.get(key) ?? 0) + value);
+    return total;
+  };
+  const [api, worker, sdk] = await Promise.all([summed(urls.api), summed(urls.worker), summed(urls.sdk)]);
   return { api, worker, sdk };
 }
 

@@ -1,7 +1,7 @@
 /**
- * Results: one JSON file per scenario (bench/results/<scenario>.json) and bench/results/SUMMARY.md, which is
- * regenerated from whatever JSON files are there — so the summary always matches the JSON, whichever
- * scenarios were run last and when.
+ * Raw results: one JSON file per scenario and target in .data/bench/ (git-ignored: the figures worth keeping
+ * are written up in docs/benchmarks.md and the README), and .data/bench/SUMMARY.md, regenerated from
+ * whatever JSON files are there — so the summary always matches the JSON, whichever scenarios ran last.
  */
 import { execSync } from 'node:child_process';
 import { cpus, freemem, totalmem } from 'node:os';
@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ScenarioResult, Target } from './scenario.js';
 
-export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
+export const RESULTS_DIR = fileURLToPath(new URL('../../.data/bench/', import.meta.url));
 
 export interface ResultFile extends ScenarioResult {
   scenario: string;
@@ -87,7 +87,7 @@ export function writeSummary(): string {
   const lines = [
     '# Benchmark results',
     '',
-    `Regenerated from bench/results/*.json by \`npm run bench\` (free memory now ${Math.round(freemem() / 2 ** 30)} GiB). Medians over the runs listed.`,
+    `Regenerated from .data/bench/*.json by \`npm run bench\` (free memory now ${Math.round(freemem() / 2 ** 30)} GiB). Medians over the runs listed.`,
     '',
   ];
   lines.push('| scenario | figure | target | median | |', '| --- | --- | --- | --- | --- |');

@@ -1,5 +1,5 @@
 /** Background samplers that run beside a load: memory of the processes, and latency of a probe request. */
-import type { BenchCluster } from './cluster.js';
+import type { BenchSystem } from './system.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -9,7 +9,7 @@ export interface Sampler<T> {
 
 /** Peak resident memory (MiB) of the worker, the API and the Temporal server, read every `everyMs`. */
 export function sampleMemory(
-  cluster: BenchCluster,
+  cluster: BenchSystem,
   everyMs = 500,
 ): Sampler<{ workerPeakMiB: number; apiPeakMiB: number; temporalPeakMiB: number }> {
   const peak = { workerPeakMiB: 0, apiPeakMiB: 0, temporalPeakMiB: 0 };

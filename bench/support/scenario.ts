@@ -1,5 +1,6 @@
 /** What every scenario module exports, and what the runner hands it. */
 import type { Progress } from './progress.js';
+import type { TargetName } from './system.js';
 
 export interface ScenarioContext {
   /** Repetitions to take medians over (≥ 3 unless --runs says otherwise). */
@@ -11,6 +12,8 @@ export interface ScenarioContext {
   /** CPU profiles of the worker and the API (kept in the cluster's temp dir). */
   profile: boolean;
   progress: Progress;
+  /** `--target`: the dev stack (default) or the cluster topology. */
+  target: TargetName;
   /** `--sqlite-pragma` overrides for the dev server (A/B measurements); undefined = what `npm start` uses. */
   sqlitePragmas?: Record<string, string>;
   /** `--dynamic-config` settings for the dev server (experiments). */
@@ -44,5 +47,7 @@ export interface Scenario {
   title: string;
   /** Runs when --runs is not given: 3, unless one run alone already takes minutes (the webinar). */
   defaultRuns?: number;
+  /** Targets the scenario can run on (default: the dev stack only). */
+  targets?: TargetName[];
   run(context: ScenarioContext): Promise<ScenarioResult>;
 }

@@ -1,60 +1,21 @@
 /**
- * Provider webhooks for the scenarios: signed exactly as Zoom and LiveKit sign them (test/support/sign.ts),
- * and seeded, reproducible meetings — P people with K join/leave cycles each (reconnects) — together with the
+ * Provider webhooks for the scenarios (signed as the tests sign them, `signedWebhook` in test/support/scenario.ts):
+ * seeded, reproducible meetings — P people with K join/leave cycles each (reconnects) — together with the
  * registration a school's app would send and the engine's expectation for exactly the events sent.
  */
-import type { AttendanceEvent, RosterEntry, SessionSettings } from '../../src/domain/index.js';
-import { parseLiveKitWebhook } from '../../src/providers/livekit.js';
-import { parseZoomWebhook } from '../../src/providers/zoom.js';
-import { LIVEKIT_KEY, LIVEKIT_SECRET, MIN, ZOOM_SECRET } from '../../test/support/scenario.js';
+import type { RosterEntry, SessionSettings } from '../../src/domain/index.js';
+import { seededRandom } from '../../test/support/random.js';
+import { MIN, type Provider } from '../../test/support/scenario.js';
 import {
   livekitParticipantJoined,
   livekitParticipantLeft,
-  livekitRequest,
   livekitRoomFinished,
   livekitRoomStarted,
   zoomMeetingEnded,
   zoomMeetingStarted,
   zoomParticipantJoined,
   zoomParticipantLeft,
-  zoomRequest,
 } from '../../test/support/sign.js';
-
-export type Provider = 'zoom' | 'livekit';
-
-/** A webhook ready to POST: path, the exact signed body, and its headers. */
-export interface SignedWebhook {
-  path: string;
-  body: string;
-  headers: Record<string, string>;
-}
-
-export async function sign(provider: Provider, payload: object): Promise<SignedWebhook> {
-  if (provider === 'zoom') {
-    const { body, headers } = zoomRequest(payload, ZOOM_SECRET);
-    return { path: '/webhooks/zoom', body, headers: { ...headers } };
-  }
-  const { body, headers } = await livekitRequest(payload, LIVEKIT_KEY, LIVEKIT_SECRET);
-  return { path: '/webhooks/livekit', body, headers: { ...headers } };
-}
-
-/** The normalised events of a payload, as the product's adapters produce them. */
-export function eventsOf(provider: Provider, payload: object): AttendanceEvent[] {
-  const parsed = provider === 'zoom' ? parseZoomWebhook(payload) : parseLiveKitWebhook(payload);
-  if (parsed.type !== 'events') throw new Error(`generated payload did not parse as events: ${JSON.stringify(parsed)}`);
-  return parsed.events;
-}
-
-/** mulberry32: the same seed always gives the same meeting. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 export interface MeetingOptions {
   provider: Provider;
@@ -87,7 +48,7 @@ export interface Meeting {
 const SECOND = 1_000;
 
 export function generateMeeting(options: MeetingOptions): Meeting {
-  const random = seeded(options.seed);
+  const random = seededRandom(options.seed);
   const { provider, room, start: S } = options;
   const scheduledEnd = S + 60 * MIN;
   const meetingStart = S - 5 * MIN;

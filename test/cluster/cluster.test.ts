@@ -10,128 +10,25 @@
  *   - Ctrl-C (SIGTERM) stops every process the cluster started.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { freePort } from '../../src/infra/ports.js';
-import { removeEmbeddedPostgresData } from '../../src/infra/postgres.js';
-import type { ClusterState } from '../../src/cluster/main.js';
 import { engineAttendance, persistedAttendance, type Attendance } from '../support/attendance.js';
-import { PROJECT_ROOT } from '../support/node-service.js';
+import { alive, ClusterStack } from '../support/kit/cluster-stack.js';
+import { PROJECT_ROOT } from '../support/kit/proc.js';
 import { PROVIDER_SETTINGS, pastMinute } from '../support/scenario.js';
 import { expectedAttendance, generateClass, registration, type ClassScenario } from '../faults/support/classes.js';
 import { ProviderSender, type Outcome } from '../faults/support/sender.js';
 
 const PEOPLE = 120;
-const STARTUP_MS = 600_000;
 const SETTLE_MS = 180_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const note = (line: string) => process.stderr.write(`[cluster-test] ${line}\n`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-class ClusterProcess {
-  readonly output: string[] = [];
-  exit?: { code: number | null; signal: NodeJS.Signals | null };
-
-  private constructor(
-    readonly child: ChildProcess,
-    readonly dataDir: string,
-  ) {
-    const keep = (chunk: Buffer) => {
-      this.output.push(chunk.toString());
-      if (this.output.length > 400) this.output.shift();
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    child.on('exit', (code, signal) => (this.exit = { code, signal }));
-  }
-
-  static async start(env: Record<string, string>): Promise<{ cluster: ClusterProcess; readyMs: number }> {
-    const dataDir = mkdtempSync(join(tmpdir(), 'rollcall-cluster-test-'));
-    // As root, embedded PostgreSQL runs as the `postgres` user, which must be able to enter this directory.
-    chmodSync(dataDir, 0o755);
-    const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cluster/main.ts'], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, DATA_DIR: dataDir, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const cluster = new ClusterProcess(child, dataDir);
-    while (!cluster.text.includes('Rollcall cluster is running')) {
-      if (cluster.exit)
-        throw new Error(
-          `the cluster exited during start-up (${JSON.stringify(cluster.exit)}):\n${cluster.text.slice(-4_000)}`,
-        );
-      if (Date.now() - started > STARTUP_MS)
-        throw new Error(`the cluster was not running within ${STARTUP_MS / 1000} s:\n${cluster.text.slice(-4_000)}`);
-      await sleep(250);
-    }
-    return { cluster, readyMs: Date.now() - started };
-  }
-
-  /** The supervisor's output and the end of each process's log, for a failure message. */
-  diagnostics(): string {
-    const logs = this.state.processes.map((process) => {
-      const text = existsSync(process.logFile) ? readFileSync(process.logFile, 'utf8') : '';
-      return `---- ${process.name} (starts ${process.starts}, crashes ${process.crashes}), end of ${process.logFile}:\n${text.slice(-1_500)}`;
-    });
-    return [`---- supervisor:\n${this.text.slice(-3_000)}`, ...logs].join('\n');
-  }
-
-  get text(): string {
-    return this.output.join('');
-  }
-
-  get state(): ClusterState {
-    return JSON.parse(readFileSync(join(this.dataDir, 'cluster', 'cluster.json'), 'utf8')) as ClusterState;
-  }
-
-  processNamed(name: string): ClusterState['processes'][number] {
-    const found = this.state.processes.find((process) => process.name === name);
-    assert.ok(found, `cluster.json lists ${name}`);
-    return found;
-  }
-
-  /** SIGKILLs one of the cluster's processes and waits until the supervisor has it serving again; returns how long it was down. */
-  async killAndAwaitRestart(name: string): Promise<number> {
-    const before = this.processNamed(name);
-    assert.ok(before.pid && alive(before.pid), `${name} runs before the kill`);
-    const killed = Date.now();
-    process.kill(before.pid, 'SIGKILL');
-    for (;;) {
-      const now = this.processNamed(name);
-      if (now.pid && now.pid !== before.pid && now.starts === before.starts + 1) return Date.now() - killed;
-      if (Date.now() - killed > 180_000)
-        throw new Error(`${name} was not restarted within 180 s:\n${this.text.slice(-3_000)}`);
-      await sleep(250);
-    }
-  }
-
-  /** SIGTERM, as Ctrl-C; the exit code. */
-  async stop(): Promise<number | null> {
-    if (!this.exit) {
-      const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 90_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    return this.exit?.code ?? null;
-  }
-}
 
 interface ClassRun {
   scenario: ClassScenario;
@@ -191,19 +88,21 @@ async function uiSearch(
 }
 
 describe('cluster mode: temporal-server on PostgreSQL, 2 workers, 2 API processes behind one address', () => {
-  let cluster: ClusterProcess | undefined;
+  let cluster: ClusterStack | undefined;
   let pool: Pool | undefined;
   const runs: ClassRun[] = [];
 
   before(async () => {
-    const started = await ClusterProcess.start({
-      PORT: '0',
-      TEMPORAL_UI_PORT: String(await freePort()),
-      LOG_LEVEL: 'info',
-      CALCULATION_DELAY: '3s',
-      LATE_EVENT_WINDOW: '10m',
-      SESSION_MAX_OVERRUN: '3h',
-      ...PROVIDER_SETTINGS,
+    const started = await ClusterStack.start({
+      env: {
+        PORT: '0',
+        TEMPORAL_UI_PORT: String(await freePort()),
+        LOG_LEVEL: 'info',
+        CALCULATION_DELAY: '3s',
+        LATE_EVENT_WINDOW: '10m',
+        SESSION_MAX_OVERRUN: '3h',
+        ...PROVIDER_SETTINGS,
+      },
     });
     cluster = started.cluster;
     note(
@@ -221,12 +120,8 @@ describe('cluster mode: temporal-server on PostgreSQL, 2 workers, 2 API processe
       await cluster.stop();
       // Whatever it started must be gone with it (the test fails below otherwise, but never leaves them running).
       for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
-      if (process.env.ROLLCALL_KEEP_CLUSTER === '1') {
-        note(`kept ${cluster.dataDir} (logs in cluster/logs)`);
-      } else {
-        removeEmbeddedPostgresData(join(cluster.dataDir, 'cluster', 'postgres'));
-        rmSync(cluster.dataDir, { recursive: true, force: true });
-      }
+      cluster.remove();
+      if (process.env.ROLLCALL_KEEP_CLUSTER === '1') note(`kept ${cluster.dataDir} (logs in cluster/logs)`);
     }
   });
 

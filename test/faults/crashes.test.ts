@@ -21,10 +21,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { temporal } from '@temporalio/proto';
-import { pastMinute } from '../support/scenario.js';
-import { Cluster } from '../support/processes.js';
+import { eventsOf, pastMinute } from '../support/scenario.js';
+import { DevStack } from '../support/kit/dev-stack.js';
 import { unrelayedCount } from '../../src/db/facts.js';
-import { eventsOf, expectedAttendance, generateClass, type ClassScenario } from './support/classes.js';
+import { expectedAttendance, generateClass, type ClassScenario } from './support/classes.js';
 import { engineAttendance, persistedAttendance, type Attendance } from '../support/attendance.js';
 import { distinctKeys, runsOf, settle } from './support/compare.js';
 import {
@@ -52,7 +52,7 @@ const TEMPORAL_OUTAGE_MS = FULL ? 600_000 : 15_000;
 const API_DOWN_MS = 3_000;
 
 describe(`fault cases 3-5 and 7: crashes and outages during a ${PEOPLE}-person session`, () => {
-  let cluster: Cluster | undefined;
+  let cluster: DevStack | undefined;
   const start = pastMinute(90);
   const run = stamp();
   let caseNo = 0;
@@ -70,7 +70,7 @@ describe(`fault cases 3-5 and 7: crashes and outages during a ${PEOPLE}-person s
   const baselines = new Map<number, Attendance>();
 
   /** Brings every process back (an earlier case that failed half-way must not fail the next one). */
-  const heal = async (c: Cluster) => {
+  const heal = async (c: DevStack) => {
     if (!c.postgres.up) await c.postgres.start();
     if (!c.temporal.up) await c.temporal.start();
     if (!c.worker.running) await c.worker.start();
@@ -105,7 +105,7 @@ describe(`fault cases 3-5 and 7: crashes and outages during a ${PEOPLE}-person s
 
   before(async () => {
     // A 5 s grace delay leaves room to stop PostgreSQL between the end being stored and the calculation.
-    cluster = await Cluster.start({ name: 'crashes', env: { CALCULATION_DELAY: '5s' } });
+    cluster = await DevStack.start({ name: 'crashes', env: { CALCULATION_DELAY: '5s' } });
     await baselineOf(PEOPLE);
   });
   after(() => cluster?.stop());
@@ -387,7 +387,7 @@ function countBy(answers: readonly Answer[]): Record<string, number> {
 }
 
 /** The highest attempt of each activity type across the session's runs (retries are not events of their own). */
-async function activityAttempts(cluster: Cluster, sessionId: string): Promise<Record<string, number>> {
+async function activityAttempts(cluster: DevStack, sessionId: string): Promise<Record<string, number>> {
   const highest: Record<string, number> = {};
   for (const run of await runsOf(cluster, sessionId)) {
     const history = await cluster.client.workflow.getHandle(`session-${sessionId}`, run.runId).fetchHistory();

@@ -8,9 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { pastMinute } from '../support/scenario.js';
-import { Cluster } from '../support/processes.js';
-import { eventsOf, expectedAttendance, generateClass, type ClassScenario } from './support/classes.js';
+import { eventsOf, pastMinute } from '../support/scenario.js';
+import { DevStack } from '../support/kit/dev-stack.js';
+import { expectedAttendance, generateClass, type ClassScenario } from './support/classes.js';
 import { engineAttendance, persistedAttendance } from '../support/attendance.js';
 import { distinctKeys, settle } from './support/compare.js';
 import { FULL, SETTLE_MS, assertAllDelivered, assertNoCrash, note, register, seconds, stamp } from './support/run.js';
@@ -21,9 +21,9 @@ const PEOPLE = FULL ? 2_000 : 300;
 const SEED = 2_002;
 
 describe('fault case 2: every webhook three times, shuffled, 10 % of leaves lost', () => {
-  let cluster: Cluster | undefined;
+  let cluster: DevStack | undefined;
   before(async () => {
-    cluster = await Cluster.start({ name: 'duplicates' });
+    cluster = await DevStack.start({ name: 'duplicates' });
   });
   after(() => cluster?.stop());
 

@@ -12,9 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { calculatePresence } from '../../src/domain/index.js';
 import { presenceQuery } from '../../src/workflows/messages.js';
-import { MIN, pastMinute } from '../support/scenario.js';
-import { Cluster } from '../support/processes.js';
-import { eventsOf, expectedAttendance, generateClass, settingsOf } from './support/classes.js';
+import { eventsOf, MIN, pastMinute } from '../support/scenario.js';
+import { DevStack } from '../support/kit/dev-stack.js';
+import { expectedAttendance, generateClass, settingsOf } from './support/classes.js';
 import { engineAttendance } from '../support/attendance.js';
 import { distinctKeys, runsOf, settle, signalsOf } from './support/compare.js';
 import { unrelayedCount } from '../../src/db/facts.js';
@@ -37,9 +37,9 @@ const PEOPLE = FULL ? 5_000 : 1_000;
 const MIN_WEBHOOKS_PER_SIGNAL = 10;
 
 describe(`fault case 1: a session of ${PEOPLE * 5 + 2} webhooks`, () => {
-  let cluster: Cluster | undefined;
+  let cluster: DevStack | undefined;
   before(async () => {
-    cluster = await Cluster.start({ name: 'huge', env: { CONTINUE_AS_NEW_EVENTS: '500' } });
+    cluster = await DevStack.start({ name: 'huge', env: { CONTINUE_AS_NEW_EVENTS: '500' } });
   });
   after(() => cluster?.stop());
 

@@ -17,9 +17,9 @@ import { PROVIDERS, type AttendanceEvent } from '../../src/domain/index.js';
 import { adHocSessionId } from '../../src/sessions/routing.js';
 import { parseLiveKitWebhook } from '../../src/providers/livekit.js';
 import { parseZoomWebhook } from '../../src/providers/zoom.js';
-import { pastMinute } from '../support/scenario.js';
-import { Cluster } from '../support/processes.js';
-import { expectedAttendance, eventsOf, generateClass } from '../faults/support/classes.js';
+import { eventsOf, pastMinute } from '../support/scenario.js';
+import { DevStack } from '../support/kit/dev-stack.js';
+import { expectedAttendance, generateClass } from '../faults/support/classes.js';
 import { distinctKeys, settle } from '../faults/support/compare.js';
 import { engineAttendance } from '../support/attendance.js';
 import { FULL, assertAllDelivered, assertNoCrash, eventually, note, register, seconds } from '../faults/support/run.js';
@@ -59,11 +59,11 @@ interface Answered {
  * Posts the body once. PostgreSQL is up all along, so no answer may be a 503 (a fact that could not be stored):
  * nothing is redelivered, and every answer is classified.
  */
-function post(cluster: Cluster, fuzz: FuzzCase): Promise<Answered> {
+function post(cluster: DevStack, fuzz: FuzzCase): Promise<Answered> {
   return postOnce(cluster, fuzz);
 }
 
-async function postOnce(cluster: Cluster, fuzz: FuzzCase): Promise<Answered> {
+async function postOnce(cluster: DevStack, fuzz: FuzzCase): Promise<Answered> {
   const started = Date.now();
   try {
     const res = await fetch(`${cluster.apiUrl}/webhooks/${fuzz.endpoint}`, {
@@ -85,7 +85,7 @@ async function postOnce(cluster: Cluster, fuzz: FuzzCase): Promise<Answered> {
 }
 
 /** Every case, `concurrency` in flight; each gets one answer. */
-async function fire(cluster: Cluster, cases: readonly FuzzCase[], concurrency = 16): Promise<Answered[]> {
+async function fire(cluster: DevStack, cases: readonly FuzzCase[], concurrency = 16): Promise<Answered[]> {
   const answers: Answered[] = [];
   let next = 0;
   await Promise.all(
@@ -134,7 +134,7 @@ const roomKeys = (rooms: readonly Rooms[]) =>
  * rooms of `excludeRooms` (`provider:room`).
  */
 async function snapshot(
-  cluster: Cluster,
+  cluster: DevStack,
   exclude: string[],
   excludeRooms: string[] = [],
 ): Promise<Record<string, string>> {
@@ -156,7 +156,7 @@ async function snapshot(
 }
 
 /** Workflow ids on the cluster's task queue (each once, whatever its continue-as-new chain). */
-async function workflowIds(cluster: Cluster): Promise<Set<string>> {
+async function workflowIds(cluster: DevStack): Promise<Set<string>> {
   const ids = new Set<string>();
   for await (const execution of cluster.client.workflow.list({ query: `TaskQueue = '${cluster.taskQueue}'` }))
     ids.add(execution.workflowId);
@@ -180,7 +180,7 @@ const asStored = (event: AttendanceEvent): unknown => JSON.parse(JSON.stringify(
  * Then waits until the relay has delivered them, and the room's session reads every one of them.
  */
 async function assertFacts(
-  cluster: Cluster,
+  cluster: DevStack,
   endpoint: Endpoint,
   room: string,
   sessionId: string,
@@ -224,7 +224,7 @@ async function assertFacts(
 }
 
 describe(`fault case 6: fuzzing both webhook endpoints (≥ ${FULL ? '50,000' : '10,000'} bodies, seed ${SEED})`, () => {
-  let cluster: Cluster | undefined;
+  let cluster: DevStack | undefined;
   const start = pastMinute(90);
   const seededZoom = `98${Date.now() % 1e8}`;
   const seededLiveKit = `seeded-${Date.now().toString(36)}`;
@@ -242,7 +242,7 @@ describe(`fault case 6: fuzzing both webhook endpoints (≥ ${FULL ? '50,000' : 
   ];
 
   before(async () => {
-    cluster = await Cluster.start({ name: 'fuzz' });
+    cluster = await DevStack.start({ name: 'fuzz' });
     // Something to protect: a calculated class in each provider's registered room.
     for (const provider of PROVIDERS) {
       const scenario = generateClass({

@@ -31,13 +31,32 @@ export interface Sent {
   body: { status?: string; sessionId?: string; error?: string };
 }
 
-async function post(system: TestSystem, path: string, body: string, headers: object): Promise<Sent> {
-  const res = await fetch(`${system.api.url}${path}`, {
-    method: 'POST',
-    body,
-    headers: headers as Record<string, string>,
+export type Provider = 'zoom' | 'livekit';
+
+/** A webhook ready to POST: path, the exact signed body, and its headers. */
+export interface SignedWebhook {
+  path: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** Signs a payload exactly as the provider does, afresh at each call (Zoom's signature carries its timestamp). */
+export async function signedWebhook(provider: Provider, payload: object): Promise<SignedWebhook> {
+  if (provider === 'zoom') {
+    const { body, headers } = zoomRequest(payload, ZOOM_SECRET);
+    return { path: '/webhooks/zoom', body, headers: { ...headers } };
+  }
+  const { body, headers } = await livekitRequest(payload, LIVEKIT_KEY, LIVEKIT_SECRET);
+  return { path: '/webhooks/livekit', body, headers: { ...headers } };
+}
+
+/** The normalised events of payloads, as the product's adapters produce them (non-event payloads have none). */
+export function eventsOf(provider: Provider, payloads: readonly object[]): AttendanceEvent[] {
+  return payloads.flatMap((payload) => {
+    const parsed: ParsedWebhook | ZoomParsedWebhook =
+      provider === 'zoom' ? parseZoomWebhook(payload) : parseLiveKitWebhook(payload);
+    return parsed.type === 'events' ? parsed.events : [];
   });
-  return { status: res.status, body: (await res.json()) as Sent['body'] };
 }
 
 /** A provider's webhooks as sent, remembering every payload so the test can compute the engine's expectation. */
@@ -46,18 +65,15 @@ export class WebhookSender {
 
   constructor(
     private readonly system: TestSystem,
-    private readonly provider: 'zoom' | 'livekit',
+    private readonly provider: Provider,
   ) {}
 
   /** Signs and POSTs one payload exactly as the provider would; asserts nothing, returns the answer. */
   async send(payload: object): Promise<Sent> {
     this.payloads.push(payload);
-    if (this.provider === 'zoom') {
-      const { body, headers } = zoomRequest(payload, ZOOM_SECRET);
-      return post(this.system, '/webhooks/zoom', body, headers);
-    }
-    const { body, headers } = await livekitRequest(payload, LIVEKIT_KEY, LIVEKIT_SECRET);
-    return post(this.system, '/webhooks/livekit', body, headers);
+    const { path, body, headers } = await signedWebhook(this.provider, payload);
+    const res = await fetch(`${this.system.api.url}${path}`, { method: 'POST', body, headers });
+    return { status: res.status, body: (await res.json()) as Sent['body'] };
   }
 
   /** Sends and requires a 200 accept. */
@@ -69,12 +85,7 @@ export class WebhookSender {
 
   /** The normalised events of everything sent, as the engine sees them. */
   events(): AttendanceEvent[] {
-    const parse = (payload: object): ParsedWebhook | ZoomParsedWebhook =>
-      this.provider === 'zoom' ? parseZoomWebhook(payload) : parseLiveKitWebhook(payload);
-    return this.payloads.flatMap((payload) => {
-      const parsed = parse(payload);
-      return parsed.type === 'events' ? parsed.events : [];
-    });
+    return eventsOf(this.provider, this.payloads);
   }
 
   /** What the engine computes from the same log, for comparison with what the system persisted. */

@@ -4,11 +4,9 @@
  * whose connections overlap. The same seed always gives the same people and the same provider times, so the
  * same scenario can be replayed in another meeting (a fault run beside its fault-free run) and compared.
  */
-import type { AttendanceEvent, AttendanceResult, RosterEntry, SessionSettings } from '../../../src/domain/index.js';
+import type { AttendanceResult, RosterEntry, SessionSettings } from '../../../src/domain/index.js';
 import { calculateAttendance } from '../../../src/domain/index.js';
-import { parseLiveKitWebhook } from '../../../src/providers/livekit.js';
-import { parseZoomWebhook } from '../../../src/providers/zoom.js';
-import { MIN } from '../../support/scenario.js';
+import { eventsOf, MIN, type Provider } from '../../support/scenario.js';
 import {
   livekitParticipantJoined,
   livekitParticipantLeft,
@@ -20,7 +18,6 @@ import {
   zoomParticipantLeft,
 } from '../../support/sign.js';
 import { seededRandom } from '../../support/random.js';
-import type { Provider } from './sender.js';
 
 export interface ClassOptions {
   provider: Provider;
@@ -168,16 +165,6 @@ export function settingsOf(scenario: ClassScenario): SessionSettings {
     roster: scenario.roster,
     policy: { kind: 'percentage', graceMinutes: 15 },
   };
-}
-
-/** The normalised events of payloads, as the product's adapters produce them. */
-export function eventsOf(provider: Provider, payloads: readonly object[]): AttendanceEvent[] {
-  return payloads.flatMap((payload) => {
-    const parsed = provider === 'zoom' ? parseZoomWebhook(payload) : parseLiveKitWebhook(payload);
-    if (parsed.type !== 'events')
-      throw new Error(`generated payload did not parse as events: ${JSON.stringify(parsed)}`);
-    return parsed.events;
-  });
 }
 
 /** What the engine computes from exactly these payloads. */

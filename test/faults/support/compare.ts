@@ -7,10 +7,10 @@ import { sessionFactKeys } from '../../../src/db/facts.js';
 import type { AttendanceEvent } from '../../../src/domain/index.js';
 import { summaryQuery, type SessionSummary } from '../../../src/workflows/messages.js';
 import { persistedAttendance, type Attendance } from '../../support/attendance.js';
-import type { Cluster } from '../../support/processes.js';
+import type { DevStack } from '../../support/kit/dev-stack.js';
 
 /** The keys of the facts the session reads (its room's facts within its span, and its own), sorted. */
-export async function loggedKeys(cluster: Cluster, sessionId: string): Promise<string[]> {
+export async function loggedKeys(cluster: DevStack, sessionId: string): Promise<string[]> {
   // Sorted here as distinctKeys sorts (code units), whatever the database's collation.
   return (await sessionFactKeys(cluster.pool, sessionId)).sort();
 }
@@ -19,7 +19,7 @@ export function distinctKeys(events: readonly AttendanceEvent[]): string[] {
   return [...new Set(events.map((event) => event.key))].sort();
 }
 
-export async function summaryOf(cluster: Cluster, sessionId: string): Promise<SessionSummary | undefined> {
+export async function summaryOf(cluster: DevStack, sessionId: string): Promise<SessionSummary | undefined> {
   try {
     return await cluster.client.withDeadline(Date.now() + 5_000, () =>
       cluster.client.workflow.getHandle(`session-${sessionId}`).query(summaryQuery),
@@ -39,7 +39,7 @@ export interface Run {
   close?: number;
 }
 
-export async function runsOf(cluster: Cluster, sessionId: string): Promise<Run[]> {
+export async function runsOf(cluster: DevStack, sessionId: string): Promise<Run[]> {
   const runs: Run[] = [];
   for await (const execution of cluster.client.workflow.list({ query: `WorkflowId = 'session-${sessionId}'` })) {
     runs.push({
@@ -54,7 +54,7 @@ export async function runsOf(cluster: Cluster, sessionId: string): Promise<Run[]
 }
 
 /** Signals the session's workflow took, over its whole continue-as-new chain (the relay's deliveries, ends). */
-export async function signalsOf(cluster: Cluster, sessionId: string): Promise<number> {
+export async function signalsOf(cluster: DevStack, sessionId: string): Promise<number> {
   let signals = 0;
   for (const run of await runsOf(cluster, sessionId)) {
     const history = await cluster.client.workflow.getHandle(`session-${sessionId}`, run.runId).fetchHistory();
@@ -69,7 +69,7 @@ export async function signalsOf(cluster: Cluster, sessionId: string): Promise<nu
  * timeout it asserts anyway, so the failure shows the difference. Returns how long settling took.
  */
 export async function settle(
-  cluster: Cluster,
+  cluster: DevStack,
   sessionId: string,
   expected: Attendance,
   keys: string[],

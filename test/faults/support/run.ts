@@ -1,6 +1,6 @@
 /** Small helpers the fault cases share: the scale switch, registration, printing measured figures. */
 import assert from 'node:assert/strict';
-import type { Cluster } from '../../support/processes.js';
+import type { DevStack } from '../../support/kit/dev-stack.js';
 import { registration, type ClassScenario } from './classes.js';
 import type { Outcome } from './sender.js';
 
@@ -35,7 +35,7 @@ export function stamp(): string {
   return `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 }
 
-export async function register(cluster: Cluster, scenario: ClassScenario, sessionId: string): Promise<void> {
+export async function register(cluster: DevStack, scenario: ClassScenario, sessionId: string): Promise<void> {
   const res = await fetch(`${cluster.apiUrl}/api/sessions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -45,13 +45,13 @@ export async function register(cluster: Cluster, scenario: ClassScenario, sessio
 }
 
 /** No worker or API process died on its own; otherwise the report says how and shows its last output. */
-export function assertNoCrash(cluster: Cluster): void {
+export function assertNoCrash(cluster: DevStack): void {
   const report = cluster.crashReport();
   assert.equal(report, '', `a process crashed:\n${report}`);
 }
 
 /** Every webhook ended with a 2xx (a crash is reported first, as the likelier cause); else lists the first failures. */
-export function assertAllDelivered(cluster: Cluster, outcomes: readonly Outcome[], what: string): void {
+export function assertAllDelivered(cluster: DevStack, outcomes: readonly Outcome[], what: string): void {
   assertNoCrash(cluster);
   const failed = outcomes.filter(
     (outcome) => typeof outcome.status !== 'number' || outcome.status < 200 || outcome.status >= 300,

@@ -4,10 +4,7 @@
  * redelivery with backoff of anything that was not a 2xx — bounded, as providers give up eventually. Every
  * answer is recorded so a test can say exactly what the product answered and when.
  */
-import { LIVEKIT_KEY, LIVEKIT_SECRET, ZOOM_SECRET } from '../../support/scenario.js';
-import { livekitRequest, zoomRequest } from '../../support/sign.js';
-
-export type Provider = 'zoom' | 'livekit';
+import { signedWebhook, type Provider } from '../../support/scenario.js';
 
 export interface SenderOptions {
   provider: Provider;
@@ -89,22 +86,13 @@ export class ProviderSender {
     return (this.abort?.aborted ?? false) || this.failures >= this.options.giveUpAfter;
   }
 
-  private async signed(payload: object): Promise<{ path: string; body: string; headers: Record<string, string> }> {
-    if (this.options.provider === 'zoom') {
-      const { body, headers } = zoomRequest(payload, ZOOM_SECRET);
-      return { path: '/webhooks/zoom', body, headers: { ...headers } };
-    }
-    const { body, headers } = await livekitRequest(payload, LIVEKIT_KEY, LIVEKIT_SECRET);
-    return { path: '/webhooks/livekit', body, headers: { ...headers } };
-  }
-
   /** One webhook until a 2xx or the attempts run out. */
   async deliverOne(item: number, payload: object): Promise<Outcome> {
     const { maxAttempts, firstDelayMs, maxDelayMs, answerDeadlineMs, url } = this.options;
     let last: Answer['status'] = 'network';
     let body: unknown;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const request = await this.signed(payload);
+      const request = await signedWebhook(this.options.provider, payload);
       const started = Date.now();
       try {
         const res = await fetch(`${url}${request.path}`, {
