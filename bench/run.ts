@@ -17,6 +17,7 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
   webinar: () => import('./scenarios/webinar.js').then((m) => m.webinar),
   engine: () => import('./scenarios/engine.js').then((m) => m.engine),
   'report-sync': () => import('./scenarios/report-sync.js').then((m) => m.reportSync),
+  'live-viewers': () => import('./scenarios/live-viewers.js').then((m) => m.liveViewers),
 };
 
 const { values } = parseArgs({
