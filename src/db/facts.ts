@@ -64,6 +64,41 @@ export async function loadSessionFacts(pool: Pool, sessionId: string): Promise<A
   return rows.map((row) => row.event);
 }
 
+/**
+ * What tells whether the set of facts bearing on a session changed: how many, the sum of their sequence numbers
+ * and the largest. A reader that added up the facts it read compares it with its own sums: anything but new facts
+ * after its last one (an instance that began to bear on the session with older facts, a fact committed late
+ * with a smaller number, a changed fact span) shows as a difference.
+ */
+export interface FactSetDigest {
+  count: number;
+  seqSum: bigint;
+  lastSeq: bigint;
+}
+
+export async function sessionFactsDigest(pool: Pool, sessionId: string): Promise<FactSetDigest> {
+  const { rows } = await pool.query<{ count: number; seq_sum: string; last_seq: string }>(
+    'SELECT count(*)::int AS count, coalesce(sum(seq), 0)::text AS seq_sum, coalesce(max(seq), 0)::text AS last_seq FROM session_facts($1)',
+    [sessionId],
+  );
+  const row = rows[0]!;
+  return { count: row.count, seqSum: BigInt(row.seq_sum), lastSeq: BigInt(row.last_seq) };
+}
+
+/** The session's facts numbered in (after, upTo], in order, with their numbers. */
+export async function loadSessionFactsBetween(
+  pool: Pool,
+  sessionId: string,
+  after: bigint,
+  upTo: bigint,
+): Promise<Array<{ seq: bigint; event: AttendanceEvent }>> {
+  const { rows } = await pool.query<{ seq: string; event: AttendanceEvent }>(
+    'SELECT seq::text, event FROM session_facts($1) WHERE seq > $2 AND seq <= $3 ORDER BY seq',
+    [sessionId, after.toString(), upTo.toString()],
+  );
+  return rows.map((row) => ({ seq: BigInt(row.seq), event: row.event }));
+}
+
 /** The keys of the session's facts: what tests and operators compare with a provider's record. */
 export async function sessionFactKeys(pool: Pool, sessionId: string): Promise<string[]> {
   const { rows } = await pool.query<{ event_key: string }>(

@@ -143,9 +143,7 @@ export function attendanceOf(
   const people: PersonAttendance[] = [];
   let reportedOnRoster = 0;
   for (const t of timelines) {
-    // Someone not on the roster who has no time inside the window is not part of this session.
-    const onRoster = directory.hasRoster && !t.identity.guest;
-    if (onRoster) reportedOnRoster++;
+    if (onRoster(t, directory)) reportedOnRoster++;
     else if (!withinWindow(t.cycles, window, openUntil)) continue;
     people.push(personAttendance(t.identity, t.cycles, window, openUntil, session, policy, grace));
   }
@@ -158,7 +156,15 @@ export function attendanceOf(
       if (reported.has(userId)) continue;
       reported.add(userId);
       absent.push(
-        personAttendance(describePerson(userId, '', directory), [], window, openUntil, session, policy, grace),
+        personAttendance(
+          describePerson(directory.users.get(userId), '', directory),
+          [],
+          window,
+          openUntil,
+          session,
+          policy,
+          grace,
+        ),
       );
     }
   }
@@ -170,6 +176,20 @@ export function attendanceOf(
           absent.sort((a, b) => compareStrings(a.personKey, b.personKey)),
         );
   return { window, people: all, counts: countStatuses(all) };
+}
+
+function onRoster(t: PersonTimeline, directory: Directory): boolean {
+  return directory.hasRoster && !t.identity.guest;
+}
+
+/** Whether a timeline belongs in the session's result: someone not on the roster with no time inside the window does not. */
+export function inSession(
+  t: PersonTimeline,
+  directory: Directory,
+  window: AttendanceWindow | undefined,
+  openUntil: number | undefined,
+): boolean {
+  return onRoster(t, directory) || withinWindow(t.cycles, window, openUntil);
 }
 
 /** Two lists sorted by (unique) person key, merged. */
@@ -185,7 +205,7 @@ function mergeByKey(a: readonly PersonAttendance[], b: readonly PersonAttendance
 
 /** The window for these facts; `openUntil` ends it while an ad-hoc meeting is live. */
 export function sessionWindow(
-  columns: FactColumns,
+  columns: Pick<FactColumns, 'meetingStarts' | 'meetingEnds' | 'session'>,
   session: SessionSettings,
   firstJoin: number | undefined,
   openUntil: number | undefined,

@@ -135,9 +135,7 @@ function finish(
   hardStops: readonly number[],
   latestSession: number,
 ): FactColumns {
-  let latest = latestSession;
-  for (const t of columns.joins) if (t > latest) latest = t;
-  for (const t of columns.leaves) if (t > latest) latest = t;
+  let latest = Math.max(latestSession, lastUpTo(columns.joins, Infinity), lastUpTo(columns.leaves, Infinity));
   for (const c of columns.complex)
     if (c) for (const [joinedAt, leftAt] of c.reports) latest = Math.max(latest, joinedAt, leftAt);
   const full = {
@@ -158,8 +156,7 @@ function latestEvidenceOf(
   let latest = -Infinity;
   for (const times of [columns.meetingStarts, columns.meetingEnds, reconciles])
     latest = Math.max(latest, lastAtOrBefore(times, limit) ?? -Infinity);
-  for (const t of columns.joins) if (t <= limit && t > latest) latest = t;
-  for (const t of columns.leaves) if (t <= limit && t > latest) latest = t;
+  latest = Math.max(latest, lastUpTo(columns.joins, limit), lastUpTo(columns.leaves, limit));
   for (const c of columns.complex) {
     if (!c) continue;
     for (const [joinedAt, leftAt] of c.reports) {
@@ -170,21 +167,35 @@ function latestEvidenceOf(
   return latest === -Infinity ? undefined : latest;
 }
 
+/** The largest time `<= limit` (-Infinity if none); an index loop, as `for … of` boxes every element it yields. */
+function lastUpTo(times: Float64Array, limit: number): number {
+  let latest = -Infinity;
+  for (let k = 0; k < times.length; k++) {
+    const t = times[k]!;
+    if (t <= limit && t > latest) latest = t;
+  }
+  return latest;
+}
+
 /**
  * The columns of an event log, folded exactly as `applyEvent` folds it into a state (any order, any
  * duplication). Undefined for a log with reconcile snapshots, whose listings only the state folds.
  */
 export function columnsFromEvents(events: readonly AttendanceEvent[]): FactColumns | undefined {
   const index = new Map<string, number>();
-  const ids: string[] = [];
-  const guestKeys: string[] = [];
-  const emails: Array<string | undefined> = [];
-  const names: Array<string | undefined> = [];
-  const userIds: Array<string[] | undefined> = [];
-  const lastRef: PersonRef[] = [];
+  // per row, sized for the most rows there can be (one per event) and cut to the real count at the end: growing
+  // them by push would copy each several times
+  const most = events.length;
+  const ids = new Array<string>(most);
+  const guestKeys = new Array<string>(most);
+  const emails = new Array<string | undefined>(most);
+  const names = new Array<string | undefined>(most);
+  const userIds = new Array<string[] | undefined>(most);
+  const lastRef = new Array<PersonRef>(most);
   // one instance as a plain string (the usual case), more as a sorted list
-  const instances: Array<string | string[] | undefined> = [];
-  const extra: Array<{ reports: Span[]; moves: number[] } | undefined> = [];
+  const instances = new Array<string | string[] | undefined>(most);
+  const extra = new Array<{ reports: Span[]; moves: number[] } | undefined>(most);
+  let n = 0;
   // (row, time) of every join and leave, in arrival order; sorted per row below
   // (every event gives at most one join: its own, or a leave's join time)
   const joinRow = new Int32Array(events.length);
@@ -208,16 +219,11 @@ export function columnsFromEvents(events: readonly AttendanceEvent[]): FactColum
       case 'report-row': {
         let row = index.get(event.connection);
         if (row === undefined) {
-          row = ids.length;
+          row = n++;
           index.set(event.connection, row);
-          ids.push(event.connection);
-          guestKeys.push(event.person.guestKey);
-          emails.push(undefined);
-          names.push(undefined);
-          userIds.push(undefined);
-          lastRef.push(event.person);
-          instances.push(undefined);
-          extra.push(undefined);
+          ids[row] = event.connection;
+          guestKeys[row] = event.person.guestKey;
+          lastRef[row] = event.person;
           mergePerson(row, event.person);
         } else if (lastRef[row] !== event.person) {
           lastRef[row] = event.person;
@@ -265,7 +271,7 @@ export function columnsFromEvents(events: readonly AttendanceEvent[]): FactColum
     }
   }
 
-  const n = ids.length;
+  for (const rows of [ids, guestKeys, emails, names, userIds]) rows.length = n;
   const [joinFrom, joins] = sortedRows(n, joinRow, joinAt, nj);
   const [leaveFrom, leaves] = sortedRows(n, leaveRow, leaveAt, nl);
   const endsCache = new EndsCache((own) => endsOf(meetingEnds, sessionEnds, instanceEnds, own), meetingEnds);

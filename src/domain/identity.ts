@@ -42,9 +42,11 @@ export interface PersonIdentity {
   guest: boolean;
 }
 
-interface KnownUser extends DirectoryUser {
+export interface KnownUser extends DirectoryUser {
   role?: string;
   onRoster: boolean;
+  /** Position in the directory (0 … size - 1): people are grouped by it without hashing user ids. */
+  index: number;
 }
 
 export interface Directory {
@@ -63,7 +65,8 @@ export function normaliseEmail(email: string | undefined): string | undefined {
 /** Roster entries take precedence over directory users; on an email shared by two users the smallest id wins. */
 export function buildDirectory(users: readonly DirectoryUser[] = [], roster: readonly RosterEntry[] = []): Directory {
   const known = new Map<string, KnownUser>();
-  for (const u of users) known.set(u.userId, { userId: u.userId, email: u.email, name: u.name, onRoster: false });
+  for (const u of users)
+    known.set(u.userId, { userId: u.userId, email: u.email, name: u.name, role: undefined, onRoster: false, index: 0 });
   for (const r of roster) {
     const user = known.get(r.userId);
     known.set(r.userId, {
@@ -72,17 +75,20 @@ export function buildDirectory(users: readonly DirectoryUser[] = [], roster: rea
       name: r.name ?? user?.name,
       role: r.role,
       onRoster: true,
+      index: 0,
     });
   }
   const byEmail = new Map<string, KnownUser>();
+  let index = 0;
+  let rosterSize = 0;
   for (const u of known.values()) {
+    u.index = index++;
+    if (u.onRoster) rosterSize++;
     const email = normaliseEmail(u.email);
     if (email === undefined) continue;
     const holder = byEmail.get(email);
     if (!holder || precedes(u, holder)) byEmail.set(email, u);
   }
-  let rosterSize = 0;
-  for (const u of known.values()) if (u.onRoster) rosterSize++;
   return { users: known, byEmail, hasRoster: roster.length > 0, rosterSize };
 }
 
@@ -95,39 +101,39 @@ export function matchUser(
   email: string | undefined,
   ids: readonly string[] | undefined,
   directory: Directory,
-): string | undefined {
+): KnownUser | undefined {
   const byEmail = email === undefined ? undefined : directory.byEmail.get(email);
-  if (byEmail) return byEmail.userId;
+  if (byEmail) return byEmail;
   if (ids === undefined) return undefined;
-  let match: string | undefined;
+  let match: KnownUser | undefined;
   for (const id of ids) {
     const user = directory.users.get(id);
-    if (user?.onRoster) return id;
-    if (user) match ??= id;
+    if (user?.onRoster) return user;
+    match ??= user;
   }
   return match;
 }
 
-function personKeyOf(userId: string | undefined, guestKey: string): string {
+export function personKeyOf(userId: string | undefined, guestKey: string): string {
   return userId === undefined ? `guest:${guestKey}` : `user:${userId}`;
 }
 
 /**
- * The record's identity: directory data first, then what the provider said. `guestKey` matters only when
- * `userId` is undefined. Every key is set (one object shape for all records).
+ * The record's identity: directory data first, then what the provider said (`email`, `name`). `guestKey` matters
+ * only when `user` is undefined. Every key is set (one object shape for all records).
  */
 export function describePerson(
-  userId: string | undefined,
+  user: KnownUser | undefined,
   guestKey: string,
   directory: Directory,
-  provider: { email?: string | undefined; name?: string | undefined } = {},
+  email?: string,
+  name?: string,
 ): PersonIdentity {
-  const user = userId === undefined ? undefined : directory.users.get(userId);
   return {
-    personKey: personKeyOf(userId, guestKey),
-    userId,
-    email: user?.email ?? provider.email,
-    name: user?.name ?? provider.name,
+    personKey: personKeyOf(user?.userId, guestKey),
+    userId: user?.userId,
+    email: user?.email ?? email,
+    name: user?.name ?? name,
     role: user?.role,
     guest: user === undefined || (directory.hasRoster && !user.onRoster),
   };

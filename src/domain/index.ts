@@ -14,6 +14,9 @@ export type {
 } from './attendance.js';
 export { calculatePresence, presenceFromState, PresenceCache } from './presence.js';
 export type { Presence, PresentPerson } from './presence.js';
+export { LiveTimelines } from './live-timelines.js';
+export type { LiveView } from './live-timelines.js';
+export type { PersonTimeline } from './people.js';
 export { emptyState, applyEvent } from './state.js';
 export type { AttendanceState, ConnectionState } from './state.js';
 export type { ClosedBy, Cycle } from './cycles.js';

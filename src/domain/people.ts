@@ -1,7 +1,7 @@
 /** From facts to people: each connection's cycles, grouped under the person identity resolution assigns. */
 import type { FactColumns } from './columns.js';
 import { compareCycles, connectionCycles, simpleCycles, type Cycle } from './cycles.js';
-import { describePerson, matchUser, type Directory, type PersonIdentity } from './identity.js';
+import { describePerson, matchUser, type Directory, type KnownUser, type PersonIdentity } from './identity.js';
 
 export interface PersonTimeline {
   identity: PersonIdentity;
@@ -40,37 +40,35 @@ export function personTimelines(columns: FactColumns, directory: Directory): Per
   }
 
   // Identity: a connection's own match, else the match of another connection with its guest key (smallest user id).
-  const direct = new Array<string | undefined>(seen.length);
+  const direct = new Array<KnownUser | undefined>(seen.length);
   let unmatched = false;
   for (let s = 0; s < seen.length; s++) {
     const row = seen[s]!;
     if ((direct[s] = matchUser(emails[row], userIds[row], directory)) === undefined) unmatched = true;
   }
   // (only connections that matched nothing themselves need the links)
-  const byGuestKey = new Map<string, string>();
+  const byGuestKey = new Map<string, KnownUser>();
   for (let s = 0; unmatched && s < seen.length; s++) {
-    const userId = direct[s];
-    if (userId === undefined) continue;
+    const user = direct[s];
+    if (user === undefined) continue;
     const guestKey = guestKeys[seen[s]!]!;
     const linked = byGuestKey.get(guestKey);
-    if (linked === undefined || userId < linked) byGuestKey.set(guestKey, userId);
+    if (linked === undefined || user.userId < linked.userId) byGuestKey.set(guestKey, user);
   }
 
-  // Group rows by person: users by user id, guests by guest key.
-  const users = new Map<string, number>();
+  // Group rows by person: users by their place in the directory, guests by guest key.
+  const userPerson = new Int32Array(directory.users.size).fill(-1);
   const guests = new Map<string, number>();
-  const personUser: Array<string | undefined> = [];
+  const personUser: Array<KnownUser | undefined> = [];
   const personOf = new Int32Array(seen.length);
   for (let s = 0; s < seen.length; s++) {
-    const guestKey = guestKeys[seen[s]!]!;
-    const userId = direct[s] ?? (unmatched ? byGuestKey.get(guestKey) : undefined);
-    const groups = userId === undefined ? guests : users;
-    const key = userId ?? guestKey;
-    let p = groups.get(key);
-    if (p === undefined) {
+    const user = direct[s] ?? (unmatched ? byGuestKey.get(guestKeys[seen[s]!]!) : undefined);
+    let p = user === undefined ? guests.get(guestKeys[seen[s]!]!) : userPerson[user.index]!;
+    if (p === undefined || p < 0) {
       p = personUser.length;
-      groups.set(key, p);
-      personUser.push(userId);
+      if (user === undefined) guests.set(guestKeys[seen[s]!]!, p);
+      else userPerson[user.index] = p;
+      personUser.push(user);
     }
     personOf[s] = p;
   }
@@ -105,11 +103,8 @@ export function personTimelines(columns: FactColumns, directory: Directory): Per
           session,
         );
     } else {
-      // the provider's email and name: from the person's earliest connection (by first cycle) that has each
       cycles = [];
-      email = name = undefined;
-      let emailCycle: Cycle | undefined;
-      let nameCycle: Cycle | undefined;
+      const described = new EarliestDescription();
       for (let k = from[p]!; k < from[p + 1]!; k++) {
         const row = rows[k]!;
         const start = cycles.length;
@@ -128,29 +123,69 @@ export function personTimelines(columns: FactColumns, directory: Directory): Per
             ends[row]!,
             session,
           );
-        const firstCycle = cycles[start]!;
-        const rowEmail = emails[row];
-        const rowName = names[row];
-        if (rowEmail !== undefined && (!emailCycle || compareCycles(firstCycle, emailCycle) < 0))
-          [email, emailCycle] = [rowEmail, firstCycle];
-        if (rowName !== undefined && (!nameCycle || compareCycles(firstCycle, nameCycle) < 0))
-          [name, nameCycle] = [rowName, firstCycle];
+        described.offer(cycles[start]!, emails[row], names[row]);
       }
-      cycles.sort(compareCycles);
+      sortCycles(cycles);
+      ({ email, name } = described);
     }
-    const identity = describePerson(personUser[p], guestKeys[first]!, directory, { email, name });
-    timelines.push({ identity, cycles: moves ? bridgeMoves(cycles) : cycles });
-    keys.push(identity.personKey);
+    const timeline = personTimeline(personUser[p], guestKeys[first]!, directory, email, name, cycles, moves);
+    timelines.push(timeline);
+    keys.push(timeline.identity.personKey);
   }
   return sortedByKey(timelines, keys);
 }
 
+/** A person's timeline from their cycles (sorted; bridged across moves in place when `moves`). */
+export function personTimeline(
+  user: KnownUser | undefined,
+  guestKey: string,
+  directory: Directory,
+  email: string | undefined,
+  name: string | undefined,
+  cycles: Cycle[],
+  moves: boolean,
+): PersonTimeline {
+  return {
+    identity: describePerson(user, guestKey, directory, email, name),
+    cycles: moves ? bridgeMoves(cycles) : cycles,
+  };
+}
+
+/** The provider's email and name for a person of several connections: from the earliest (by first cycle) that has each. */
+export class EarliestDescription {
+  email: string | undefined;
+  name: string | undefined;
+  private emailCycle: Cycle | undefined;
+  private nameCycle: Cycle | undefined;
+
+  offer(firstCycle: Cycle, email: string | undefined, name: string | undefined): void {
+    if (email !== undefined && (!this.emailCycle || compareCycles(firstCycle, this.emailCycle) < 0)) {
+      this.email = email;
+      this.emailCycle = firstCycle;
+    }
+    if (name !== undefined && (!this.nameCycle || compareCycles(firstCycle, this.nameCycle) < 0)) {
+      this.name = name;
+      this.nameCycle = firstCycle;
+    }
+  }
+}
+
 /** `items` in the order of their (unique) keys, by code unit as `compareStrings` orders. */
 export function sortedByKey<T>(items: readonly T[], keys: readonly string[]): T[] {
-  const order = new Map<string, T>();
-  for (let i = 0; i < items.length; i++) order.set(keys[i]!, items[i]!);
-  // the default sort orders strings by code unit
-  return [...order.keys()].sort().map((key) => order.get(key)!);
+  const order = new Array<number>(items.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
+  return order.map((i) => items[i]!);
+}
+
+/** Sorts a person's few cycles in place (insertion sort: `Array.prototype.sort` allocates work arrays per call). */
+export function sortCycles(cycles: Cycle[]): void {
+  for (let a = 1; a < cycles.length; a++) {
+    const c = cycles[a]!;
+    let b = a - 1;
+    for (; b >= 0 && compareCycles(cycles[b]!, c) > 0; b--) cycles[b + 1] = cycles[b]!;
+    cycles[b + 1] = c;
+  }
 }
 
 /**

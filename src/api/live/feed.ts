@@ -6,7 +6,7 @@ import { OPEN_PHASES } from '../../domain/index.js';
 import type { ApiDeps } from '../deps.js';
 import { presentSession } from '../../sessions/views.js';
 import type { PresenceSnapshots } from '../../sessions/presence.js';
-import { countEvents, loadTimeline } from './timeline.js';
+import { LiveTimeline } from './timeline.js';
 
 /** One Server-Sent Event: its name and its data, already JSON. */
 export interface LiveMessage {
@@ -55,7 +55,7 @@ export class LiveFeeds {
 class LiveFeed {
   private readonly latest = new Map<LiveMessage['event'], string>();
   private readonly viewers = new Set<Viewer>();
-  private events = -1;
+  private readonly timeline = new LiveTimeline();
   private calculatedAt: number | undefined;
   private running = false;
 
@@ -109,11 +109,8 @@ class LiveFeed {
 
     send('session', presentSession(config, session, null));
     if (OPEN_PHASES.includes(session.status)) sendJson('presence', await this.presence());
-    const events = await countEvents(pool, session.id);
-    if (events !== this.events) {
-      this.events = events;
-      send('timeline', await loadTimeline(pool, session, now));
-    }
+    const timeline = await this.timeline.update(pool, session, now);
+    if (timeline !== undefined) sendJson('timeline', timeline);
     if (session.calculatedAt !== undefined && session.calculatedAt !== this.calculatedAt) {
       this.calculatedAt = session.calculatedAt;
       send('attendance', await loadAttendanceReport(pool, session.id));
