@@ -2,7 +2,8 @@
  * Attendance engine benchmark: a 10,000-person webinar, 3 join/leave cycles each (60,000 events, a share of
  * them delivered out of order), attendance computed from scratch from the event log; and the live presence of
  * that room at mid-class from the workflow's state, as its `presence` query answers it: right after an event
- * changed the state, and when nothing changed since the previous query.
+ * changed the state, and when nothing changed since the previous query; and the live page's timeline of that
+ * room after one new fact: kept fact by fact (`LiveTimelines`) against rebuilt from the whole log.
  * Run: node --import tsx bench/engine.ts   → prints median/min, writes .data/bench/engine.json
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import {
   applyEvent,
   calculateAttendance,
+  LiveTimelines,
   presenceFromState,
   stateFromEvents,
   type AttendanceEvent,
@@ -94,6 +96,21 @@ const presenceChanged = measure(RUNS, (run) => {
 });
 const presenceUnchanged = measure(RUNS, () => presenceFromState(state, input, now));
 
+// The live timeline at mid-class, one new join per tick: kept fact by fact, and rebuilt from the whole log.
+const live = new LiveTimelines(input);
+live.add(input.events);
+live.view(input, now);
+const log = [...input.events];
+let shown = 0;
+const tickIncremental = measure(RUNS, (run) => {
+  live.add([latecomer(100 + run)]);
+  shown = live.view(input, now).people.length;
+});
+const tickFull = measure(RUNS, (run) => {
+  log.push(latecomer(200 + run));
+  calculateAttendance({ ...input, events: log, now });
+});
+
 const result = {
   scenario: `${PEOPLE} people × 6 events (3 join/leave cycles, one event in ten swapped out of order), attendance from scratch; presence of the room from the state`,
   runs: RUNS,
@@ -108,11 +125,19 @@ const result = {
     unchangedMedianMs: presenceUnchanged.median,
     unchangedMinMs: presenceUnchanged.min,
   },
+  timelineTick: {
+    people: shown,
+    incrementalMedianMs: tickIncremental.median,
+    incrementalMinMs: tickIncremental.min,
+    fullMedianMs: tickFull.median,
+    fullMinMs: tickFull.min,
+  },
   node: process.version,
 };
 console.log(
   `engine: median ${result.medianMs} ms, min ${result.minMs} ms over ${RUNS} runs (${result.events} events, ${people} people); ` +
-    `presence (${inRoom} in the room): after a change ${presenceChanged.median} ms, unchanged ${presenceUnchanged.median} ms`,
+    `presence (${inRoom} in the room): after a change ${presenceChanged.median} ms, unchanged ${presenceUnchanged.median} ms; ` +
+    `timeline tick after one new fact: ${tickIncremental.median} ms kept fact by fact, ${tickFull.median} ms rebuilt`,
 );
 mkdirSync(RESULTS_DIR, { recursive: true });
 writeFileSync(`${RESULTS_DIR}engine.json`, `${JSON.stringify(result, null, 2)}\n`);
