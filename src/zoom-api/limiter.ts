@@ -5,11 +5,13 @@
  * its requests: one slot every `1000 / rate` ms (plus a margin), shared by every sync the process runs. On a busy
  * event loop timers fire late, and slots that came due during a stall would go out together; so a slot is also
  * held back while the last `1000 ms + margin` already saw `rate` requests go. However late the timers, no second
- * holds more than `rate` requests, and a late slot still goes as soon as that allows (the pace is caught up, not lost).
+ * holds more than `rate` requests, and a late slot goes as soon as the window has room rather than pushing every
+ * later slot back.
  *
- * The rate adapts: a 429 (a smaller plan, another process using the same account) pauses every request for
- * `Retry-After` (else half a second) and lowers the rate by a quarter; each second without one raises it again
- * by a twentieth of the ceiling, up to the ceiling.
+ * The rate adapts: a 429 pauses every request for `Retry-After` (else half a second). A 429 within a few seconds
+ * of the previous pause (a smaller plan, another process using the same account) also lowers the rate by a quarter;
+ * a lone one is jitter (requests that left on time arriving together) and costs only the pause. Each second
+ * without a 429 raises the rate again by a twentieth of the ceiling, up to the ceiling.
  */
 
 /**
@@ -22,6 +24,8 @@ const WINDOW_MS = 1000 * (1 + MARGIN);
 const DEFAULT_PAUSE_MS = 500;
 /** What a 429 leaves of the rate. */
 const DECREASE = 0.75;
+/** A 429 this soon after the previous pause ended means the limit is lower than the rate: slow down. */
+const PERSISTENT_MS = 5_000;
 /** The rate never drops below this many requests a second. */
 const MIN_RATE = 1;
 
@@ -95,11 +99,15 @@ export class RateLimiter {
     }
   }
 
-  /** Zoom answered 429: pause every request, and slow down (once per pause, however many requests it refused). */
+  /**
+   * Zoom answered 429: pause every request; and slow down if the previous pause ended only seconds ago (once per
+   * pause, however many requests it refused).
+   */
   throttled(retryAfterMs?: number): void {
     const now = this.now();
     this.throttles += 1;
-    if (now >= this.pausedUntil) this.rate = Math.max(MIN_RATE, this.rate * DECREASE);
+    if (now >= this.pausedUntil && now - this.pausedUntil < PERSISTENT_MS)
+      this.rate = Math.max(MIN_RATE, this.rate * DECREASE);
     this.pausedUntil = Math.max(this.pausedUntil, now + (retryAfterMs ?? DEFAULT_PAUSE_MS));
     this.next = Math.max(this.next, this.pausedUntil);
     this.lastThrottle = now;

@@ -268,10 +268,13 @@ describe('account rate limiter', () => {
     assert.deepEqual(grants, [0, 105, 210, 315, 420]);
   });
 
-  it('pauses everyone after a 429, slows down by a quarter once per pause, and recovers second by second', async () => {
+  it('pauses everyone after a 429, slows down by a quarter once per pause when 429s persist, and recovers second by second', async () => {
     const { limiter, now, advance } = clockedLimiter(40);
     await limiter.take();
-    limiter.throttled(2_000);
+    limiter.throttled(); // a lone 429 (jitter): the pause only
+    assert.equal(limiter.stats.rate, 40);
+    await limiter.take();
+    limiter.throttled(2_000); // another soon after: the limit is lower than the rate
     limiter.throttled(2_000); // the same burst refused twice: one decrease
     assert.equal(limiter.stats.rate, 30);
     const before = now();
@@ -287,7 +290,10 @@ describe('account rate limiter', () => {
       await limiter.take();
     }
     assert.equal(limiter.stats.rate, 40, 'back at the ceiling (+2/s each quiet second), never above');
-    assert.equal(limiter.stats.throttled, 3);
+    advance(10_000);
+    limiter.throttled(); // long after the last pause: a lone 429 again
+    assert.equal(limiter.stats.rate, 40);
+    assert.equal(limiter.stats.throttled, 5);
   });
 
   it('sends a caller that slept into a pause to the back of it', async () => {
