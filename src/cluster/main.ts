@@ -220,6 +220,7 @@ runMain('cluster', async () => {
           'warn',
         ),
         ready: () => waitForTemporal(temporalAddress, 1_000).then(() => true),
+        nice: config.backgroundNice,
       },
       grpc,
     );
@@ -252,6 +253,7 @@ runMain('cluster', async () => {
         args: ['--root', uiDir, '--config', 'config', '--env', 'cluster', 'start'],
         env: process.env,
         ready: () => fetch(`http://127.0.0.1:${uiPort}/healthz`).then((res) => res.ok),
+        nice: config.backgroundNice,
       },
       uiPort,
     );
@@ -276,6 +278,8 @@ runMain('cluster', async () => {
           env: { ...appEnv, WORKER_METRICS_PORT: String(metrics), SDK_METRICS_PORT: String(sdkMetrics) },
           // Polling: Temporal lists a poller with the SDK's default identity, <pid>@<host>.
           ready: () => isPolling(temporalAddress, config.temporal.namespace, config.temporal.taskQueue, created.pid),
+          // Background work: the API processes' acks come first (BACKGROUND_NICE).
+          nice: config.backgroundNice,
         },
         metrics,
         [metrics, sdkMetrics],

@@ -127,6 +127,7 @@ const schema = z
     REPORT_WEBHOOK_SECRET: optionalText,
     WORKER_METRICS_PORT: port(9464),
     SDK_METRICS_PORT: port(9465),
+    BACKGROUND_NICE: integer(10, 0, 19, 'a CPU priority offset'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -201,6 +202,12 @@ export interface Config {
   /** The worker's Prometheus endpoints: its own metrics, and the Temporal SDK's; 0 turns one off. */
   workerMetricsPort: number;
   sdkMetricsPort: number;
+  /**
+   * How much lower the CPU priority (nice) of the Temporal server and the workers is than the API's, where
+   * `npm start` and `npm run cluster` run them on one machine: a webhook's ack never queues for a CPU behind the
+   * work that follows it. 0 turns it off.
+   */
+  backgroundNice: number;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -246,6 +253,7 @@ function toConfig(env: Env): Config {
         ? { kind: 'percentage', graceMinutes: env.GRACE_PERIOD / MINUTE_MS }
         : { kind: 'minimum-duration', minutes: env.MINIMUM_DURATION / MINUTE_MS },
     continueAsNewEvents: env.CONTINUE_AS_NEW_EVENTS,
+    backgroundNice: env.BACKGROUND_NICE,
     reportWebhook:
       env.REPORT_WEBHOOK_URL && env.REPORT_WEBHOOK_SECRET
         ? { url: env.REPORT_WEBHOOK_URL, secret: env.REPORT_WEBHOOK_SECRET }

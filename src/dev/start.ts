@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { migrate } from '../db/migrate.js';
 import { provideDatabase } from '../infra/database.js';
 import { isListening } from '../infra/ports.js';
-import { killDescendantsOnExit, stopChild } from '../infra/processes.js';
+import { killDescendantsOnExit, lowerPriority, stopChild } from '../infra/processes.js';
 import { runMain } from '../infra/run-main.js';
 import { dataDirPayloadKey, payloadKeyFile } from '../infra/secrets.js';
 import { startTemporalDevServer, waitForTemporal } from '../infra/temporal-server.js';
@@ -52,6 +52,7 @@ async function provideTemporal(config: Config, stops: Stop[]): Promise<{ address
     uiCodecEndpoint: `http://localhost:${config.port}/codec`,
     namespace: config.temporal.namespace,
     log: say,
+    nice: config.backgroundNice,
   });
   stops.push(temporal.stop);
   return temporal;
@@ -63,11 +64,13 @@ function startChild(
   env: NodeJS.ProcessEnv,
   logger: Logger,
   onUnexpectedExit: () => void,
+  nice: number,
 ): ChildProcess {
   const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], {
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  lowerPriority(child.pid, nice);
   child.on('exit', (code, signal) => {
     if (code !== 0 || signal) logger.warn({ child: name, code, signal }, 'child process exited');
     onUnexpectedExit();
@@ -144,7 +147,8 @@ runMain('rollcall', async () => {
       ['worker', '../worker/main.js'],
       ['api', '../api/main.js'],
     ] as const) {
-      const child = startChild(name, script, env, logger, onChildExit);
+      // The worker is background work: the API's acks come first (BACKGROUND_NICE).
+      const child = startChild(name, script, env, logger, onChildExit, name === 'worker' ? config.backgroundNice : 0);
       stops.push(() => stopChild(child));
     }
     const apiUrl = `http://localhost:${config.port}`;

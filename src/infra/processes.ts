@@ -1,5 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { setPriority } from 'node:os';
+
+/**
+ * Lowers a background process's CPU priority by `nice` (Config.backgroundNice): where the Temporal server and
+ * the workers share a machine with the API, the API's acks come first. Best effort: a process that is already
+ * gone, or a system that refuses, keeps its priority.
+ */
+export function lowerPriority(pid: number | undefined, nice: number): void {
+  if (!pid || nice <= 0) return;
+  try {
+    setPriority(pid, nice);
+  } catch {
+    // the process exited already, or the system does not allow it: it runs at the normal priority
+  }
+}
 
 /** Asks a child to stop (SIGTERM), and kills it if it has not exited within the grace period. */
 export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
@@ -87,6 +102,8 @@ export interface ManagedChildOptions {
   logFile: string;
   /** True once the process serves; polled every 200 ms after each start (a throw counts as not yet). */
   ready: (child: ManagedChild) => Promise<boolean>;
+  /** Run at a CPU priority this much lower (see `lowerPriority`); default 0, the same as this process. */
+  nice?: number;
   /** Restart after an exit nobody asked for, as compose's `restart: unless-stopped` (default false). */
   restart?: boolean;
   say: (line: string) => void;
@@ -163,6 +180,7 @@ export class ManagedChild {
     } finally {
       closeSync(fd);
     }
+    lowerPriority(child.pid, this.options.nice ?? 0);
     this.child = child;
     let served = false;
     child.on('exit', (code, signal) => {

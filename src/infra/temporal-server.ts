@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../workflows/search-attributes.js';
 import { NO_TEMPORAL_CLI_HELP, buildTemporalCli, findTemporalCli, type LocatedCli } from './temporal-cli.js';
-import { stopChild } from './processes.js';
+import { lowerPriority, stopChild } from './processes.js';
 
 export interface DevServerOptions {
   /** SQLite file that keeps workflows across restarts; omitted = in memory (tests). */
@@ -20,6 +20,8 @@ export interface DevServerOptions {
   /** `--dynamic-config-value` settings, values as JSON (e.g. `{ 'history.maximumBufferedEventsBatch': '1000' }`). */
   dynamicConfig?: Record<string, string>;
   log: (line: string) => void;
+  /** Run at a CPU priority this much lower than this process's (Config.backgroundNice); default 0. */
+  nice?: number;
 }
 
 export interface RunningTemporal {
@@ -95,6 +97,7 @@ function devServerArgs(options: DevServerOptions): string[] {
 async function spawnDevServer(cli: LocatedCli, options: DevServerOptions): Promise<RunningTemporal> {
   if (options.dbFile) mkdirSync(dirname(options.dbFile), { recursive: true });
   const child: ChildProcess = spawn(cli.path, devServerArgs(options), { stdio: ['ignore', 'ignore', 'pipe'] });
+  lowerPriority(child.pid, options.nice ?? 0);
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr.push(chunk.toString());

@@ -27,6 +27,7 @@ describe('configuration', () => {
     ['CONTINUE_AS_NEW_EVENTS', '100', 'expected a number of history events 500-40000, got "100"'],
     ['CONTINUE_AS_NEW_EVENTS', '1e4', 'expected a number of history events 500-40000, got "1e4"'],
     ['CALCULATION_DELAY', 'soon', 'expected a duration like 30s, 5m or 2h, got "soon"'],
+    ['BACKGROUND_NICE', '20', 'expected a CPU priority offset 0-19, got "20"'],
   ] as const) {
     it(`refuses ${name}=${value}, naming the setting`, () => {
       assert.throws(

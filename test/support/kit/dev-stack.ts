@@ -89,7 +89,7 @@ export class ManagedTemporal extends ManagedServer<RunningTemporal> {
     readonly dbFile: string,
     port: number,
     say: (line: string) => void,
-    private readonly tuning: Pick<DevStackOptions, 'sqlitePragmas' | 'dynamicConfig'> = {},
+    private readonly tuning: Pick<DevStackOptions, 'sqlitePragmas' | 'dynamicConfig'> & { nice?: number } = {},
   ) {
     super('Temporal', port, say);
     this.address = `127.0.0.1:${port}`;
@@ -208,7 +208,11 @@ export class DevStack {
       freePort(),
     ]);
     const postgres = new ManagedPostgres(join(scratch, 'postgres'), pgPort, say);
-    const temporal = new ManagedTemporal(join(scratch, 'temporal.sqlite'), temporalPort, say, options);
+    // As `npm start` runs them: Temporal and the worker at a lower CPU priority than the API (BACKGROUND_NICE).
+    const nice = loadConfig({
+      BACKGROUND_NICE: options.env?.BACKGROUND_NICE ?? process.env.BACKGROUND_NICE,
+    }).backgroundNice;
+    const temporal = new ManagedTemporal(join(scratch, 'temporal.sqlite'), temporalPort, say, { ...options, nice });
     const partial: Array<() => Promise<void>> = [];
     try {
       const results = await Promise.allSettled([
@@ -256,6 +260,7 @@ export class DevStack {
           logFile: join(logDir, `${name}.log`),
           ready,
           say,
+          nice: name === 'worker' ? nice : 0,
         });
       // The worker logs this line (info) once it polls its task queue.
       const worker = child('worker', (service) => Promise.resolve(service.log.includes('"msg":"worker running"')));
