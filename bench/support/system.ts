@@ -6,6 +6,7 @@
  * scenario measures is read the same way on both: CPU and memory per part from /proc, and the processes'
  * own Prometheus endpoints.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../../src/config/index.js';
@@ -22,12 +23,16 @@ import type { ScenarioContext, Target } from './scenario.js';
 /** Where a scenario runs: `dev` (what `npm start` runs) or `cluster` (what `npm run cluster` runs). */
 export type TargetName = 'dev' | 'cluster';
 
-/** Settings every bench system shares, on top of the kit's: log levels as production, a short grace. */
+/**
+ * Settings every bench system shares, on top of the kit's: log levels as production, a short grace, and workflow
+ * payloads encrypted as `npm start` and `npm run cluster` encrypt them (the cluster makes its own key).
+ */
 const BENCH_ENV = {
   TEMPORAL_TASK_QUEUE: 'rollcall-bench',
   CALCULATION_DELAY: '5s',
   LATE_EVENT_WINDOW: '10m',
   LOG_LEVEL: 'info',
+  PAYLOAD_ENCRYPTION_KEY: `bench:${randomBytes(32).toString('base64')}`,
 };
 
 type Pids = { worker: number[]; api: number[]; temporal: number[]; postgres: number[] };

@@ -16,7 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../../../src/config/index.js';
 import { migrate } from '../../../src/db/migrate.js';
 import { createPool, type Pool } from '../../../src/db/pool.js';
-import { dataConverter } from '../../../src/infra/payload-codec.js';
+import { createDataConverter } from '../../../src/infra/payload-codec.js';
 import { freePort } from '../../../src/infra/ports.js';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../../../src/infra/postgres.js';
 import { descendantsOf, ManagedChild, type ExitRecord } from '../../../src/infra/processes.js';
@@ -158,11 +158,11 @@ export class DevStack {
     /** The worker's and the Temporal SDK's Prometheus endpoints, when `metrics` is on. */
     readonly metricsUrls: { worker: string[]; sdk: string[] },
   ) {
-    // The product's data converter: big payloads (carried state, presence) are gzipped.
+    // The product's data converter: big payloads (carried state, presence) gzipped, and encrypted when a key is set.
     this.client = new Client({
       connection: Connection.lazy({ address: temporal.address, connectTimeout: 1_000 }),
       namespace: 'default',
-      dataConverter,
+      dataConverter: createDataConverter(config.payloadKeys),
     });
     this.pool = createPool(postgres.databaseUrl, options.poolSize ?? 4);
   }
