@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
+import { ProviderRefused, SessionNotFound, Unavailable } from '../domain/errors.js';
 import { loadAttendanceReport } from '../db/reports.js';
 import type { ActivityDeps } from './deps.js';
 
@@ -46,8 +47,7 @@ export function reportPushActivities({ config, pool, logger }: ActivityDeps) {
       const target = config.reportWebhook;
       if (!target) return 'disabled';
       const report = await loadAttendanceReport(pool, sessionId);
-      if (!report)
-        throw ApplicationFailure.nonRetryable(`session ${sessionId} is not in the database`, 'UnknownSession');
+      if (!report) throw new SessionNotFound(sessionId);
       // A newer calculation has its own push, which sends the same newest report: this one has nothing left to do.
       if (report.calculationSeq > version) return 'superseded';
       const body = JSON.stringify(report);
@@ -69,11 +69,12 @@ export function reportPushActivities({ config, pool, logger }: ActivityDeps) {
       await response.body?.cancel();
       if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
         const message = `report webhook refused the report of session ${sessionId} (${response.status})`;
-        if (Context.current().info.attempt >= REFUSED_ATTEMPTS)
-          throw ApplicationFailure.nonRetryable(message, 'ReportRefused');
-        throw new Error(message);
+        // A receiver mid-deploy may refuse for a moment: a refusal counts after REFUSED_ATTEMPTS of them.
+        throw Context.current().info.attempt >= REFUSED_ATTEMPTS
+          ? new ProviderRefused(message)
+          : new Unavailable(message);
       }
-      if (!response.ok) throw new Error(`report webhook answered ${response.status} for session ${sessionId}`);
+      if (!response.ok) throw new Unavailable(`report webhook answered ${response.status} for session ${sessionId}`);
       logger.info(
         { sessionId, calculatedAt: report.calculatedAt, people: report.people.length },
         'attendance report pushed',

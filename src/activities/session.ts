@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import {
   calculateAttendance,
   stateFromEvents,
@@ -6,6 +6,7 @@ import {
   type AttendanceEvent,
   type AttendanceState,
 } from '../domain/index.js';
+import { InvalidInput, SessionNotFound } from '../domain/errors.js';
 import { saveAttendance } from '../db/attendance.js';
 import { loadSessionFacts, storeFacts } from '../db/facts.js';
 import { getSession, insertSession, updateSessionPhase } from '../db/sessions.js';
@@ -27,11 +28,6 @@ export interface CalculationOutcome {
   people: number;
   events: number;
   durationMs: number;
-}
-
-/** A session that is not in the database cannot become so by retrying. */
-function unknownSession(sessionId: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`session ${sessionId} is not in the database`, 'UnknownSession');
 }
 
 /** Activities of the session workflow; each is idempotent, so Temporal may retry any of them. */
@@ -74,7 +70,7 @@ export function sessionActivities({ pool, logger, config }: ActivityDeps) {
         });
       } catch (error) {
         if (isDataError(error))
-          throw ApplicationFailure.nonRetryable(`fact refused by the database: ${String(error)}`, 'DataError');
+          throw new InvalidInput(`fact refused by the database: ${String(error)}`, { cause: error });
         throw error;
       }
     },
@@ -113,7 +109,7 @@ export function sessionActivities({ pool, logger, config }: ActivityDeps) {
   async function calculate(sessionId: string, seq: number, auto: boolean, final: boolean): Promise<CalculationOutcome> {
     const started = Date.now();
     const session = await getSession(pool, sessionId);
-    if (!session) throw unknownSession(sessionId);
+    if (!session) throw new SessionNotFound(sessionId);
     const events = await loadSessionFacts(pool, sessionId);
     const users = await loadDirectoryFor(pool, events);
     const result = calculateAttendance({ session, users, events });

@@ -1,12 +1,12 @@
 import { isTemporalUnavailable } from '../sessions/temporal-errors.js';
-import { HttpError } from './http-error.js';
+import { Unavailable } from '../domain/errors.js';
 
 /** Runs a Temporal call, turning "Temporal unreachable" into a 503 so clients and providers retry. */
 export async function withTemporal<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (isTemporalUnavailable(error)) throw new HttpError(503, 'Temporal is unavailable; retry later');
+    if (isTemporalUnavailable(error)) throw new Unavailable('Temporal is unavailable; retry later', { cause: error });
     throw error;
   }
 }

@@ -1,3 +1,4 @@
+import { Conflict } from '../domain/errors.js';
 import pg from 'pg';
 import type { AttendanceEvent, DirectoryUser, PersonRef } from '../domain/index.js';
 import type { Pool } from './pool.js';
@@ -23,7 +24,7 @@ export async function loadDirectoryFor(pool: Pool, events: readonly AttendanceEv
 }
 
 /** An upsert would give a user an email another user already has (emails are unique, case-insensitively). */
-export class EmailInUseError extends Error {
+export class EmailInUseError extends Conflict {
   constructor(
     readonly email: string | undefined,
     readonly holderId: string | undefined,

@@ -1,3 +1,4 @@
+import { SessionNotRunning } from '../domain/errors.js';
 import { WithStartWorkflowOperation, WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { Config } from '../config/index.js';
 import type { sessionWorkflow } from '../workflows/index.js';
@@ -76,7 +77,7 @@ export async function endSession(
 ): Promise<SessionSummary> {
   const handle = client.workflow.getHandle(workflowIdFor(session.id));
   const { status } = await handle.describe();
-  if (status.name !== 'RUNNING') throw new SessionNotRunningError(session.id);
+  if (status.name !== 'RUNNING') throw new SessionNotRunning(session.id);
   const event: MeetingEndedEvent = {
     kind: 'meeting-ended',
     key: `system:end:${session.id}:${at}`,
@@ -87,12 +88,6 @@ export async function endSession(
     sessionId: session.id,
   });
   return handle.executeUpdate(endUpdate, { args: [event] });
-}
-
-export class SessionNotRunningError extends Error {
-  constructor(readonly sessionId: string) {
-    super(`session ${sessionId} has no running workflow (finished, or never started)`);
-  }
 }
 
 /**

@@ -17,7 +17,7 @@ const push = proxyActivities<Activities>({
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: ['ReportRefused'],
+    nonRetryableErrorTypes: ['ProviderRefused'],
   },
 });
 

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { withFailureTable } from '../../src/activities/failures.js';
 import { reportPushActivities, verifyReportSignature } from '../../src/activities/report-push.js';
 import { saveAttendance } from '../../src/db/attendance.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
@@ -187,12 +188,12 @@ describe('report push', () => {
       REPORT_WEBHOOK_URL: `http://127.0.0.1:${await freePort()}/reports`,
       REPORT_WEBHOOK_SECRET: SECRET,
     });
-    const push = reportPushActivities({ config, pool, logger, temporal });
+    const push = withFailureTable(reportPushActivities({ config, pool, logger, temporal }));
     await calculatedSession(pool, 'push-3');
     await assert.rejects(push.pushReport('push-3', 1), /fetch failed/);
     await assert.rejects(
       push.pushReport('no-such-session', 1),
-      (error) => error instanceof ApplicationFailure && error.nonRetryable,
+      (error) => error instanceof ApplicationFailure && error.nonRetryable && error.type === 'SessionNotFound',
     );
   });
 
@@ -223,12 +224,15 @@ describe('report push', () => {
     const receiver = await startReceiver(() => 400);
     try {
       await calculatedSession(pool, 'push-5');
-      const push = reportPushActivities({
-        config: testConfig({ REPORT_WEBHOOK_URL: receiver.url, REPORT_WEBHOOK_SECRET: SECRET }),
-        pool,
-        logger,
-        temporal,
-      });
+      // As the worker registers it: failing through the activities' failure table.
+      const push = withFailureTable(
+        reportPushActivities({
+          config: testConfig({ REPORT_WEBHOOK_URL: receiver.url, REPORT_WEBHOOK_SECRET: SECRET }),
+          pool,
+          logger,
+          temporal,
+        }),
+      );
       const attempt = (n: number) =>
         new MockActivityEnvironment({ attempt: n }).run(
           (id: string, version: number) => push.pushReport(id, version),
@@ -245,7 +249,7 @@ describe('report push', () => {
       }
       await assert.rejects(
         attempt(5),
-        (error) => error instanceof ApplicationFailure && error.nonRetryable && error.type === 'ReportRefused',
+        (error) => error instanceof ApplicationFailure && error.nonRetryable && error.type === 'ProviderRefused',
       );
       assert.equal(receiver.deliveries.length, 3);
     } finally {

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Router, type Request, type Response } from 'express';
 import { getSession } from '../../db/sessions.js';
 import type { ApiDeps } from '../deps.js';
-import { HttpError } from '../http-error.js';
+import { SessionNotFound } from '../../domain/errors.js';
 import { sessionIdParam } from '../../schemas/sessions.js';
 import { parseOr400 } from '../validate.js';
 import { TICK_MS, type LiveFeeds } from './feed.js';
@@ -30,7 +30,7 @@ export function liveStreamRoutes(deps: ApiDeps, feeds: LiveFeeds): Router {
   const router = Router();
   router.get('/sessions/:id/live', async (req, res) => {
     const { id } = parseOr400(sessionIdParam, req.params);
-    if (!(await getSession(deps.pool, id))) throw new HttpError(404, `no session ${id}`);
+    if (!(await getSession(deps.pool, id))) throw new SessionNotFound(id);
     // `connection: close`: the socket goes with the stream, rather than idling on until the keep-alive timeout.
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',

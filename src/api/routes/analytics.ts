@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { loadRoomAnalytics, loadSessionAnalytics } from '../../db/analytics.js';
 import type { ApiDeps } from '../deps.js';
-import { HttpError } from '../http-error.js';
+import { NotFound, SessionNotFound } from '../../domain/errors.js';
 import { zoomMeetingParam } from '../../schemas/report-sync.js';
 import { sessionIdParam } from '../../schemas/sessions.js';
 import { parseOr400 } from '../validate.js';
@@ -13,7 +13,7 @@ export function analyticsRoutes({ pool }: ApiDeps): Router {
   router.get('/sessions/:id/analytics', async (req, res) => {
     const { id } = parseOr400(sessionIdParam, req.params);
     const analytics = await loadSessionAnalytics(pool, id);
-    if (!analytics) throw new HttpError(404, `no session ${id}`);
+    if (!analytics) throw new SessionNotFound(id);
     res.json(analytics);
   });
 
@@ -21,7 +21,7 @@ export function analyticsRoutes({ pool }: ApiDeps): Router {
   router.get('/zoom/meetings/:id/analytics', async (req, res) => {
     const { id } = parseOr400(zoomMeetingParam, req.params);
     const analytics = await loadRoomAnalytics(pool, 'zoom', id);
-    if (!analytics) throw new HttpError(404, `no session of Zoom meeting or webinar ${id}`);
+    if (!analytics) throw new NotFound(`no session of Zoom meeting or webinar ${id}`);
     res.json(analytics);
   });
 

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { loadAttendanceReport, type AttendanceReport } from '../../db/reports.js';
 import { attendanceCsv } from '../csv.js';
 import type { ApiDeps } from '../deps.js';
-import { HttpError } from '../http-error.js';
+import { SessionNotFound } from '../../domain/errors.js';
 import type { attendanceReportSchema } from '../../schemas/attendance.js';
 import { sessionIdParam } from '../../schemas/sessions.js';
 import { parseOr400 } from '../validate.js';
@@ -20,7 +20,7 @@ export function attendanceRoutes({ pool }: ApiDeps): Router {
   const load = async (params: unknown): Promise<AttendanceReport> => {
     const { id } = parseOr400(sessionIdParam, params);
     const report = await loadAttendanceReport(pool, id);
-    if (!report) throw new HttpError(404, `no session ${id}`);
+    if (!report) throw new SessionNotFound(id);
     return report;
   };
 

@@ -6,7 +6,7 @@ import { payloadCodecs } from '../../infra/payload-codec.js';
 import { bearerAuth } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { requireJson } from '../guards.js';
-import { HttpError } from '../http-error.js';
+import { InvalidInput } from '../../domain/errors.js';
 import { parseOr400 } from '../validate.js';
 
 /** The Temporal UI's remote codec protocol: payloads with base64 metadata values and data. */
@@ -81,7 +81,7 @@ export function codecRoutes({ config, logger }: ApiDeps): Router {
       const { payloads } = parseOr400(codecBody, req.body);
       const result = await run(payloads.map(fromJson), direction).catch((error: unknown) => {
         logger.warn({ err: error, direction }, 'codec request failed');
-        throw new HttpError(400, `payloads could not be ${direction}d with the configured keys`);
+        throw new InvalidInput(`payloads could not be ${direction}d with the configured keys`);
       });
       res.json({ payloads: result.map(toJson) });
     });

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { getDeadLetter, listDeadLetters } from '../../db/dead-letters.js';
 import type { ApiDeps } from '../deps.js';
-import { HttpError } from '../http-error.js';
+import { NotFound } from '../../domain/errors.js';
 import { parseOr400 } from '../validate.js';
 
 const MAX_PAGE = 200;
@@ -30,7 +30,7 @@ export function deadLetterRoutes({ pool }: ApiDeps): Router {
   router.get('/dead-letters/:id', async (req, res) => {
     const { id } = parseOr400(letterId, req.params);
     const letter = await getDeadLetter(pool, id);
-    if (!letter) throw new HttpError(404, `no dead letter ${id}`);
+    if (!letter) throw new NotFound(`no dead letter ${id}`);
     res.json(letter);
   });
   return router;

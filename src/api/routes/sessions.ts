@@ -6,7 +6,7 @@ import { workflowUiUrl } from '../../infra/temporal-ui.js';
 import { summaryQuery } from '../../workflows/messages.js';
 import { workflowIdFor, type SessionSpec } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
-import { HttpError } from '../http-error.js';
+import { Conflict, SessionNotFound, SessionNotRunning, Unavailable } from '../../domain/errors.js';
 import {
   endSessionSchema,
   registerSessionSchema,
@@ -14,12 +14,7 @@ import {
   type RegisterSessionBody,
 } from '../../schemas/sessions.js';
 import { presentSession, presentState } from '../../sessions/views.js';
-import {
-  endSession,
-  recalculateSession,
-  SessionNotRunningError,
-  startSessionWorkflow,
-} from '../../sessions/workflow-client.js';
+import { endSession, recalculateSession, startSessionWorkflow } from '../../sessions/workflow-client.js';
 import { factSpan } from '../../sessions/routing.js';
 import { PresenceUnavailableError, type PresenceSnapshots } from '../../sessions/presence.js';
 import { within, withTemporal } from '../temporal-errors.js';
@@ -53,14 +48,13 @@ export function sessionRoutes(deps: ApiDeps, presence: PresenceSnapshots): Route
   const onWorkflow = async <T>(id: string, budgetMs: number, call: () => Promise<T>): Promise<T> => {
     const attempt = withTemporal(() => deps.temporal.withDeadline(Date.now() + budgetMs, call)).catch(
       (error: unknown) => {
-        if (error instanceof WorkflowNotFoundError || error instanceof SessionNotRunningError)
-          throw new HttpError(404, `no running workflow for session ${id}`);
+        if (error instanceof WorkflowNotFoundError) throw new SessionNotRunning(id);
         if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
-          throw new HttpError(503, `session ${id}'s workflow did not answer in time; retry later`);
+          throw new Unavailable(`session ${id}'s workflow did not answer in time; retry later`, { cause: error });
         throw error;
       },
     );
-    return within(budgetMs + 1_000, attempt, new HttpError(503, 'Temporal is unavailable; retry later'));
+    return within(budgetMs + 1_000, attempt, new Unavailable('Temporal is unavailable; retry later'));
   };
 
   /** Registers a session and starts its workflow; a retried identical registration answers the same. */
@@ -74,7 +68,7 @@ export function sessionRoutes(deps: ApiDeps, presence: PresenceSnapshots): Route
       factSpan(spec, earlyJoinMs, maxOverrunMs),
     );
     if (!created && !sameRegistration(row, spec))
-      throw new HttpError(409, `session ${spec.id} already exists with different details`);
+      throw new Conflict(`session ${spec.id} already exists with different details`);
     const workflowId = await withTemporal(() => startSessionWorkflow(deps.temporal, deps.config, row));
     res
       .status(created ? 201 : 200)
@@ -85,11 +79,11 @@ export function sessionRoutes(deps: ApiDeps, presence: PresenceSnapshots): Route
   router.get('/sessions/:id', async (req, res) => {
     const { id } = parseOr400(sessionIdParam, req.params);
     const session = await getSession(deps.pool, id);
-    if (!session) throw new HttpError(404, `no session ${id}`);
+    if (!session) throw new SessionNotFound(id);
     // Temporal or the workflow being unavailable leaves the stored row (state null), never a failed read.
     const state = await onWorkflow(id, BUDGET_MS.state, () => handleFor(id).query(summaryQuery)).catch(
       (error: unknown) => {
-        if (error instanceof HttpError && (error.status === 404 || error.status === 503)) return null;
+        if (error instanceof SessionNotRunning || error instanceof Unavailable) return null;
         throw error;
       },
     );
@@ -103,7 +97,8 @@ export function sessionRoutes(deps: ApiDeps, presence: PresenceSnapshots): Route
   router.get('/sessions/:id/presence', async (req, res) => {
     const { id } = parseOr400(sessionIdParam, req.params);
     const snapshot = await onWorkflow(id, BUDGET_MS.presence, () => presence.get(id)).catch((error: unknown) => {
-      if (error instanceof PresenceUnavailableError) throw new HttpError(503, 'Temporal is unavailable; retry later');
+      if (error instanceof PresenceUnavailableError)
+        throw new Unavailable('Temporal is unavailable; retry later', { cause: error });
       throw error;
     });
     res.type('json').send(snapshot.json);
@@ -114,7 +109,7 @@ export function sessionRoutes(deps: ApiDeps, presence: PresenceSnapshots): Route
     const { id } = parseOr400(sessionIdParam, req.params);
     const { at } = parseOr400(endSessionSchema, req.body ?? {});
     const session = await getSession(deps.pool, id);
-    if (!session) throw new HttpError(404, `no session ${id}`);
+    if (!session) throw new SessionNotFound(id);
     const summary = await onWorkflow(id, BUDGET_MS.end, () =>
       endSession(deps.temporal, deps.pool, session, at === undefined ? undefined : Date.parse(at)),
     );
@@ -128,7 +123,7 @@ export function sessionRoutes(deps: ApiDeps, presence: PresenceSnapshots): Route
   router.post('/sessions/:id/recalculate', async (req, res) => {
     const { id } = parseOr400(sessionIdParam, req.params);
     const session = await getSession(deps.pool, id);
-    if (!session) throw new HttpError(404, `no session ${id}`);
+    if (!session) throw new SessionNotFound(id);
     const summary = await onWorkflow(id, BUDGET_MS.recalculate, () =>
       recalculateSession(deps.temporal, deps.config, session),
     );

@@ -1,7 +1,6 @@
 import { Router } from 'express';
-import { EmailInUseError, upsertUsers } from '../../db/users.js';
+import { upsertUsers } from '../../db/users.js';
 import type { ApiDeps } from '../deps.js';
-import { HttpError } from '../http-error.js';
 import { upsertUsersSchema } from '../../schemas/users.js';
 import { parseOr400 } from '../validate.js';
 
@@ -11,12 +10,7 @@ export function userRoutes({ pool }: ApiDeps): Router {
   /** Bulk upsert of the matching directory; all or nothing. */
   router.put('/users', async (req, res) => {
     const users = parseOr400(upsertUsersSchema, req.body);
-    try {
-      res.json({ upserted: await upsertUsers(pool, users) });
-    } catch (error) {
-      if (error instanceof EmailInUseError) throw new HttpError(409, error.message);
-      throw error;
-    }
+    res.json({ upserted: await upsertUsers(pool, users) });
   });
 
   return router;

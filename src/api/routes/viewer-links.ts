@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { getSession } from '../../db/sessions.js';
 import type { ApiDeps } from '../deps.js';
-import { HttpError } from '../http-error.js';
+import { SessionNotFound } from '../../domain/errors.js';
 import { sessionIdParam } from '../../schemas/sessions.js';
 import { toIso } from '../../time.js';
 import { parseOr400 } from '../validate.js';
@@ -16,7 +16,7 @@ export function viewerLinkRoutes({ pool }: ApiDeps, viewers: ViewerLinks): Route
   const router = Router();
   router.post('/sessions/:id/viewer-link', async (req, res) => {
     const { id } = parseOr400(sessionIdParam, req.params);
-    if (!(await getSession(pool, id))) throw new HttpError(404, `no session ${id}`);
+    if (!(await getSession(pool, id))) throw new SessionNotFound(id);
     const { token, expiresAt } = viewers.mint(id);
     const path = `/sessions/${encodeURIComponent(id)}/live#view=${token}`;
     res.status(201).json({

@@ -1,4 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
+import { InvalidInput, Unavailable } from '../../domain/errors.js';
 import type { Provider } from '../../domain/index.js';
 import type { ParsedWebhook } from '../../providers/common.js';
 import { parseLiveKitWebhook, verifyLiveKitWebhook } from '../../providers/livekit.js';
@@ -48,7 +49,7 @@ export function webhookRoutes(deps: ApiDeps, relay: Relay, metrics: ApiMetrics):
     await keepDeadLetter(deps.pool, provider, reason, raw.toString('utf8')).catch((error: unknown) =>
       deps.logger.warn({ err: error }, 'dead letter not kept'),
     );
-    throw new HttpError(400, reason);
+    throw new InvalidInput(reason);
   }
 
   async function accept(
@@ -67,7 +68,7 @@ export function webhookRoutes(deps: ApiDeps, relay: Relay, metrics: ApiMetrics):
     const stored = await storeFacts(deps.pool, parsed.room, parsed.events).catch(async (error: unknown) => {
       if (isDataError(error)) return refuse(provider, raw, 'the event holds a value that cannot be stored');
       deps.logger.error({ err: error }, 'webhook facts not stored');
-      throw new HttpError(503, 'the event cannot be stored now; retry later');
+      throw new Unavailable('the event cannot be stored now; retry later');
     });
     relay.announce();
     noteWebhook(res, { outcome: 'accepted', events: parsed.events.length, stored });

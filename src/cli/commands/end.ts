@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { isoTime } from '../../schemas/common.js';
 import { presentState } from '../../sessions/views.js';
 import { getSession } from '../../db/sessions.js';
-import { endSession, SessionNotRunningError } from '../../sessions/workflow-client.js';
+import { SessionNotRunning } from '../../domain/errors.js';
+import { endSession } from '../../sessions/workflow-client.js';
 import { action, CliError, say } from '../context.js';
 import { iso } from '../format.js';
 
@@ -33,7 +34,7 @@ export function endCommand(): Command {
             endSession(ctx.temporal(), ctx.database(), session, options.at),
           )
           .catch((error: unknown) => {
-            if (error instanceof WorkflowNotFoundError || error instanceof SessionNotRunningError)
+            if (error instanceof WorkflowNotFoundError || error instanceof SessionNotRunning)
               throw new CliError(`session ${sessionId} has no running workflow (finished, or never started)`);
             throw error;
           });
