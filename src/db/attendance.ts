@@ -1,6 +1,6 @@
 import type { AttendanceResult } from '../domain/index.js';
 import { toDateOrNull } from '../time.js';
-import type { Pool } from './pool.js';
+import { inTransaction, type Pool } from './pool.js';
 
 export interface SaveOptions {
   /** True when the workflow ran it on its own (after the meeting), false when an operator asked. */
@@ -23,18 +23,13 @@ export async function saveAttendance(
   options: SaveOptions,
 ): Promise<boolean> {
   const people = result.people;
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     // The session row is locked until commit: two attempts of one calculation, or two calculations, save one at a time.
     const newest = await client.query(
       'UPDATE sessions SET calculation_seq = $2 WHERE id = $1 AND calculation_seq <= $2',
       [sessionId, options.seq],
     );
-    if (newest.rowCount === 0) {
-      await client.query('ROLLBACK');
-      return false;
-    }
+    if (newest.rowCount === 0) return false;
     const keys = people.map((person) => person.personKey);
     await client.query('DELETE FROM participants WHERE session_id = $1 AND NOT (person_key = ANY($2::text[]))', [
       sessionId,
@@ -101,12 +96,6 @@ export async function saveAttendance(
       `UPDATE sessions SET calculated_at = $2, status = CASE WHEN $3 THEN 'calculated' ELSE status END, updated_at = now() WHERE id = $1`,
       [sessionId, options.calculatedAt, options.final ?? false],
     );
-    await client.query('COMMIT');
     return true;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
