@@ -2,41 +2,10 @@ import type { AttendanceStatus, ClosedBy } from '../domain/index.js';
 import { toIso, toIsoOrNull } from '../time.js';
 import type { Pool } from './pool.js';
 import { getSession } from './sessions.js';
+import type { AttendanceReport, ReportPerson } from '../schemas/attendance.js';
 
-export interface ReportCycle {
-  joinedAt: string;
-  leftAt: string | null;
-  closedBy: ClosedBy | null;
-}
-
-export interface ReportPerson {
-  personKey: string;
-  userId: string | null;
-  email: string | null;
-  name: string | null;
-  role: string | null;
-  guest: boolean;
-  firstJoin: string | null;
-  lastLeave: string | null;
-  attendedSeconds: number;
-  percentage: number;
-  status: AttendanceStatus;
-  late: boolean;
-  lateMinutes: number;
-  cycles: ReportCycle[];
-}
-
-/** A session's persisted attendance: what GET /attendance (JSON and CSV) answers and the report push sends. */
-export interface AttendanceReport {
-  sessionId: string;
-  /** Null until the first calculation persisted anyone. */
-  calculatedAt: string | null;
-  /** The sequence number of the calculation this report is from (0: none yet); a receiver keeps the highest. */
-  calculationSeq: number;
-  /** The scheduled window; ad-hoc sessions' actual window is not persisted, so it is left out. */
-  window?: { start: string; end: string };
-  people: ReportPerson[];
-}
+/** A session's persisted attendance, as its schema says: what GET /attendance (JSON and CSV) answers and the report push sends. */
+export type { AttendanceReport, ReportCycle, ReportPerson } from '../schemas/attendance.js';
 
 interface PersonRow {
   person_key: string;

@@ -21,7 +21,7 @@ export { emptyState, applyEvent } from './state.js';
 export type { AttendanceState, ConnectionState } from './state.js';
 export type { ClosedBy, Cycle } from './cycles.js';
 export type { DirectoryUser, PersonIdentity, ProviderPerson, RosterEntry } from './identity.js';
-export { DEFAULT_POLICY } from './policy.js';
+export { ATTENDANCE_STATUSES, DEFAULT_POLICY } from './policy.js';
 export type { AttendancePolicy, AttendanceStatus } from './policy.js';
 export type { AttendanceWindow } from './window.js';
 export type { Interval } from './intervals.js';

@@ -24,7 +24,9 @@ export type AttendancePolicy =
       graceMinutes?: number;
     };
 
-export type AttendanceStatus = 'present' | 'late' | 'partial' | 'absent';
+/** A person's attendance verdict; also the CHECK on session_reports.status. */
+export const ATTENDANCE_STATUSES = ['present', 'late', 'partial', 'absent'] as const;
+export type AttendanceStatus = (typeof ATTENDANCE_STATUSES)[number];
 
 export const DEFAULT_POLICY: AttendancePolicy = { kind: 'percentage' };
 

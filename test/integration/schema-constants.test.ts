@@ -1,11 +1,11 @@
 /**
- * The lists the code keeps (PROVIDERS, SESSION_PHASES) and the CHECK constraints of the migrated database say the
+ * The lists the code keeps (PROVIDERS, SESSION_PHASES, ATTENDANCE_STATUSES) and the CHECK constraints of the migrated database say the
  * same: a provider or a phase added on one side only fails here, not at the first insert in production.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPool, type Pool } from '../../src/db/pool.js';
-import { PROVIDERS, SESSION_PHASES } from '../../src/domain/index.js';
+import { ATTENDANCE_STATUSES, PROVIDERS, SESSION_PHASES } from '../../src/domain/index.js';
 import { testConfig } from '../support/system.js';
 
 describe('CHECK constraints of the database', () => {
@@ -45,7 +45,9 @@ describe('CHECK constraints of the database', () => {
     for (const table of tables) assert.deepEqual(checks.get(table), [...PROVIDERS], `${table}.provider`);
   });
 
-  it('sessions.status allows exactly SESSION_PHASES', async () => {
-    assert.deepEqual((await allowedValues('status')).get('sessions'), [...SESSION_PHASES]);
+  it('sessions.status allows exactly SESSION_PHASES, session_reports.status ATTENDANCE_STATUSES', async () => {
+    const checks = await allowedValues('status');
+    assert.deepEqual(checks.get('sessions'), [...SESSION_PHASES]);
+    assert.deepEqual(checks.get('session_reports'), [...ATTENDANCE_STATUSES]);
   });
 });
