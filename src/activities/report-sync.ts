@@ -148,7 +148,8 @@ export function reportSyncActivities({ config, pool, logger, temporal }: Activit
         while (writes.size >= MAX_WRITES_IN_FLIGHT && !writeFailure) await Promise.race(writes);
         if (writeFailure) break;
         try {
-          const page = await participantsPage(zoom(), kind, source, uuid, token);
+          // Ranked by the pages this activity has read: the account limiter serves the lanes that are behind first.
+          const page = await participantsPage(zoom(), kind, source, uuid, token, cursor.pages + unsettled.length);
           write(page);
           token = page.nextPageToken;
         } catch (error) {

@@ -28,8 +28,11 @@ export class ZoomApiClient {
     private readonly limiter?: RateLimiter,
   ) {}
 
-  /** `path` starts with `/` and holds its ids already encoded (see zoomPathId); throws ZoomApiError on any non-2xx. */
-  async get(path: string, query: Query = {}): Promise<unknown> {
+  /**
+   * `path` starts with `/` and holds its ids already encoded (see zoomPathId); throws ZoomApiError on any non-2xx.
+   * `rank`: the request's place in the limiter's queue (lower goes first).
+   */
+  async get(path: string, query: Query = {}, rank = 0): Promise<unknown> {
     // WHATWG URL keeps percent-escapes in the path as given, so double-encoded UUIDs reach Zoom intact.
     const url = new URL(`${this.baseUrl.replace(/\/+$/, '')}/v2${path}`);
     for (const [name, value] of Object.entries(query))
@@ -39,7 +42,7 @@ export class ZoomApiClient {
     for (;;) {
       // The slot first, then the token: a request may wait in the limiter for a while, and a token read before
       // that wait could be revoked (or expire) by the time the request goes.
-      await this.limiter?.take();
+      await this.limiter?.take(rank);
       const token = await this.tokens.token();
       const res = await this.fetchImpl(url, {
         headers: { authorization: `Bearer ${token}`, accept: 'application/json' },

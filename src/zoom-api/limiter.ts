@@ -57,6 +57,9 @@ export class RateLimiter {
   private throttles = 0;
   /** When the latest grants went (at most `ceiling` of them, oldest first). */
   private readonly recent: number[] = [];
+  /** Callers waiting for a slot, in the order they are served. */
+  private readonly waiting: Array<{ rank: number; grant: () => void }> = [];
+  private pumping = false;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -76,27 +79,42 @@ export class RateLimiter {
     return { granted: this.granted, throttled: this.throttles, rate: this.rate };
   }
 
-  /** Resolves when the caller may send one request. Callers are served in the order they asked (timers permitting). */
-  async take(): Promise<void> {
-    for (;;) {
+  /**
+   * Resolves when the caller may send one request. Waiting callers are served lowest `rank` first, then in the
+   * order they asked: a sync ranks a page request by the pages its activity has read, so an instance that fell
+   * behind (a slow write, a late answer) catches up, and the instances reach their last pages together instead
+   * of a few stragglers reading theirs one request at a time at the end.
+   */
+  take(rank = 0): Promise<void> {
+    return new Promise((grant) => {
+      const behind = this.waiting.findIndex((waiter) => waiter.rank > rank);
+      this.waiting.splice(behind < 0 ? this.waiting.length : behind, 0, { rank, grant });
+      if (!this.pumping) void this.pump();
+    });
+  }
+
+  /** Hands out slots while callers wait; a 429 that comes while it sleeps moves the next slot past the pause. */
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    // After a quiet spell the pace starts from now; while callers keep waiting, the schedule is kept, so a slot
+    // that came due during a stall goes as soon as the window has room (see above).
+    this.next = Math.max(this.next, this.now());
+    while (this.waiting.length > 0) {
       const now = this.now();
       this.recover(now);
-      const at = Math.max(now, this.next, this.pausedUntil);
-      this.next = at + ((1 + MARGIN) * 1000) / this.rate;
-      if (at > now) await this.sleep(at - now);
-      // A slot that came due during a stall goes once the window has room (see above).
-      for (let wait = this.windowOpens() - this.now(); wait > 0 && this.now() >= this.pausedUntil;) {
-        await this.sleep(wait);
-        wait = this.windowOpens() - this.now();
+      const slot = Math.max(this.next, this.pausedUntil);
+      const at = Math.max(slot, this.windowOpens());
+      if (at > now) {
+        await this.sleep(at - now);
+        continue;
       }
-      // A 429 that came while this caller slept pauses it too: it asks again for a slot after the pause.
-      if (this.now() >= this.pausedUntil) {
-        this.granted += 1;
-        this.recent.push(this.now());
-        if (this.recent.length > this.ceiling) this.recent.shift();
-        return;
-      }
+      this.next = slot + ((1 + MARGIN) * 1000) / this.rate;
+      this.granted += 1;
+      this.recent.push(now);
+      if (this.recent.length > this.ceiling) this.recent.shift();
+      this.waiting.shift()!.grant();
     }
+    this.pumping = false;
   }
 
   /**
@@ -120,7 +138,9 @@ export class RateLimiter {
   }
 
   private recover(now: number): void {
-    if (this.rate >= this.ceiling || now - this.lastThrottle < 1000 || now - this.lastRaise < 1000) return;
+    // A second of sending without a 429: a pause is not quiet, nothing was sent.
+    const quietSince = Math.max(this.lastThrottle, this.pausedUntil, this.lastRaise);
+    if (this.rate >= this.ceiling || now - quietSince < 1000) return;
     this.rate = Math.min(this.ceiling, this.rate + this.ceiling / 20);
     this.lastRaise = now;
   }

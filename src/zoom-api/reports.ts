@@ -67,13 +67,14 @@ export async function listInstances(client: ZoomApiClient, kind: ZoomKind, id: s
     .sort((a, b) => (a.startTime ?? 0) - (b.startTime ?? 0));
 }
 
-/** One page of an instance's participants (one row per connection). */
+/** One page of an instance's participants (one row per connection); `rank`: see ZoomApiClient.get. */
 export async function participantsPage(
   client: ZoomApiClient,
   kind: ZoomKind,
   source: ParticipantSource,
   uuid: string,
   pageToken?: string,
+  rank = 0,
 ): Promise<ParticipantsPage> {
   const path =
     source === 'report'
@@ -81,7 +82,7 @@ export async function participantsPage(
       : `/past_${kind}s/${zoomPathId(uuid)}/participants`;
   const query: Query = { page_size: PAGE_SIZE, next_page_token: pageToken };
   if (source === 'report') query.include_fields = 'registrant_id';
-  const body = pageSchema.parse(await client.get(path, query));
+  const body = pageSchema.parse(await client.get(path, query, rank));
   return {
     rows: body.participants,
     ...(body.next_page_token !== undefined && { nextPageToken: body.next_page_token }),

@@ -268,6 +268,15 @@ describe('account rate limiter', () => {
     assert.deepEqual(grants, [0, 105, 210, 315, 420]);
   });
 
+  it('serves the lowest rank first, callers of one rank in the order they asked', async () => {
+    const { limiter } = clockedLimiter(10);
+    await limiter.take();
+    const order: string[] = [];
+    const ask = (name: string, rank: number) => limiter.take(rank).then(() => order.push(name));
+    await Promise.all([ask('a', 5), ask('b', 0), ask('c', 5), ask('d', 1), ask('e', 0)]);
+    assert.deepEqual(order, ['b', 'e', 'd', 'a', 'c']);
+  });
+
   it('pauses everyone after a 429, slows down by a quarter once per pause when 429s persist, and recovers second by second', async () => {
     const { limiter, now, advance } = clockedLimiter(40);
     await limiter.take();
