@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pastMinute } from '../support/scenario.js';
-import { request, startSystem, type TestSystem } from '../support/system.js';
+import { metric, request, startSystem, type TestSystem } from '../support/system.js';
 
 /** Opens the session's live stream and collects its events until `stop()`. */
 function follow(system: TestSystem, sessionId: string) {
@@ -29,10 +29,7 @@ function follow(system: TestSystem, sessionId: string) {
   };
 }
 
-async function ticks(system: TestSystem): Promise<number> {
-  const text = (await request<string>(system, 'GET', '/metrics')).body;
-  return Number(/^rollcall_live_feed_ticks_total (\d+)/m.exec(text)?.[1] ?? 0);
-}
+const ticks = (system: TestSystem) => metric(system, 'rollcall_live_feed_ticks_total');
 
 describe('the live page feed', () => {
   let system: TestSystem;

@@ -4,12 +4,9 @@ import type { Presence } from '../../src/domain/index.js';
 import { PRESENCE_DEFAULTS } from '../../src/sessions/presence.js';
 import { PROVIDER_SETTINGS, WebhookSender, pastMinute } from '../support/scenario.js';
 import { livekitParticipantJoined, livekitParticipantLeft } from '../support/sign.js';
-import { eventually, relayed, request, startSystem, type TestSystem } from '../support/system.js';
+import { eventually, metric, relayed, request, startSystem, type TestSystem } from '../support/system.js';
 
-async function presenceQueries(system: TestSystem): Promise<number> {
-  const text = (await request<string>(system, 'GET', '/metrics')).body;
-  return Number(/^rollcall_presence_queries_total (\d+)/m.exec(text)?.[1] ?? 0);
-}
+const presenceQueries = (system: TestSystem) => metric(system, 'rollcall_presence_queries_total');
 
 /**
  * GET /api/sessions/:id/presence answers from the API's snapshot of the workflow's presence query: a followed

@@ -123,3 +123,9 @@ export async function relayed(system: TestSystem, timeoutMs = 20_000): Promise<v
     'the relay to deliver every fact',
   );
 }
+
+/** The value of an unlabelled counter or gauge on the API's /metrics (0 before its first sample). */
+export async function metric(system: TestSystem, name: string): Promise<number> {
+  const text = (await request<string>(system, 'GET', '/metrics')).body;
+  return Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+}
