@@ -52,6 +52,11 @@ const credentials: ZoomCredentials = {
   clientSecret: 'secret',
 };
 
+/** The fake Zoom API's account, and a token cache for it. */
+const FAKE_ACCOUNT = { accountId: 'acct', clientId: 'cid', clientSecret: 'csecret' };
+const fakeTokens = (fake: FakeZoomApi, clientSecret = FAKE_ACCOUNT.clientSecret) =>
+  new ZoomTokenCache({ oauthUrl: `${fake.url}/oauth/token`, ...FAKE_ACCOUNT, clientSecret });
+
 describe('Zoom OAuth token cache', () => {
   it('asks with the account_credentials grant and Basic client credentials', async () => {
     const { calls, fetchStub } = tokenEndpoint(3599);
@@ -106,19 +111,11 @@ describe('Zoom OAuth token cache', () => {
 describe('Zoom API client against the fake', () => {
   let fake: FakeZoomApi;
   const uuids = ['/slash==', 'dbl//slash==', 'plain+x/y=='];
-  const tokens = () =>
-    new ZoomTokenCache({
-      oauthUrl: `${fake.url}/oauth/token`,
-      accountId: 'acct',
-      clientId: 'cid',
-      clientSecret: 'csecret',
-    });
+  const tokens = () => fakeTokens(fake);
 
   before(async () => {
     fake = await startFakeZoomApi({
-      accountId: 'acct',
-      clientId: 'cid',
-      clientSecret: 'csecret',
+      ...FAKE_ACCOUNT,
       revokeTokensEvery: 3,
     });
     const row = (n: number) => ({
@@ -187,12 +184,7 @@ describe('Zoom API client against the fake', () => {
   });
 
   it('reports refused credentials as an OAuth error', async () => {
-    const bad = new ZoomTokenCache({
-      oauthUrl: `${fake.url}/oauth/token`,
-      accountId: 'acct',
-      clientId: 'cid',
-      clientSecret: 'wrong',
-    });
+    const bad = fakeTokens(fake, 'wrong');
     await assert.rejects(
       new ZoomApiClient(fake.url, bad).get('/past_webinars/900/instances'),
       (error: Error) => error instanceof ZoomOAuthError && error.status === 400,
@@ -316,19 +308,11 @@ describe('account rate limiter', () => {
 
 describe('Zoom API client under a per-second limit', () => {
   let fake: FakeZoomApi;
-  const tokens = () =>
-    new ZoomTokenCache({
-      oauthUrl: `${fake.url}/oauth/token`,
-      accountId: 'acct',
-      clientId: 'cid',
-      clientSecret: 'csecret',
-    });
+  const tokens = () => fakeTokens(fake);
 
   before(async () => {
     fake = await startFakeZoomApi({
-      accountId: 'acct',
-      clientId: 'cid',
-      clientSecret: 'csecret',
+      ...FAKE_ACCOUNT,
       rateLimit: { perSecond: 20, retryAfter: 'never' },
     });
     fake.add({
