@@ -11,6 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Presence } from '../domain/index.js';
+import { Unavailable } from '../domain/errors.js';
 import { presenceQuery } from '../workflows/messages.js';
 import { workflowIdFor } from '../workflows/types.js';
 import { within } from './temporal-errors.js';
@@ -119,15 +120,7 @@ export class PresenceSnapshots {
     const handle = this.temporal.workflow.getHandle(workflowIdFor(sessionId));
     const asked = this.temporal.withDeadline(takenAt + budgetMs, () => handle.query(presenceQuery, takenAt));
     // The SDK does not bound (re)connecting by the call's deadline.
-    const presence = await within(budgetMs + 500, asked, new PresenceUnavailableError());
+    const presence = await within(budgetMs + 500, asked, new Unavailable('Temporal is unavailable; retry later'));
     return { presence, json: JSON.stringify(presence), takenAt };
-  }
-}
-
-/** The workflow did not answer the presence query in time. */
-export class PresenceUnavailableError extends Error {
-  constructor() {
-    super('the session workflow did not answer the presence query in time');
-    this.name = 'PresenceUnavailableError';
   }
 }

@@ -16,7 +16,7 @@ import {
 import { presentSession, presentState } from '../../sessions/views.js';
 import { endSession, recalculateSession, startSessionWorkflow } from '../../sessions/workflow-client.js';
 import { factSpan } from '../../sessions/routing.js';
-import { PresenceUnavailableError, type PresenceSnapshots } from '../../sessions/presence.js';
+import type { PresenceSnapshots } from '../../sessions/presence.js';
 import { within, withTemporal } from '../temporal-errors.js';
 import { parseOr400 } from '../validate.js';
 
@@ -96,11 +96,7 @@ export function sessionRoutes(deps: ApiDeps, presence: PresenceSnapshots): Route
    */
   router.get('/sessions/:id/presence', async (req, res) => {
     const { id } = parseOr400(sessionIdParam, req.params);
-    const snapshot = await onWorkflow(id, BUDGET_MS.presence, () => presence.get(id)).catch((error: unknown) => {
-      if (error instanceof PresenceUnavailableError)
-        throw new Unavailable('Temporal is unavailable; retry later', { cause: error });
-      throw error;
-    });
+    const snapshot = await onWorkflow(id, BUDGET_MS.presence, () => presence.get(id));
     res.type('json').send(snapshot.json);
   });
 
